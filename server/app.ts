@@ -1,0 +1,61 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { API_BASE } from './contract.js';
+import { createDataLayer } from './data/index.js';
+import type { Database } from './db/database.js';
+import type { Logger } from './logger.js';
+import { auth } from './plugins/auth.js';
+import { body } from './plugins/body.js';
+import { browserOnly } from './plugins/browser-only.js';
+import { errorHandler, notFoundHandler } from './plugins/error-handler.js';
+import { httpLogger } from './plugins/http-logger.js';
+import { operation } from './plugins/operation.js';
+import { sensitiveRateLimit } from './plugins/rate-limit.js';
+import { requestId } from './plugins/request-id.js';
+import { validator } from './plugins/validator.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { docsRoutes } from './routes/docs.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { modelRoutes } from './routes/models.js';
+import { workspaceRoutes } from './routes/workspaces.js';
+import './types.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  redis?: Redis;
+}
+
+/** Builds the app without listening, so tests drive it in-process. The order below is the pipeline. */
+export function buildApp({ config, db, logger, redis }: AppDeps): Express {
+  const data = createDataLayer(db.prisma, config);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+
+  app.use(requestId());
+  app.use(httpLogger(logger));
+  app.use(helmet());
+  app.use(healthRoutes(db));
+  app.use(docsRoutes());
+
+  app.use(operation());
+  app.use(auth({ apiKeys: data.apiKeys, keyEnv: config.keyEnv, logger }));
+  app.use(body({ requireContentLength: config.isProduction }));
+  app.use(browserOnly());
+  app.use(validator({ validateResponses: config.validateResponses }));
+  app.use(sensitiveRateLimit({ ...config.rateLimit, pointsPerMinute: config.rateLimit.keyMintsPerMinute, redis }));
+
+  const api = express.Router();
+  api.use(meRoutes(data), workspaceRoutes(data), apiKeyRoutes(data), modelRoutes(data));
+  app.use(API_BASE, api);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler({ logger, isProduction: config.isProduction }));
+  return app;
+}

@@ -1,0 +1,125 @@
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { migrate, type SqlConnection } from './migrate.js';
+import { PrismaClient } from './prisma/client.js';
+
+export { PrismaClient };
+export type { Prisma } from './prisma/client.js';
+
+export interface Database {
+  kind: 'postgres' | 'embedded';
+  prisma: PrismaClient;
+  /** Resolves true when the database answers a trivial query within timeoutMs. */
+  ping(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Upper bound on any wait: connecting, waiting for a pooled connection, one statement. */
+  timeoutMs: number;
+  poolSize: number;
+  logger?: Logger;
+  migrate?: boolean;
+}
+
+/** Opens the configured database: PostgreSQL when DATABASE_URL is set, else the embedded one. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const options = { timeoutMs: config.dbTimeoutMs, poolSize: config.poolSize, logger, migrate: true };
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, options);
+  const release = await lockDataDir(config.dataDir);
+  try {
+    const pglite = new PGlite(join(config.dataDir, 'pg'));
+    await pglite.waitReady;
+    return await openEmbedded(pglite, { ...options, release });
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+export async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  if (options.migrate) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: options.timeoutMs });
+    await client.connect();
+    try {
+      const conn: SqlConnection = {
+        query: async (sql, params) => ({ rows: (await client.query(sql, params)).rows }),
+        exec: (sql) => client.query(sql),
+      };
+      await runMigrations(conn, options.logger);
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.timeoutMs,
+    query_timeout: options.timeoutMs,
+    statement_timeout: options.timeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+  // An idle connection dropped by the server (restart, failover) must not crash the process; the pool
+  // replaces it on the next checkout.
+  pool.on('error', (err) => options.logger?.warn({ err }, 'idle database connection failed'));
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: { maxWait: options.timeoutMs, timeout: options.timeoutMs },
+  });
+  return {
+    kind: 'postgres',
+    prisma,
+    ping: (timeoutMs) => ping(prisma, timeoutMs),
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+export async function openEmbedded(
+  pglite: PGlite,
+  options: OpenOptions & { release?: () => void },
+): Promise<Database> {
+  if (options.migrate) await runMigrations(pglite, options.logger);
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    transactionOptions: { maxWait: options.timeoutMs, timeout: options.timeoutMs },
+  });
+  return {
+    kind: 'embedded',
+    prisma,
+    ping: (timeoutMs) => ping(prisma, timeoutMs),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+      options.release?.();
+    },
+  };
+}
+
+async function runMigrations(conn: SqlConnection, logger?: Logger) {
+  const applied = await migrate(conn);
+  if (applied.length > 0) logger?.info({ migrations: applied }, 'applied database migrations');
+}
+
+async function ping(prisma: PrismaClient, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([prisma.$queryRaw`SELECT 1`.then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
