@@ -30,7 +30,8 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 });
 
-export type Env = z.input<typeof schema>;
+/** The environment variables the server reads, all optional. */
+export type Env = { [K in keyof z.input<typeof schema>]?: string };
 
 export interface Config {
   env: 'production' | 'development' | 'test';

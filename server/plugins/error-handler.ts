@@ -39,7 +39,12 @@ function fromValidator(err: ValidatorError, method: string, url: string): ApiErr
       ]);
   }
   if (err.status >= 500) return new ApiError('INTERNAL_ERROR', err.message);
-  const details: ErrorDetail[] = items.map((e) => ({ path: fieldPath(e.path), message: e.message }));
+  const details: ErrorDetail[] = items.map((e) =>
+    // The validator reports a missing body as a missing property named "body".
+    /required property 'body'/.test(e.message)
+      ? { path: 'body', message: 'is required: send a JSON object' }
+      : { path: fieldPath(e.path), message: e.message },
+  );
   const keywords = items.map((e) => e.errorCode?.split('.')[0] ?? '').filter((k) => !COMBINATORS.has(k));
   const code = keywords.length > 0 && keywords.every((k) => OUT_OF_RANGE.has(k)) ? 'VALIDATION_ERROR' : 'BAD_REQUEST';
   const summary = details.map((d) => `${d.path} ${d.message}`).join('; ') || err.message;
