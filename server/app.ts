@@ -15,11 +15,14 @@ import { operation } from './plugins/operation.js';
 import { sensitiveRateLimit } from './plugins/rate-limit.js';
 import { requestId } from './plugins/request-id.js';
 import { validator } from './plugins/validator.js';
+import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { modelRoutes } from './routes/models.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 import './types.js';
 
@@ -52,7 +55,7 @@ export function buildApp({ config, db, logger, redis }: AppDeps): Express {
   app.use(sensitiveRateLimit({ ...config.rateLimit, pointsPerMinute: config.rateLimit.keyMintsPerMinute, redis }));
 
   const api = express.Router();
-  api.use(meRoutes(data), workspaceRoutes(data), apiKeyRoutes(data), modelRoutes(data));
+  api.use(meRoutes(data), workspaceRoutes(data), apiKeyRoutes(data), modelRoutes(data), agentRoutes(data), sessionRoutes(data), dashboardRoutes(data));
   app.use(API_BASE, api);
 
   app.use(notFoundHandler());

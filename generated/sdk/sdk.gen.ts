@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetMeData, GetMeErrors, GetMeResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses } from './types.gen.js';
+import type { CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -146,5 +146,230 @@ export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Opti
 export const listModels = <ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>) => (options?.client ?? client).get<ListModelsResponses, ListModelsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/models',
+    ...options
+});
+
+/**
+ * List agents
+ *
+ * Agents of the caller's organization that are org-wide (such as Ala) or live in the caller's current
+ * workspace, most recently updated first (ties broken by id). Deleted agents never appear. The default
+ * agent Ala is created on the organization's first call and is always in the list.
+ *
+ * Pages are keyset-based: pass `nextCursor` back as `cursor` until `hasMore` is false.
+ *
+ */
+export const listAgents = <ThrowOnError extends boolean = false>(options?: Options<ListAgentsData, ThrowOnError>) => (options?.client ?? client).get<ListAgentsResponses, ListAgentsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents',
+    ...options
+});
+
+/**
+ * Create an agent
+ *
+ * Creates an agent in the caller's current workspace; a caller without a workspace it can see gets 403.
+ * The slug is derived from the name: lowercase ASCII with diacritics folded, other characters turned into
+ * hyphens, at most 64 characters, never `ala`, and made unique among the organization's live agents by a
+ * numeric suffix (`research-assistant`, `research-assistant-2`, ...). Absent fields take defaults: the
+ * catalog's default model, avatar `default`, empty lists, and a complete default voice profile.
+ *
+ */
+export const createAgent = <ThrowOnError extends boolean = false>(options: Options<CreateAgentData, ThrowOnError>) => (options.client ?? client).post<CreateAgentResponses, CreateAgentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an agent
+ *
+ * Soft-deletes the agent: it disappears from lists, reads answer 404, and its slug is free for a new
+ * agent. Deleting an agent that is already deleted answers the same 200 and changes nothing. Ala cannot be
+ * deleted (403).
+ *
+ */
+export const deleteAgent = <ThrowOnError extends boolean = false>(options: Options<DeleteAgentData, ThrowOnError>) => (options.client ?? client).delete<DeleteAgentResponses, DeleteAgentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents/{id}',
+    ...options
+});
+
+/**
+ * Get an agent
+ *
+ * One agent by UUID or slug. An agent that does not exist, was deleted, belongs to another organization
+ * or lives in a workspace the caller cannot see answers 404, all alike.
+ *
+ */
+export const getAgent = <ThrowOnError extends boolean = false>(options: Options<GetAgentData, ThrowOnError>) => (options.client ?? client).get<GetAgentResponses, GetAgentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents/{id}',
+    ...options
+});
+
+/**
+ * Update an agent
+ *
+ * Changes only the fields present, with the same rules as creation, and moves `updatedAt` forward.
+ * Renaming does not change the slug; send `slug` for that.
+ *
+ * The default agent Ala cannot be deactivated (`isActive: false`) or moved off its locked model: both
+ * answer 403. A `slug` sent for Ala is dropped silently.
+ *
+ * `allowedTools`, `allowedPeers` and `allowedConnectors` are accepted only from dashboard sessions with
+ * step-up: with an API key, a body containing any of them answers 403 and nothing changes.
+ *
+ */
+export const updateAgent = <ThrowOnError extends boolean = false>(options: Options<UpdateAgentData, ThrowOnError>) => (options.client ?? client).patch<UpdateAgentResponses, UpdateAgentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List an agent's sessions
+ *
+ * Live sessions the agent participates in and the caller can see, most recently updated first, paginated
+ * like the agent list.
+ *
+ */
+export const listAgentSessions = <ThrowOnError extends boolean = false>(options: Options<ListAgentSessionsData, ThrowOnError>) => (options.client ?? client).get<ListAgentSessionsResponses, ListAgentSessionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents/{id}/sessions',
+    ...options
+});
+
+/**
+ * Recent peer messages
+ *
+ * The most recent agent-written messages, newest first, from live sessions whose `metadata.relationship`
+ * is `peer` and in which this agent participates, as far as the caller can see them. Each carries its
+ * author's name and avatar, and `isSelf` when this agent wrote it. Not paginated: `limit` caps the count.
+ *
+ */
+export const listAgentMessages = <ThrowOnError extends boolean = false>(options: Options<ListAgentMessagesData, ThrowOnError>) => (options.client ?? client).get<ListAgentMessagesResponses, ListAgentMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents/{id}/messages',
+    ...options
+});
+
+/**
+ * List an agent's peers
+ *
+ * The live agents named in this agent's `allowedPeers` that the caller can see, in the order the list
+ * names them. Slugs that name no such agent are skipped.
+ *
+ */
+export const listAgentPeers = <ThrowOnError extends boolean = false>(options: Options<ListAgentPeersData, ThrowOnError>) => (options.client ?? client).get<ListAgentPeersResponses, ListAgentPeersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/agents/{id}/peers',
+    ...options
+});
+
+/**
+ * List sessions
+ *
+ * Live sessions in the caller's current workspace (and org-wide ones), most recently updated first,
+ * paginated with `limit` and `cursor`.
+ *
+ */
+export const listSessions = <ThrowOnError extends boolean = false>(options?: Options<ListSessionsData, ThrowOnError>) => (options?.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions',
+    ...options
+});
+
+/**
+ * Create a session
+ *
+ * Opens a session with 1 to 20 agents in the caller's current workspace (403 without one). No model is
+ * called: sessions hold messages that agents and users post.
+ *
+ */
+export const createSession = <ThrowOnError extends boolean = false>(options: Options<CreateSessionData, ThrowOnError>) => (options.client ?? client).post<CreateSessionResponses, CreateSessionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a session
+ *
+ * Soft-deletes the session and hides its messages from every list. Deleting it again answers the same 200
+ * and changes nothing.
+ *
+ */
+export const deleteSession = <ThrowOnError extends boolean = false>(options: Options<DeleteSessionData, ThrowOnError>) => (options.client ?? client).delete<DeleteSessionResponses, DeleteSessionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions/{id}',
+    ...options
+});
+
+/**
+ * Get a session
+ *
+ * One session the caller can see; otherwise 404.
+ */
+export const getSession = <ThrowOnError extends boolean = false>(options: Options<GetSessionData, ThrowOnError>) => (options.client ?? client).get<GetSessionResponses, GetSessionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions/{id}',
+    ...options
+});
+
+/**
+ * List a session's messages
+ *
+ * The session's messages, oldest first, paginated with `limit` and `cursor`.
+ */
+export const listSessionMessages = <ThrowOnError extends boolean = false>(options: Options<ListSessionMessagesData, ThrowOnError>) => (options.client ?? client).get<ListSessionMessagesResponses, ListSessionMessagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions/{id}/messages',
+    ...options
+});
+
+/**
+ * Post a message
+ *
+ * Appends a message written by the calling user or, with `agentId`, by one of the session's agents, and
+ * moves the session's `updatedAt` forward. In a `peer` session an agent may post only when every other
+ * participating agent is in its `allowedPeers`; otherwise 403. The body may be up to 512 KB, enough for
+ * 100,000 characters of any script.
+ *
+ */
+export const createSessionMessage = <ThrowOnError extends boolean = false>(options: Options<CreateSessionMessageData, ThrowOnError>) => (options.client ?? client).post<CreateSessionMessageResponses, CreateSessionMessageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions/{id}/messages',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Dashboard overview
+ *
+ * One snapshot of the caller's organization and current workspace: agent counts, live sessions, messages
+ * of the last 24 hours in those sessions, usable API keys, and the five most recently updated agents.
+ * Computed with a fixed number of queries however large the organization is. The `alumia dashboard
+ * overview` CLI command prints it.
+ *
+ */
+export const getDashboardOverview = <ThrowOnError extends boolean = false>(options?: Options<GetDashboardOverviewData, ThrowOnError>) => (options?.client ?? client).get<GetDashboardOverviewResponses, GetDashboardOverviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/dashboard/overview',
     ...options
 });

@@ -234,6 +234,297 @@ export type Model = {
 };
 
 /**
+ * Lowercase ASCII letters, digits and single hyphens inside; 1 to 64 characters.
+ */
+export type Slug = string;
+
+/**
+ * A normalized voice profile, as stored and returned.
+ */
+export type VoiceProfile = {
+    provider: 'openai' | 'elevenlabs' | 'azure' | 'google';
+    voiceId: string;
+    language: string;
+    speed: number;
+    pitch: number;
+};
+
+/**
+ * Stored settings. `voice` is always present, normalized and complete.
+ */
+export type AgentSettings = {
+    voice: VoiceProfile;
+    [key: string]: unknown;
+};
+
+/**
+ * A configured persona that runs on a model.
+ */
+export type Agent = {
+    id: Uuid;
+    orgId: Uuid;
+    /**
+     * The workspace the agent lives in; null for org-wide agents such as Ala.
+     */
+    workspaceId: string | null;
+    name: string;
+    slug: Slug;
+    description: string | null;
+    avatar: string;
+    model: string;
+    systemPrompt: string | null;
+    allowedTools: Array<string>;
+    allowedPeers: Array<string>;
+    allowedConnectors: Array<string>;
+    isActive: boolean;
+    settings: AgentSettings;
+    createdAt: Timestamp;
+    updatedAt: Timestamp;
+};
+
+/**
+ * Surrounding whitespace is trimmed and inner runs of whitespace become one space; the result must be 1 to
+ * 255 characters (else 422). `Ala`, in any case and spacing, is reserved for the default agent (400).
+ *
+ */
+export type AgentName = string;
+
+/**
+ * An avatar identifier, 1 to 64 characters of letters, digits, `.`, `_` and `-`.
+ */
+export type AvatarId = string;
+
+/**
+ * Distinct slugs, at most 100.
+ */
+export type SlugList = Array<Slug>;
+
+/**
+ * How an agent sounds. Every field is optional; the server normalizes what is sent and fills the rest:
+ * strings are trimmed, `provider` is lowercased, `language` is put in canonical BCP 47 case (`en-us` becomes
+ * `en-US`). Values outside the documented sets or ranges are rejected with 422, never clamped.
+ *
+ */
+export type VoiceProfileInput = {
+    /**
+     * One of `openai`, `elevenlabs`, `azure`, `google`, in any case. Default `openai`.
+     */
+    provider?: string;
+    /**
+     * The provider's voice id, 1 to 128 characters after trimming. Default `alloy`.
+     */
+    voiceId?: string;
+    /**
+     * A language tag such as `en`, `en-US` or `pt-br`. Default `en-US`.
+     */
+    language?: string;
+    /**
+     * Speaking rate, 0.25 to 4. Default 1.
+     */
+    speed?: number;
+    /**
+     * Pitch shift in semitones, -12 to 12. Default 0.
+     */
+    pitch?: number;
+};
+
+/**
+ * Free-form per-agent settings: at most 32 KB as serialized JSON and 8 levels of nesting (the settings
+ * object itself is level 1); larger or deeper answers 422. The `voice` key, when present, must be a voice
+ * profile and is normalized. Other keys are stored as sent.
+ *
+ */
+export type AgentSettingsInput = {
+    voice?: VoiceProfileInput;
+    [key: string]: unknown;
+};
+
+/**
+ * A new agent, placed in the caller's current workspace.
+ */
+export type CreateAgentRequest = {
+    name: AgentName;
+    /**
+     * Up to 5,000 characters.
+     */
+    description?: string | null;
+    /**
+     * A model id from `GET /api/v1/models`; an unknown id answers 400. Defaults to the catalog's default model.
+     */
+    model?: string;
+    /**
+     * Up to 20,000 characters.
+     */
+    systemPrompt?: string | null;
+    avatar?: AvatarId;
+    allowedTools?: SlugList;
+    /**
+     * Slugs of agents of the same organization this agent may message; an unknown slug answers 400.
+     */
+    allowedPeers?: SlugList;
+    allowedConnectors?: SlugList;
+    settings?: AgentSettingsInput;
+};
+
+/**
+ * The fields to change; absent fields keep their value. An empty object answers 400. `allowedTools`,
+ * `allowedPeers` and `allowedConnectors` are privileged restrictions that only a dashboard session with
+ * step-up may change: sent with an API key they answer 403.
+ *
+ */
+export type UpdateAgentRequest = {
+    name?: AgentName;
+    /**
+     * A new slug, unique among the organization's live agents (409 when taken; `ala` always belongs to the
+     * default agent). A slug shaped like a UUID is refused (422). For Ala this field is dropped silently.
+     *
+     */
+    slug?: Slug;
+    description?: string | null;
+    systemPrompt?: string | null;
+    /**
+     * A model id from the catalog (400 when unknown). Ala accepts only its locked model (403 otherwise).
+     */
+    model?: string;
+    settings?: AgentSettingsInput;
+    allowedTools?: SlugList;
+    allowedPeers?: SlugList;
+    allowedConnectors?: SlugList;
+    /**
+     * Ala cannot be deactivated (403).
+     */
+    isActive?: boolean;
+    avatar?: AvatarId;
+};
+
+/**
+ * A conversation between a user and one or more agents, or among agents.
+ */
+export type Session = {
+    id: Uuid;
+    orgId: Uuid;
+    workspaceId: string | null;
+    title: string | null;
+    metadata: {
+        [key: string]: unknown;
+    };
+    /**
+     * The participating agents' UUIDs.
+     */
+    agentIds: Array<Uuid>;
+    createdAt: Timestamp;
+    /**
+     * Moves forward whenever a message is posted.
+     */
+    updatedAt: Timestamp;
+};
+
+/**
+ * The fields every message answer carries.
+ */
+export type MessageFields = {
+    id: Uuid;
+    sessionId: Uuid;
+    /**
+     * The authoring agent; null for a user's message.
+     */
+    agentId: string | null;
+    /**
+     * The authoring user; null for an agent's message.
+     */
+    userId: string | null;
+    content: string;
+    createdAt: Timestamp;
+};
+
+/**
+ * A message from a peer session, with its author's display fields.
+ */
+export type PeerMessage = MessageFields & {
+    fromAgentName: string;
+    fromAgentAvatar: string;
+    /**
+     * Whether the agent in the path wrote it.
+     */
+    isSelf: boolean;
+};
+
+/**
+ * Free-form session metadata: at most 32 KB serialized and 8 levels deep (422 otherwise). `relationship`
+ * says who talks in the session: `direct` (a user and one agent), `group` (a user and several agents) or
+ * `peer` (agents talking among themselves; see the posting rule on messages).
+ *
+ */
+export type SessionMetadataInput = {
+    relationship?: 'direct' | 'group' | 'peer';
+    [key: string]: unknown;
+};
+
+/**
+ * A new session in the caller's current workspace.
+ */
+export type CreateSessionRequest = {
+    title?: string | null;
+    /**
+     * The participating agents, each by UUID or slug, 1 to 20. Each must be a live agent the caller can see
+     * (400 otherwise); naming the same agent twice counts once.
+     *
+     */
+    agentIds: Array<string>;
+    metadata?: SessionMetadataInput;
+};
+
+/**
+ * One message in a session, written by an agent or by a user.
+ */
+export type Message = MessageFields;
+
+/**
+ * A message to post.
+ */
+export type CreateMessageRequest = {
+    /**
+     * 1 to 100,000 characters.
+     */
+    content: string;
+    /**
+     * The authoring agent, by UUID or slug; it must participate in the session (400 otherwise). Without it
+     * the message is the calling user's.
+     *
+     */
+    agentId?: string;
+};
+
+/**
+ * A snapshot of the caller's organization and current workspace.
+ */
+export type DashboardOverview = {
+    /**
+     * Agents the caller's agent list shows (org-wide plus the current workspace).
+     */
+    agents: {
+        total: number;
+        active: number;
+    };
+    /**
+     * Live sessions the caller's session list shows.
+     */
+    sessions: number;
+    /**
+     * Messages posted in those sessions during the last 24 hours.
+     */
+    messagesLast24h: number;
+    /**
+     * Keys the caller can list that are neither revoked nor expired.
+     */
+    activeApiKeys: number;
+    /**
+     * The five most recently updated of those agents, newest first.
+     */
+    recentAgents: Array<Agent>;
+};
+
+/**
  * The row's UUID.
  */
 export type UuidId = Uuid;
@@ -247,6 +538,16 @@ export type Limit = number;
  * The `nextCursor` of the previous page. Omit it for the first page.
  */
 export type Cursor = string;
+
+/**
+ * The agent's UUID or its slug.
+ */
+export type AgentRef = string;
+
+/**
+ * How many messages, 1 to 100. Defaults to 50.
+ */
+export type MessagesLimit = number;
 
 export type GetMeData = {
     body?: never;
@@ -668,3 +969,868 @@ export type ListModelsResponses = {
 };
 
 export type ListModelsResponse = ListModelsResponses[keyof ListModelsResponses];
+
+export type ListAgentsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/agents';
+};
+
+export type ListAgentsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListAgentsError = ListAgentsErrors[keyof ListAgentsErrors];
+
+export type ListAgentsResponses = {
+    /**
+     * One page of agents.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Agent>;
+        };
+    };
+};
+
+export type ListAgentsResponse = ListAgentsResponses[keyof ListAgentsResponses];
+
+export type CreateAgentData = {
+    body: CreateAgentRequest;
+    path?: never;
+    query?: never;
+    url: '/agents';
+};
+
+export type CreateAgentErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateAgentError = CreateAgentErrors[keyof CreateAgentErrors];
+
+export type CreateAgentResponses = {
+    /**
+     * The created agent.
+     */
+    201: {
+        success: true;
+        data: Agent;
+    };
+};
+
+export type CreateAgentResponse = CreateAgentResponses[keyof CreateAgentResponses];
+
+export type DeleteAgentData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/agents/{id}';
+};
+
+export type DeleteAgentErrors = {
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type DeleteAgentError = DeleteAgentErrors[keyof DeleteAgentErrors];
+
+export type DeleteAgentResponses = {
+    /**
+     * The agent is deleted.
+     */
+    200: DeletedEnvelope;
+};
+
+export type DeleteAgentResponse = DeleteAgentResponses[keyof DeleteAgentResponses];
+
+export type GetAgentData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/agents/{id}';
+};
+
+export type GetAgentErrors = {
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetAgentError = GetAgentErrors[keyof GetAgentErrors];
+
+export type GetAgentResponses = {
+    /**
+     * The agent.
+     */
+    200: {
+        success: true;
+        data: Agent;
+    };
+};
+
+export type GetAgentResponse = GetAgentResponses[keyof GetAgentResponses];
+
+export type UpdateAgentData = {
+    body: UpdateAgentRequest;
+    path: {
+        /**
+         * The agent's UUID or its slug.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/agents/{id}';
+};
+
+export type UpdateAgentErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateAgentError = UpdateAgentErrors[keyof UpdateAgentErrors];
+
+export type UpdateAgentResponses = {
+    /**
+     * The updated agent.
+     */
+    200: {
+        success: true;
+        data: Agent;
+    };
+};
+
+export type UpdateAgentResponse = UpdateAgentResponses[keyof UpdateAgentResponses];
+
+export type ListAgentSessionsData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/agents/{id}/sessions';
+};
+
+export type ListAgentSessionsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListAgentSessionsError = ListAgentSessionsErrors[keyof ListAgentSessionsErrors];
+
+export type ListAgentSessionsResponses = {
+    /**
+     * One page of the agent's sessions.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Session>;
+        };
+    };
+};
+
+export type ListAgentSessionsResponse = ListAgentSessionsResponses[keyof ListAgentSessionsResponses];
+
+export type ListAgentMessagesData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * How many messages, 1 to 100. Defaults to 50.
+         */
+        limit?: number;
+    };
+    url: '/agents/{id}/messages';
+};
+
+export type ListAgentMessagesErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListAgentMessagesError = ListAgentMessagesErrors[keyof ListAgentMessagesErrors];
+
+export type ListAgentMessagesResponses = {
+    /**
+     * The messages.
+     */
+    200: {
+        success: true;
+        data: {
+            items: Array<PeerMessage>;
+        };
+    };
+};
+
+export type ListAgentMessagesResponse = ListAgentMessagesResponses[keyof ListAgentMessagesResponses];
+
+export type ListAgentPeersData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/agents/{id}/peers';
+};
+
+export type ListAgentPeersErrors = {
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListAgentPeersError = ListAgentPeersErrors[keyof ListAgentPeersErrors];
+
+export type ListAgentPeersResponses = {
+    /**
+     * The agent's peers.
+     */
+    200: {
+        success: true;
+        data: {
+            items: Array<Agent>;
+        };
+    };
+};
+
+export type ListAgentPeersResponse = ListAgentPeersResponses[keyof ListAgentPeersResponses];
+
+export type ListSessionsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/sessions';
+};
+
+export type ListSessionsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
+
+export type ListSessionsResponses = {
+    /**
+     * One page of sessions.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Session>;
+        };
+    };
+};
+
+export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsResponses];
+
+export type CreateSessionData = {
+    body: CreateSessionRequest;
+    path?: never;
+    query?: never;
+    url: '/sessions';
+};
+
+export type CreateSessionErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateSessionError = CreateSessionErrors[keyof CreateSessionErrors];
+
+export type CreateSessionResponses = {
+    /**
+     * The created session.
+     */
+    201: {
+        success: true;
+        data: Session;
+    };
+};
+
+export type CreateSessionResponse = CreateSessionResponses[keyof CreateSessionResponses];
+
+export type DeleteSessionData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/sessions/{id}';
+};
+
+export type DeleteSessionErrors = {
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type DeleteSessionError = DeleteSessionErrors[keyof DeleteSessionErrors];
+
+export type DeleteSessionResponses = {
+    /**
+     * The session is deleted.
+     */
+    200: DeletedEnvelope;
+};
+
+export type DeleteSessionResponse = DeleteSessionResponses[keyof DeleteSessionResponses];
+
+export type GetSessionData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/sessions/{id}';
+};
+
+export type GetSessionErrors = {
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetSessionError = GetSessionErrors[keyof GetSessionErrors];
+
+export type GetSessionResponses = {
+    /**
+     * The session.
+     */
+    200: {
+        success: true;
+        data: Session;
+    };
+};
+
+export type GetSessionResponse = GetSessionResponses[keyof GetSessionResponses];
+
+export type ListSessionMessagesData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/sessions/{id}/messages';
+};
+
+export type ListSessionMessagesErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListSessionMessagesError = ListSessionMessagesErrors[keyof ListSessionMessagesErrors];
+
+export type ListSessionMessagesResponses = {
+    /**
+     * One page of messages.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Message>;
+        };
+    };
+};
+
+export type ListSessionMessagesResponse = ListSessionMessagesResponses[keyof ListSessionMessagesResponses];
+
+export type CreateSessionMessageData = {
+    body: CreateMessageRequest;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/sessions/{id}/messages';
+};
+
+export type CreateSessionMessageErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateSessionMessageError = CreateSessionMessageErrors[keyof CreateSessionMessageErrors];
+
+export type CreateSessionMessageResponses = {
+    /**
+     * The posted message.
+     */
+    201: {
+        success: true;
+        data: Message;
+    };
+};
+
+export type CreateSessionMessageResponse = CreateSessionMessageResponses[keyof CreateSessionMessageResponses];
+
+export type GetDashboardOverviewData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/dashboard/overview';
+};
+
+export type GetDashboardOverviewErrors = {
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetDashboardOverviewError = GetDashboardOverviewErrors[keyof GetDashboardOverviewErrors];
+
+export type GetDashboardOverviewResponses = {
+    /**
+     * The snapshot.
+     */
+    200: {
+        success: true;
+        data: DashboardOverview;
+    };
+};
+
+export type GetDashboardOverviewResponse = GetDashboardOverviewResponses[keyof GetDashboardOverviewResponses];

@@ -10,7 +10,7 @@ import { migrate, type SqlConnection } from './migrate.js';
 import { PrismaClient } from './prisma/client.js';
 
 export { PrismaClient };
-export type { Prisma } from './prisma/client.js';
+export { Prisma } from './prisma/client.js';
 
 export interface Database {
   kind: 'postgres' | 'embedded';

@@ -1,0 +1,299 @@
+import type {
+  Agent, AgentSettings, AgentSettingsInput, CreateAgentRequest, PeerMessage, Session, UpdateAgentRequest,
+} from '../../generated/sdk/types.gen.js';
+import { Prisma, type PrismaClient } from '../db/database.js';
+import { ApiError, notFound } from '../errors.js';
+import { listedAgents, visibleAgents, visibleSessions, type Caller } from './caller.js';
+import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
+import type { ModelCatalog } from './models.js';
+import { after, decodeCursor, toPage, type Page } from './pagination.js';
+import { iso, nextTimestamp } from './serialize.js';
+import { toSession, sessionInclude } from './sessions.js';
+import { UUID_SHAPE, collapseWhitespace, isReservedName, slugify } from './slugs.js';
+import { DEFAULT_VOICE, normalizeVoice } from './voice.js';
+
+type AgentRow = Prisma.AgentGetPayload<object>;
+
+export const ALA_SLUG = 'ala';
+const DEFAULT_AVATAR = 'default';
+const SLUG_ATTEMPTS = 50;
+
+export function toAgent(row: AgentRow): Agent {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    workspaceId: row.workspaceId,
+    name: row.name,
+    slug: row.slug,
+    description: row.description,
+    avatar: row.avatar,
+    model: row.model,
+    systemPrompt: row.systemPrompt,
+    allowedTools: row.allowedTools,
+    allowedPeers: row.allowedPeers,
+    allowedConnectors: row.allowedConnectors,
+    isActive: row.isActive,
+    settings: row.settings as AgentSettings,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+const isMissingRow = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
+
+/** `:id` is a UUID or a slug. */
+const byRef = (ref: string): Prisma.AgentWhereInput => (UUID_SHAPE.test(ref) ? { id: ref.toLowerCase() } : { slug: ref });
+
+function checkedName(raw: string, isAla = false): string {
+  const name = collapseWhitespace(raw);
+  if (name.length < 1 || name.length > 255) {
+    throw new ApiError('VALIDATION_ERROR', 'name must be 1 to 255 characters after collapsing whitespace', [
+      { path: 'body.name', message: 'must be 1 to 255 characters after collapsing whitespace' },
+    ]);
+  }
+  if (isReservedName(name) && !isAla) {
+    throw new ApiError('BAD_REQUEST', 'The name Ala is reserved for the default agent', [{ path: 'body.name', message: 'is reserved' }]);
+  }
+  return name;
+}
+
+function checkedSettings(input: AgentSettingsInput): Prisma.InputJsonObject {
+  checkJsonLimits(input, METADATA_LIMITS, 'body.settings');
+  return { ...input, voice: normalizeVoice(input.voice, 'body.settings.voice') } as Prisma.InputJsonObject;
+}
+
+export class AgentStore {
+  /** Orgs known to have their Ala, so the insert-if-missing runs once per org and process. */
+  private readonly orgsWithAla = new Set<string>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly models: ModelCatalog,
+  ) {}
+
+  /**
+   * Every org has exactly one Ala, created by whichever call needs it first. Concurrent first calls race
+   * on the one-default-per-org unique index; ON CONFLICT makes the losers no-ops instead of errors.
+   */
+  async ensureAla(orgId: string): Promise<void> {
+    if (this.orgsWithAla.has(orgId)) return;
+    const settings = JSON.stringify({ voice: DEFAULT_VOICE });
+    await this.prisma.$executeRaw`
+      INSERT INTO "Agent" ("orgId", "name", "slug", "description", "avatar", "model", "isDefault", "settings")
+      VALUES (${orgId}::uuid, 'Ala', ${ALA_SLUG}, 'The organization''s default assistant.', 'ala', ${this.models.alaModel}, true, ${settings}::jsonb)
+      ON CONFLICT DO NOTHING`;
+    this.orgsWithAla.add(orgId);
+  }
+
+  /** A live agent the caller can see, by UUID or slug; 404 otherwise. */
+  async find(caller: Caller, ref: string): Promise<AgentRow> {
+    await this.ensureAla(caller.orgId);
+    const row = await this.prisma.agent.findFirst({ where: { ...byRef(ref), deletedAt: null, AND: [visibleAgents(caller)] } });
+    if (!row) throw notFound('Agent');
+    return row;
+  }
+
+  async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<Agent>> {
+    await this.ensureAla(caller.orgId);
+    const limit = query.limit ?? 100;
+    const rows = await this.prisma.agent.findMany({
+      where: { deletedAt: null, AND: [listedAgents(caller), after('updatedAt', decodeCursor(query.cursor))] },
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (r) => r.updatedAt, toAgent);
+  }
+
+  async get(caller: Caller, ref: string): Promise<Agent> {
+    return toAgent(await this.find(caller, ref));
+  }
+
+  async create(caller: Caller, body: CreateAgentRequest): Promise<Agent> {
+    await this.ensureAla(caller.orgId);
+    if (!caller.currentWorkspaceId) {
+      throw new ApiError('FORBIDDEN', 'You have no workspace to create the agent in; ask an admin for access to one');
+    }
+    const name = checkedName(body.name);
+    const model = body.model ?? this.models.defaultModel;
+    this.checkModel(model);
+    if (body.allowedPeers) await this.checkPeers(caller, body.allowedPeers);
+    const data = {
+      orgId: caller.orgId,
+      workspaceId: caller.currentWorkspaceId,
+      name,
+      description: body.description ?? null,
+      model,
+      systemPrompt: body.systemPrompt ?? null,
+      avatar: body.avatar ?? DEFAULT_AVATAR,
+      allowedTools: body.allowedTools ?? [],
+      allowedPeers: body.allowedPeers ?? [],
+      allowedConnectors: body.allowedConnectors ?? [],
+      settings: checkedSettings(body.settings ?? {}),
+    };
+    // Concurrent creates with one name race for the same next slug; the live-slug unique index decides,
+    // and each loser retries with the slug after the winner's.
+    const base = slugify(name);
+    for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
+      const slug = await this.nextFreeSlug(caller.orgId, base);
+      try {
+        return toAgent(await this.prisma.agent.create({ data: { ...data, slug } }));
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    throw new ApiError('CONFLICT', 'Could not allocate a unique slug for this name; retry the request');
+  }
+
+  /** `base` if free, else `base-<n>` with n one past the highest suffix in use. */
+  private async nextFreeSlug(orgId: string, base: string): Promise<string> {
+    const [row] = await this.prisma.$queryRaw<Array<{ n: number }>>`
+      SELECT COALESCE(MAX(CASE WHEN slug = ${base} THEN 1 ELSE substring(slug FROM ${base.length + 2})::int END), 0)::int AS n
+      FROM "Agent"
+      WHERE "orgId" = ${orgId}::uuid AND "deletedAt" IS NULL
+        AND (slug = ${base} OR (starts_with(slug, ${base + '-'}) AND substring(slug FROM ${base.length + 2}) ~ '^[0-9]{1,9}$'))`;
+    const n = row?.n ?? 0;
+    return n === 0 ? base : `${base}-${n + 1}`;
+  }
+
+  async update(caller: Caller, ref: string, body: UpdateAgentRequest): Promise<Agent> {
+    if (Object.keys(body).length === 0) throw new ApiError('BAD_REQUEST', 'The body is empty: send at least one field to change');
+    const row = await this.find(caller, ref);
+    const isAla = row.isDefault;
+    const data: Prisma.AgentUpdateInput = {};
+    if (body.name !== undefined) data.name = checkedName(body.name, isAla);
+    if (body.slug !== undefined && !isAla) {
+      if (UUID_SHAPE.test(body.slug)) {
+        throw new ApiError('VALIDATION_ERROR', 'A slug may not be shaped like a UUID', [{ path: 'body.slug', message: 'must not be shaped like a UUID' }]);
+      }
+      if (body.slug === ALA_SLUG) throw new ApiError('CONFLICT', 'The slug ala belongs to the default agent Ala');
+      data.slug = body.slug;
+    }
+    if (body.description !== undefined) data.description = body.description;
+    if (body.systemPrompt !== undefined) data.systemPrompt = body.systemPrompt;
+    if (body.model !== undefined) {
+      if (isAla && body.model !== this.models.alaModel) {
+        throw new ApiError('FORBIDDEN', `Ala's model is locked to ${this.models.alaModel}`);
+      }
+      this.checkModel(body.model);
+      data.model = body.model;
+    }
+    if (body.isActive !== undefined) {
+      if (isAla && !body.isActive) throw new ApiError('FORBIDDEN', 'Ala cannot be deactivated');
+      data.isActive = body.isActive;
+    }
+    if (body.avatar !== undefined) data.avatar = body.avatar;
+    if (body.settings !== undefined) data.settings = checkedSettings(body.settings);
+    if (body.allowedPeers !== undefined) {
+      await this.checkPeers(caller, body.allowedPeers);
+      data.allowedPeers = body.allowedPeers;
+    }
+    if (body.allowedTools !== undefined) data.allowedTools = body.allowedTools;
+    if (body.allowedConnectors !== undefined) data.allowedConnectors = body.allowedConnectors;
+    data.updatedAt = nextTimestamp(row.updatedAt);
+    try {
+      return toAgent(await this.prisma.agent.update({ where: { id: row.id, deletedAt: null }, data }));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ApiError('CONFLICT', `The slug ${body.slug} is already taken in this organization`);
+      if (isMissingRow(err)) throw notFound('Agent');
+      throw err;
+    }
+  }
+
+  /**
+   * Soft delete. Deleting an already deleted agent answers the same, with no side effect; by slug that
+   * means the most recently deleted agent that had it, when no live agent has it now.
+   */
+  async remove(caller: Caller, ref: string): Promise<{ deleted: true }> {
+    await this.ensureAla(caller.orgId);
+    const row =
+      (await this.prisma.agent.findFirst({ where: { ...byRef(ref), deletedAt: null, AND: [visibleAgents(caller)] } })) ??
+      (await this.prisma.agent.findFirst({
+        where: { ...byRef(ref), deletedAt: { not: null }, AND: [visibleAgents(caller)] },
+        orderBy: { deletedAt: 'desc' },
+      }));
+    if (!row) throw notFound('Agent');
+    if (row.isDefault) throw new ApiError('FORBIDDEN', 'Ala, the default agent, cannot be deleted');
+    if (!row.deletedAt) await this.prisma.agent.updateMany({ where: { id: row.id, deletedAt: null }, data: { deletedAt: new Date() } });
+    return { deleted: true };
+  }
+
+  async sessions(caller: Caller, ref: string, query: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+    const agent = await this.find(caller, ref);
+    const limit = query.limit ?? 100;
+    const rows = await this.prisma.session.findMany({
+      where: {
+        deletedAt: null,
+        participants: { some: { agentId: agent.id } },
+        AND: [visibleSessions(caller), after('updatedAt', decodeCursor(query.cursor))],
+      },
+      include: sessionInclude,
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (r) => r.updatedAt, toSession);
+  }
+
+  async messages(caller: Caller, ref: string, limit = 50): Promise<PeerMessage[]> {
+    const agent = await this.find(caller, ref);
+    const rows = await this.prisma.message.findMany({
+      where: {
+        agentId: { not: null },
+        session: {
+          deletedAt: null,
+          metadata: { path: ['relationship'], equals: 'peer' },
+          participants: { some: { agentId: agent.id } },
+          AND: [visibleSessions(caller)],
+        },
+      },
+      include: { agent: { select: { name: true, avatar: true } } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+    return rows.map((m) => ({
+      id: m.id,
+      sessionId: m.sessionId,
+      agentId: m.agentId,
+      userId: m.userId,
+      content: m.content,
+      createdAt: iso(m.createdAt),
+      fromAgentName: m.agent?.name ?? '',
+      fromAgentAvatar: m.agent?.avatar ?? '',
+      isSelf: m.agentId === agent.id,
+    }));
+  }
+
+  async peers(caller: Caller, ref: string): Promise<Agent[]> {
+    const agent = await this.find(caller, ref);
+    if (agent.allowedPeers.length === 0) return [];
+    const rows = await this.prisma.agent.findMany({
+      where: { slug: { in: agent.allowedPeers }, deletedAt: null, AND: [visibleAgents(caller)] },
+    });
+    const bySlug = new Map(rows.map((r) => [r.slug, r]));
+    return agent.allowedPeers.flatMap((slug) => {
+      const peer = bySlug.get(slug);
+      return peer ? [toAgent(peer)] : [];
+    });
+  }
+
+  private checkModel(model: string) {
+    if (!this.models.has(model)) {
+      throw new ApiError('BAD_REQUEST', `Unknown model "${model}"; GET /api/v1/models lists the valid ids`, [
+        { path: 'body.model', message: 'is not a model id from GET /api/v1/models' },
+      ]);
+    }
+  }
+
+  /** allowedPeers must name live agents of the caller's organization. */
+  private async checkPeers(caller: Caller, slugs: string[]) {
+    if (slugs.length === 0) return;
+    const found = await this.prisma.agent.findMany({ where: { orgId: caller.orgId, deletedAt: null, slug: { in: slugs } }, select: { slug: true } });
+    const known = new Set(found.map((r) => r.slug));
+    const unknown = slugs.filter((s) => !known.has(s));
+    if (unknown.length > 0) {
+      throw new ApiError('BAD_REQUEST', `allowedPeers names no agent of this organization: ${unknown.join(', ')}`, [
+        { path: 'body.allowedPeers', message: `unknown agents: ${unknown.join(', ')}` },
+      ]);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiKey, ApiKeyCreated, CreateApiKeyRequest, Role, Scope } from '../../generated/sdk/types.gen.js';
+import type { Prisma, PrismaClient } from '../db/database.js';
+import { ApiError, notFound } from '../errors.js';
+import { hasScope, seesEveryWorkspace, type Caller } from './caller.js';
+import { after, decodeCursor, toPage, type Page } from './pagination.js';
+import { iso, isoOrNull } from './serialize.js';
+
+type Tx = Prisma.TransactionClient | PrismaClient;
+type ApiKeyRow = Prisma.ApiKeyGetPayload<object>;
+
+export const KEY_PATTERN = /^alm_(live|test)_[0-9a-f]{48}$/;
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** `alm_<env>_` and 24 random bytes as hex; only the hash and the first 12 characters are stored. */
+export function generateKey(env: 'live' | 'test'): { key: string; prefix: string; hash: string } {
+  const key = `alm_${env}_${randomBytes(24).toString('hex')}`;
+  return { key, prefix: key.slice(0, 12), hash: hashKey(key) };
+}
+
+export async function mintKey(
+  tx: Tx,
+  input: { orgId: string; userId: string; name: string; scopes: Scope[]; env: 'live' | 'test'; expiresAt: Date | null },
+): Promise<ApiKeyCreated> {
+  const { key, prefix, hash } = generateKey(input.env);
+  const row = await tx.apiKey.create({
+    data: { orgId: input.orgId, userId: input.userId, name: input.name, scopes: input.scopes, env: input.env, expiresAt: input.expiresAt, prefix, hash },
+  });
+  return { ...toApiKey(row), key };
+}
+
+export function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes as Scope[],
+    env: row.env,
+    createdAt: iso(row.createdAt),
+    lastUsedAt: isoOrNull(row.lastUsedAt),
+    expiresAt: isoOrNull(row.expiresAt),
+    revokedAt: isoOrNull(row.revokedAt),
+  };
+}
+
+/** A key row joined with what a request needs to know about its owner. */
+export interface KeyIdentity {
+  keyId: string;
+  keyPrefix: string;
+  orgId: string;
+  userId: string;
+  role: Role;
+  scopes: Scope[];
+  env: 'live' | 'test';
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  currentWorkspaceId: string | null;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export class ApiKeyStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly keyEnv: 'live' | 'test',
+  ) {}
+
+  /**
+   * One query from key hash to identity: the key, its owner's membership in a live org, and the current
+   * workspace if the owner can still see it. Undefined when no such key (or owner) exists.
+   */
+  async findIdentity(hash: string): Promise<KeyIdentity | undefined> {
+    const rows = await this.prisma.$queryRaw<KeyIdentity[]>`
+      SELECT k.id AS "keyId", k.prefix AS "keyPrefix", k."orgId", k."userId", m.role::text AS role, k.scopes,
+             k.env::text AS env, k."expiresAt", k."revokedAt", k."lastUsedAt",
+             CASE WHEN w.id IS NOT NULL AND w."deletedAt" IS NULL AND (
+                    m.role IN ('owner', 'admin') OR EXISTS (
+                      SELECT 1 FROM "WorkspaceAccess" a WHERE a."workspaceId" = w.id AND a."userId" = k."userId"))
+                  THEN w.id END AS "currentWorkspaceId"
+      FROM "ApiKey" k
+      JOIN "Organization" o ON o.id = k."orgId" AND o."deletedAt" IS NULL
+      JOIN "User" u ON u.id = k."userId" AND u."deletedAt" IS NULL
+      JOIN "Membership" m ON m."orgId" = k."orgId" AND m."userId" = k."userId"
+      LEFT JOIN "Workspace" w ON w.id = m."currentWorkspaceId" AND w."orgId" = k."orgId"
+      WHERE k.hash = ${hash}`;
+    return rows[0];
+  }
+
+  /**
+   * Records use without a write per request: at most one UPDATE per key per minute, and the WHERE clause
+   * keeps several servers from all writing in the same minute.
+   */
+  async touch(identity: KeyIdentity, now = new Date()): Promise<void> {
+    if (identity.lastUsedAt && now.getTime() - identity.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    identity.lastUsedAt = now;
+    const threshold = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+    await this.prisma.apiKey.updateMany({
+      where: { id: identity.keyId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: threshold } }] },
+      data: { lastUsedAt: now },
+    });
+  }
+
+  /** Owners and admins see every key of the org; members their own. */
+  private visible(caller: Caller): Prisma.ApiKeyWhereInput {
+    return seesEveryWorkspace(caller) ? { orgId: caller.orgId } : { orgId: caller.orgId, userId: caller.userId };
+  }
+
+  async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<ApiKey>> {
+    const limit = query.limit ?? 100;
+    const rows = await this.prisma.apiKey.findMany({
+      where: { ...this.visible(caller), ...after('createdAt', decodeCursor(query.cursor)) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (r) => r.createdAt, toApiKey);
+  }
+
+  /** Keys the caller can list that still authenticate: not revoked, not expired. */
+  countActive(caller: Caller): Promise<number> {
+    return this.prisma.apiKey.count({
+      where: { ...this.visible(caller), revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
+    });
+  }
+
+  async create(caller: Caller, body: CreateApiKeyRequest): Promise<ApiKeyCreated> {
+    const name = body.name.trim();
+    if (name.length === 0) {
+      throw new ApiError('VALIDATION_ERROR', 'name must not be blank', [{ path: 'body.name', message: 'must not be blank' }]);
+    }
+    const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw new ApiError('VALIDATION_ERROR', 'expiresAt must be in the future', [
+        { path: 'body.expiresAt', message: 'must be in the future' },
+      ]);
+    }
+    const scopes = body.scopes ?? caller.scopes;
+    const stronger = scopes.filter((s) => (s === '*' ? !caller.scopes.includes('*') : !hasScope(caller, s)));
+    if (stronger.length > 0) {
+      throw new ApiError('FORBIDDEN', `A key cannot grant scopes it does not hold: ${stronger.join(', ')}`);
+    }
+    return mintKey(this.prisma, { orgId: caller.orgId, userId: caller.userId, name, scopes, env: this.keyEnv, expiresAt });
+  }
+
+  /** Exactly one of several concurrent revokes wins; the rest see the key already revoked (409). */
+  async revoke(caller: Caller, id: string): Promise<ApiKey> {
+    const where = { id, ...this.visible(caller) };
+    const { count } = await this.prisma.apiKey.updateMany({ where: { ...where, revokedAt: null }, data: { revokedAt: new Date() } });
+    const row = await this.prisma.apiKey.findFirst({ where });
+    if (!row) throw notFound('API key');
+    if (count === 0) throw new ApiError('CONFLICT', 'This API key is already revoked');
+    return toApiKey(row);
+  }
+}

@@ -1,0 +1,63 @@
+import { ApiError } from '../errors.js';
+
+/** A position in a list ordered by (timestamp desc, id desc). */
+export interface Keyset {
+  at: Date;
+  id: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  limit: number;
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function encodeCursor(k: Keyset): string {
+  return Buffer.from(JSON.stringify([k.at.toISOString(), k.id])).toString('base64url');
+}
+
+/** Cursors are opaque to clients; a damaged one is a 422 on `query.cursor`, never a 500. */
+export function decodeCursor(cursor: string | undefined): Keyset | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const date = typeof at === 'string' ? new Date(at) : new Date(NaN);
+    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
+    return { at: date, id };
+  } catch {
+    throw new ApiError('VALIDATION_ERROR', 'The cursor is not valid; pass back a nextCursor exactly as received', [
+      { path: 'query.cursor', message: 'is not a cursor this API issued' },
+    ]);
+  }
+}
+
+/**
+ * Prisma filter for the rows after `k` in (field, id) order, both descending or both ascending. With a
+ * composite index on (orgId, field, id) this is a range scan, never an OFFSET.
+ */
+export function after<F extends string>(field: F, k: Keyset | undefined, order: 'asc' | 'desc' = 'desc') {
+  if (!k) return {};
+  const beyond = order === 'desc' ? 'lt' : 'gt';
+  return { OR: [{ [field]: { [beyond]: k.at } }, { [field]: k.at, id: { [beyond]: k.id } }] };
+}
+
+/** Fetch limit + 1 rows, then call this to cut the page and compute the cursor. */
+export function toPage<R extends { id: string }, T>(
+  rows: R[],
+  limit: number,
+  at: (row: R) => Date,
+  map: (row: R) => T,
+): Page<T> {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return {
+    items: pageRows.map(map),
+    limit,
+    nextCursor: hasMore && last ? encodeCursor({ at: at(last), id: last.id }) : null,
+    hasMore,
+  };
+}

@@ -1,0 +1,170 @@
+import type { CreateMessageRequest, CreateSessionRequest, Message, Session } from '../../generated/sdk/types.gen.js';
+import type { Prisma, PrismaClient } from '../db/database.js';
+import { ApiError, notFound } from '../errors.js';
+import type { AgentStore } from './agents.js';
+import { listedSessions, visibleAgents, visibleSessions, type Caller } from './caller.js';
+import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
+import { after, decodeCursor, toPage, type Page } from './pagination.js';
+import { iso, nextTimestamp } from './serialize.js';
+import { UUID_SHAPE } from './slugs.js';
+
+export const sessionInclude = { participants: { select: { agentId: true }, orderBy: { createdAt: 'asc' } } } as const;
+type SessionRow = Prisma.SessionGetPayload<{ include: typeof sessionInclude }>;
+type MessageRow = Prisma.MessageGetPayload<object>;
+
+export function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    workspaceId: row.workspaceId,
+    title: row.title,
+    metadata: row.metadata as Record<string, unknown>,
+    agentIds: row.participants.map((p) => p.agentId),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    agentId: row.agentId,
+    userId: row.userId,
+    content: row.content,
+    createdAt: iso(row.createdAt),
+  };
+}
+
+export class SessionStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly agents: AgentStore,
+  ) {}
+
+  private async find(caller: Caller, id: string): Promise<SessionRow> {
+    const row = await this.prisma.session.findFirst({ where: { id, deletedAt: null, AND: [visibleSessions(caller)] }, include: sessionInclude });
+    if (!row) throw notFound('Session');
+    return row;
+  }
+
+  async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+    const limit = query.limit ?? 100;
+    const rows = await this.prisma.session.findMany({
+      where: { deletedAt: null, AND: [listedSessions(caller), after('updatedAt', decodeCursor(query.cursor))] },
+      include: sessionInclude,
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (r) => r.updatedAt, toSession);
+  }
+
+  async get(caller: Caller, id: string): Promise<Session> {
+    return toSession(await this.find(caller, id));
+  }
+
+  async create(caller: Caller, body: CreateSessionRequest): Promise<Session> {
+    if (!caller.currentWorkspaceId) {
+      throw new ApiError('FORBIDDEN', 'You have no workspace to create the session in; ask an admin for access to one');
+    }
+    const metadata = body.metadata ?? {};
+    checkJsonLimits(metadata, METADATA_LIMITS, 'body.metadata');
+    const agentIds = await this.resolveAgents(caller, body.agentIds);
+    const row = await this.prisma.session.create({
+      data: {
+        orgId: caller.orgId,
+        workspaceId: caller.currentWorkspaceId,
+        userId: caller.userId,
+        title: body.title ?? null,
+        metadata: metadata as Prisma.InputJsonObject,
+        participants: { create: agentIds.map((agentId) => ({ agentId })) },
+      },
+      include: sessionInclude,
+    });
+    return toSession(row);
+  }
+
+  /** Each reference (UUID or slug) must be a live agent the caller can see; duplicates count once. */
+  private async resolveAgents(caller: Caller, refs: string[]): Promise<string[]> {
+    await this.agents.ensureAla(caller.orgId);
+    const ids = refs.filter((r) => UUID_SHAPE.test(r)).map((r) => r.toLowerCase());
+    const slugs = refs.filter((r) => !UUID_SHAPE.test(r));
+    const rows = await this.prisma.agent.findMany({
+      where: { deletedAt: null, OR: [{ id: { in: ids } }, { slug: { in: slugs } }], AND: [visibleAgents(caller)] },
+      select: { id: true, slug: true },
+    });
+    const byRef = new Map<string, string>();
+    for (const r of rows) byRef.set(r.id, r.id).set(r.slug, r.id);
+    const unknown = refs.filter((r) => !byRef.has(UUID_SHAPE.test(r) ? r.toLowerCase() : r));
+    if (unknown.length > 0) {
+      throw new ApiError('BAD_REQUEST', `agentIds names no agent you can see: ${unknown.join(', ')}`, [
+        { path: 'body.agentIds', message: `unknown agents: ${unknown.join(', ')}` },
+      ]);
+    }
+    return [...new Set(refs.map((r) => byRef.get(UUID_SHAPE.test(r) ? r.toLowerCase() : r)!))];
+  }
+
+  /** Deleting a deleted session answers the same, with no side effect. */
+  async remove(caller: Caller, id: string): Promise<{ deleted: true }> {
+    const row = await this.prisma.session.findFirst({ where: { id, AND: [visibleSessions(caller)] } });
+    if (!row) throw notFound('Session');
+    if (!row.deletedAt) await this.prisma.session.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: new Date() } });
+    return { deleted: true };
+  }
+
+  async listMessages(caller: Caller, id: string, query: { limit?: number; cursor?: string }): Promise<Page<Message>> {
+    await this.find(caller, id);
+    const limit = query.limit ?? 100;
+    const rows = await this.prisma.message.findMany({
+      where: { sessionId: id, ...after('createdAt', decodeCursor(query.cursor), 'asc') },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (r) => r.createdAt, toMessage);
+  }
+
+  /**
+   * Appends a message and moves the session's updatedAt forward, atomically. An agent author must
+   * participate and be active; in a peer session every other participant must be in its allowedPeers.
+   */
+  async postMessage(caller: Caller, id: string, body: CreateMessageRequest): Promise<Message> {
+    const session = await this.find(caller, id);
+    let agentId: string | null = null;
+    if (body.agentId !== undefined) {
+      const author = await this.prisma.agent.findFirst({
+        where: {
+          deletedAt: null,
+          orgId: caller.orgId,
+          AND: [
+            UUID_SHAPE.test(body.agentId) ? { id: body.agentId.toLowerCase() } : { slug: body.agentId },
+            { id: { in: session.participants.map((p) => p.agentId) } },
+          ],
+        },
+      });
+      if (!author) {
+        throw new ApiError('BAD_REQUEST', `Agent ${body.agentId} does not participate in this session`, [
+          { path: 'body.agentId', message: 'must be a live agent participating in the session' },
+        ]);
+      }
+      if (!author.isActive) throw new ApiError('FORBIDDEN', `Agent ${author.slug} is inactive and cannot post`);
+      if ((session.metadata as { relationship?: unknown }).relationship === 'peer') {
+        const others = await this.prisma.agent.findMany({
+          where: { id: { in: session.participants.map((p) => p.agentId).filter((a) => a !== author.id) } },
+          select: { slug: true },
+        });
+        const barred = others.map((o) => o.slug).filter((slug) => !author.allowedPeers.includes(slug));
+        if (barred.length > 0) {
+          throw new ApiError('FORBIDDEN', `Agent ${author.slug} may not message ${barred.join(', ')}: they are not in its allowedPeers`);
+        }
+      }
+      agentId = author.id;
+    }
+    const [message] = await this.prisma.$transaction([
+      this.prisma.message.create({
+        data: { orgId: caller.orgId, sessionId: id, agentId, userId: agentId ? null : caller.userId, content: body.content },
+      }),
+      this.prisma.session.update({ where: { id }, data: { updatedAt: nextTimestamp(session.updatedAt) } }),
+    ]);
+    return toMessage(message);
+  }
+}

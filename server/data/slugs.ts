@@ -1,0 +1,34 @@
+export const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const MAX_SLUG_LENGTH = 64;
+/** Leaves room for a `-<n>` suffix within MAX_SLUG_LENGTH. */
+const MAX_BASE_LENGTH = 56;
+
+// Latin letters that Unicode decomposition leaves whole.
+const LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' };
+
+/**
+ * The slug a name starts from: diacritics folded, lowercase ASCII, every other run of characters one
+ * hyphen, at most 56 characters. Names with nothing usable give `agent`; a UUID-shaped result is prefixed
+ * so it can never be mistaken for an id.
+ */
+export function slugify(name: string): string {
+  const folded = name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[ßæœøłđðþı]/g, (c) => LETTERS[c] ?? c);
+  let slug = folded
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, MAX_BASE_LENGTH)
+    .replace(/-+$/, '');
+  if (slug === '') slug = 'agent';
+  if (UUID_SHAPE.test(slug)) slug = `agent-${slug}`;
+  return slug;
+}
+
+/** `name` with surrounding whitespace trimmed and inner runs of whitespace turned into one space. */
+export const collapseWhitespace = (name: string) => name.trim().replace(/\s+/g, ' ');
+
+/** `Ala` in any case and spacing is the default agent's name. */
+export const isReservedName = (name: string) => name.replace(/\s+/g, '').toLowerCase() === 'ala';
