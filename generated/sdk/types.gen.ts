@@ -1050,6 +1050,10 @@ export type CreateAgentErrors = {
      */
     403: ErrorEnvelope;
     /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
      * Production servers require Content-Length on POST requests.
      */
     411: ErrorEnvelope;

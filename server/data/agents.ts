@@ -148,10 +148,10 @@ export class AgentStore {
   /** `base` if free, else `base-<n>` with n one past the highest suffix in use. */
   private async nextFreeSlug(orgId: string, base: string): Promise<string> {
     const [row] = await this.prisma.$queryRaw<Array<{ n: number }>>`
-      SELECT COALESCE(MAX(CASE WHEN slug = ${base} THEN 1 ELSE substring(slug FROM ${base.length + 2})::int END), 0)::int AS n
+      SELECT COALESCE(MAX(CASE WHEN slug = ${base} THEN 1 ELSE substring(slug FROM ${base.length + 2}::int)::int END), 0)::int AS n
       FROM "Agent"
       WHERE "orgId" = ${orgId}::uuid AND "deletedAt" IS NULL
-        AND (slug = ${base} OR (starts_with(slug, ${base + '-'}) AND substring(slug FROM ${base.length + 2}) ~ '^[0-9]{1,9}$'))`;
+        AND (slug = ${base} OR (starts_with(slug, ${base + '-'}) AND substring(slug FROM ${base.length + 2}::int) ~ '^[0-9]{1,9}$'))`;
     const n = row?.n ?? 0;
     return n === 0 ? base : `${base}-${n + 1}`;
   }

@@ -104,7 +104,7 @@ export function errorHandler(options: { logger: Logger; isProduction: boolean })
     if (res.headersSent) return next(err);
     if (apiError.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer');
     if (apiError.code === 'SERVICE_UNAVAILABLE') res.setHeader('Retry-After', '1');
-    res.status(apiError.status).json({
+    const body = {
       success: false,
       error: {
         code: apiError.code,
@@ -112,7 +112,10 @@ export function errorHandler(options: { logger: Logger; isProduction: boolean })
         requestId: req.id,
         ...(apiError.details && apiError.details.length > 0 ? { details: apiError.details } : {}),
       },
-    });
+    };
+    // Sent as a string, past the response validator: an error status the contract forgot must still leave
+    // in the envelope, never as express's HTML page. The contract conformance tests catch the omission.
+    res.status(apiError.status).type('application/json').send(JSON.stringify(body));
   };
 }
 
