@@ -205,7 +205,7 @@ describe('creating agents', () => {
 
   it('rejects the reserved name Ala in any case and spacing with 400', async () => {
     const before = await agentRows(t.orgId);
-    for (const name of ['Ala', 'ala', 'ALA', '  aLa ', 'A la', 'a\tL a']) {
+    for (const name of ['Ala', 'ala', 'ALA', '  aLa ', 'A la', 'a\tL a', 'ＡＬＡ']) {
       const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 400, 'BAD_REQUEST');
       expect(err.details?.[0]?.path).toBe('body.name');
     }

@@ -31,4 +31,4 @@ export function slugify(name: string): string {
 export const collapseWhitespace = (name: string) => name.trim().replace(/\s+/g, ' ');
 
 /** `Ala` in any case and spacing is the default agent's name. */
-export const isReservedName = (name: string) => name.replace(/\s+/g, '').toLowerCase() === 'ala';
+export const isReservedName = (name: string) => name.normalize('NFKC').replace(/\s+/g, '').toLowerCase() === 'ala';
