@@ -11,6 +11,7 @@ import { body } from './plugins/body.js';
 import { browserOnly } from './plugins/browser-only.js';
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js';
 import { httpLogger } from './plugins/http-logger.js';
+import { idempotency, idempotencyKeyFormat } from './plugins/idempotency.js';
 import { operation } from './plugins/operation.js';
 import { sensitiveRateLimit } from './plugins/rate-limit.js';
 import { requestId } from './plugins/request-id.js';
@@ -49,10 +50,12 @@ export function buildApp({ config, db, logger, redis }: AppDeps): Express {
 
   app.use(operation());
   app.use(auth({ apiKeys: data.apiKeys, keyEnv: config.keyEnv, logger }));
+  app.use(idempotencyKeyFormat());
   app.use(body({ requireContentLength: config.isProduction }));
   app.use(browserOnly());
   app.use(validator({ validateResponses: config.validateResponses }));
   app.use(sensitiveRateLimit({ ...config.rateLimit, pointsPerMinute: config.rateLimit.keyMintsPerMinute, redis }));
+  app.use(idempotency({ store: data.idempotency, logger }));
 
   const api = express.Router();
   api.use(meRoutes(data), workspaceRoutes(data), apiKeyRoutes(data), modelRoutes(data), agentRoutes(data), sessionRoutes(data), dashboardRoutes(data));

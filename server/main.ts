@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { bootstrapFirstStart } from './data/bootstrap.js';
+import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
 
@@ -35,11 +36,22 @@ async function main() {
     );
   }
 
+  // Stored Idempotency-Key answers past their TTL are removed hourly (reads already ignore them).
+  const idempotency = new IdempotencyStore(db.prisma, config.idempotencyTtlMs);
+  const purge = setInterval(() => {
+    idempotency.purgeExpired().then(
+      (count) => count > 0 && logger.info({ count }, 'purged expired idempotency keys'),
+      (err) => logger.warn({ err }, 'could not purge idempotency keys'),
+    );
+  }, 60 * 60 * 1000);
+  purge.unref();
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    clearInterval(purge);
     const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -525,6 +525,18 @@ export type DashboardOverview = {
 };
 
 /**
+ * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+ * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
+ * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
+ * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
+ * different method, path or body answers 409, as does a retry while the first request is still running.
+ * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+ * fails with a 5xx releases the key so a retry runs again.
+ *
+ */
+export type IdempotencyKey = string;
+
+/**
  * The row's UUID.
  */
 export type UuidId = Uuid;
@@ -627,6 +639,19 @@ export type CreateWorkspaceData = {
     body?: {
         name: string;
     };
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
+         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
+         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
+         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/workspaces';
@@ -641,6 +666,10 @@ export type CreateWorkspaceErrors = {
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
     /**
      * Production servers require Content-Length on POST requests.
      */
@@ -821,6 +850,19 @@ export type ListApiKeysResponse = ListApiKeysResponses[keyof ListApiKeysResponse
 
 export type CreateApiKeyData = {
     body: CreateApiKeyRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
+         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
+         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
+         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api-keys';
@@ -839,6 +881,10 @@ export type CreateApiKeyErrors = {
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
     /**
      * Production servers require Content-Length on POST requests.
      */
@@ -1031,6 +1077,19 @@ export type ListAgentsResponse = ListAgentsResponses[keyof ListAgentsResponses];
 
 export type CreateAgentData = {
     body: CreateAgentRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
+         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
+         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
+         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/agents';
@@ -1509,6 +1568,19 @@ export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsRespo
 
 export type CreateSessionData = {
     body: CreateSessionRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
+         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
+         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
+         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/sessions';
@@ -1527,6 +1599,10 @@ export type CreateSessionErrors = {
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
     /**
      * Production servers require Content-Length on POST requests.
      */
@@ -1736,6 +1812,19 @@ export type ListSessionMessagesResponse = ListSessionMessagesResponses[keyof Lis
 
 export type CreateSessionMessageData = {
     body: CreateMessageRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
+         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
+         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
+         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         /**
          * The row's UUID.
@@ -1763,6 +1852,10 @@ export type CreateSessionMessageErrors = {
      * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
      */
     404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
     /**
      * Production servers require Content-Length on POST requests.
      */

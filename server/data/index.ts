@@ -3,6 +3,7 @@ import type { PrismaClient } from '../db/database.js';
 import { AgentStore } from './agents.js';
 import { ApiKeyStore } from './api-keys.js';
 import { DashboardStore } from './dashboard.js';
+import { IdempotencyStore } from './idempotency.js';
 import { MeStore } from './me.js';
 import { ModelCatalog } from './models.js';
 import { SessionStore } from './sessions.js';
@@ -17,6 +18,7 @@ export function createDataLayer(prisma: PrismaClient, config: Config) {
     agents,
     apiKeys,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
+    idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),
     me: new MeStore(prisma),
     models,
     sessions: new SessionStore(prisma, agents),

@@ -1,0 +1,72 @@
+import type { RequestHandler, Response } from 'express';
+import type { IdempotencyStore, IdempotentRequest } from '../data/idempotency.js';
+import { ApiError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+const HEADER = 'idempotency-key';
+const VALID_KEY = /^[ -~]{1,255}$/;
+
+/** Runs before the body is read: a malformed Idempotency-Key is a 400 whatever else is wrong. */
+export function idempotencyKeyFormat(): RequestHandler {
+  return (req, _res, next) => {
+    const key = req.headers[HEADER];
+    if (req.method !== 'POST' || key === undefined) return next();
+    if (typeof key !== 'string' || !VALID_KEY.test(key)) {
+      throw new ApiError('BAD_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters', [
+        { path: 'header.idempotency-key', message: 'must be 1 to 255 printable ASCII characters' },
+      ]);
+    }
+    next();
+  };
+}
+
+/**
+ * Runs after validation, right before the handler: reserves the key, or answers with the stored response,
+ * or refuses a conflicting reuse. The handler's answer is stored before it is sent, so an acknowledged
+ * response is always replayable; a 5xx releases the key instead, so the retry runs again.
+ */
+export function idempotency(options: { store: IdempotencyStore; logger: Logger }): RequestHandler {
+  const { store, logger } = options;
+  return async (req, res, next) => {
+    const key = req.headers[HEADER];
+    if (req.method !== 'POST' || typeof key !== 'string' || !req.caller) return next();
+    const request: IdempotentRequest = { orgId: req.caller.orgId, key, method: req.method, path: req.path, body: req.body };
+    const reservation = await store.reserve(request);
+    switch (reservation.kind) {
+      case 'mismatch':
+        throw new ApiError('CONFLICT', `This Idempotency-Key was already used for another request: ${reservation.what}`);
+      case 'in-progress':
+        throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry once it has finished');
+      case 'replay':
+        res.setHeader('Idempotent-Replayed', 'true');
+        res.status(reservation.status).type('application/json').send(JSON.stringify(reservation.body));
+        return;
+    }
+    captureResponse(res, (status, body, send) => {
+      const settle = status >= 500 ? store.release(request) : store.complete(request, status, body);
+      settle.then(send, (err) => {
+        logger.error({ err, requestId: req.id }, 'could not store the idempotent response');
+        send();
+      });
+    });
+    next();
+  };
+}
+
+/** Intercepts the final send of a JSON response, hands over its status and body, and sends on demand. */
+function captureResponse(res: Response, onSend: (status: number, body: unknown, send: () => void) => void) {
+  const send = res.send.bind(res);
+  let captured = false;
+  res.send = (payload?: unknown) => {
+    if (captured || typeof payload !== 'string') return send(payload);
+    captured = true;
+    let body: unknown = payload;
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      // Not JSON: stored as the raw string.
+    }
+    onSend(res.statusCode, body, () => send(payload));
+    return res;
+  };
+}
