@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
@@ -45,6 +46,17 @@ export function buildApp({ config, db, logger, redis }: AppDeps): Express {
   app.use(requestId());
   app.use(httpLogger(logger));
   app.use(helmet());
+  // Off unless CORS_ORIGINS lists origins: API keys belong on servers, not in other sites' pages.
+  if (config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: config.corsOrigins,
+        allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+        exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(healthRoutes(db));
   app.use(docsRoutes());
 

@@ -28,6 +28,7 @@ const schema = z.object({
   VALIDATE_RESPONSES: z.enum(['', '0', '1', 'true', 'false']).default('').transform((v) => v !== '0' && v !== 'false'),
   TRUST_PROXY: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  CORS_ORIGINS: z.string().default(''),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().min(24).max(24 * 30).default(24),
 });
 
@@ -53,6 +54,8 @@ export interface Config {
   /** Express `trust proxy` setting: '' (off), a hop count, or a list of addresses. */
   trustProxy: boolean | number | string;
   shutdownTimeoutMs: number;
+  /** Browser origins allowed to call the API; empty means CORS is off. */
+  corsOrigins: string[];
   /** How long a stored Idempotency-Key answer is kept (at least 24 hours). */
   idempotencyTtlMs: number;
   /** The environment minted keys carry and accepted keys must carry. */
@@ -87,6 +90,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     validateResponses: e.VALIDATE_RESPONSES,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 60 * 60 * 1000,
     keyEnv: isProduction ? 'live' : 'test',
   };

@@ -355,12 +355,13 @@ describe('slugs', () => {
 });
 
 describe('getting an agent', () => {
-  it('finds it by UUID (any case) and by slug', async () => {
+  it('finds it by UUID and by slug, in any case', async () => {
     const t = await h.tenant();
     const a = await createAgent(h, t, { name: 'Findable' });
     expect((await h.http.get(`/api/v1/agents/${a.id}`).set(t.auth).expect(200)).body.data.id).toBe(a.id);
     expect((await h.http.get(`/api/v1/agents/${a.id.toUpperCase()}`).set(t.auth).expect(200)).body.data.id).toBe(a.id);
     expect((await h.http.get(`/api/v1/agents/${a.slug}`).set(t.auth).expect(200)).body.data.id).toBe(a.id);
+    expect((await h.http.get(`/api/v1/agents/${a.slug.toUpperCase()}`).set(t.auth).expect(200)).body.data.id).toBe(a.id);
   });
 
   it('answers 404 for a missing or deleted agent, and 422 for an id that is neither UUID nor slug', async () => {

@@ -409,7 +409,7 @@ export type Session = {
         [key: string]: unknown;
     };
     /**
-     * The participating agents' UUIDs.
+     * The participating agents' UUIDs, in the order the session was created with; deleted agents stay listed.
      */
     agentIds: Array<Uuid>;
     createdAt: Timestamp;
@@ -552,7 +552,7 @@ export type Limit = number;
 export type Cursor = string;
 
 /**
- * The agent's UUID or its slug.
+ * The agent's UUID or its slug, in any letter case.
  */
 export type AgentRef = string;
 
@@ -1152,7 +1152,7 @@ export type DeleteAgentData = {
     body?: never;
     path: {
         /**
-         * The agent's UUID or its slug.
+         * The agent's UUID or its slug, in any letter case.
          */
         id: string;
     };
@@ -1202,7 +1202,7 @@ export type GetAgentData = {
     body?: never;
     path: {
         /**
-         * The agent's UUID or its slug.
+         * The agent's UUID or its slug, in any letter case.
          */
         id: string;
     };
@@ -1255,7 +1255,7 @@ export type UpdateAgentData = {
     body: UpdateAgentRequest;
     path: {
         /**
-         * The agent's UUID or its slug.
+         * The agent's UUID or its slug, in any letter case.
          */
         id: string;
     };
@@ -1324,7 +1324,7 @@ export type ListAgentSessionsData = {
     body?: never;
     path: {
         /**
-         * The agent's UUID or its slug.
+         * The agent's UUID or its slug, in any letter case.
          */
         id: string;
     };
@@ -1392,7 +1392,7 @@ export type ListAgentMessagesData = {
     body?: never;
     path: {
         /**
-         * The agent's UUID or its slug.
+         * The agent's UUID or its slug, in any letter case.
          */
         id: string;
     };
@@ -1456,7 +1456,7 @@ export type ListAgentPeersData = {
     body?: never;
     path: {
         /**
-         * The agent's UUID or its slug.
+         * The agent's UUID or its slug, in any letter case.
          */
         id: string;
     };

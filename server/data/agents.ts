@@ -42,8 +42,11 @@ export function toAgent(row: AgentRow): Agent {
 const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 const isMissingRow = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
 
-/** `:id` is a UUID or a slug. */
-const byRef = (ref: string): Prisma.AgentWhereInput => (UUID_SHAPE.test(ref) ? { id: ref.toLowerCase() } : { slug: ref });
+/** An agent reference is a UUID or a slug, in any case: both are stored lowercase. */
+export function byRef(ref: string): { id: string } | { slug: string } {
+  const canonical = ref.toLowerCase();
+  return UUID_SHAPE.test(canonical) ? { id: canonical } : { slug: canonical };
+}
 
 function checkedName(raw: string, isAla = false): string {
   const name = collapseWhitespace(raw);

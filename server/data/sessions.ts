@@ -1,12 +1,11 @@
 import type { CreateMessageRequest, CreateSessionRequest, Message, Session } from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
-import type { AgentStore } from './agents.js';
+import { byRef, type AgentStore } from './agents.js';
 import { listedSessions, visibleAgents, visibleSessions, type Caller } from './caller.js';
 import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
 import { after, decodeCursor, toPage, type Page } from './pagination.js';
 import { iso, nextTimestamp } from './serialize.js';
-import { UUID_SHAPE } from './slugs.js';
 
 export const sessionInclude = { participants: { select: { agentId: true }, orderBy: { createdAt: 'asc' } } } as const;
 type SessionRow = Prisma.SessionGetPayload<{ include: typeof sessionInclude }>;
@@ -70,6 +69,7 @@ export class SessionStore {
     const metadata = body.metadata ?? {};
     checkJsonLimits(metadata, METADATA_LIMITS, 'body.metadata');
     const agentIds = await this.resolveAgents(caller, body.agentIds);
+    const now = Date.now();
     const row = await this.prisma.session.create({
       data: {
         orgId: caller.orgId,
@@ -77,7 +77,8 @@ export class SessionStore {
         userId: caller.userId,
         title: body.title ?? null,
         metadata: metadata as Prisma.InputJsonObject,
-        participants: { create: agentIds.map((agentId) => ({ agentId })) },
+        // Staggered by a millisecond so the participants list keeps the order the request named them in.
+        participants: { create: agentIds.map((agentId, i) => ({ agentId, createdAt: new Date(now + i) })) },
       },
       include: sessionInclude,
     });
@@ -87,21 +88,19 @@ export class SessionStore {
   /** Each reference (UUID or slug) must be a live agent the caller can see; duplicates count once. */
   private async resolveAgents(caller: Caller, refs: string[]): Promise<string[]> {
     await this.agents.ensureAla(caller.orgId);
-    const ids = refs.filter((r) => UUID_SHAPE.test(r)).map((r) => r.toLowerCase());
-    const slugs = refs.filter((r) => !UUID_SHAPE.test(r));
+    const wanted = refs.map(byRef);
     const rows = await this.prisma.agent.findMany({
-      where: { deletedAt: null, OR: [{ id: { in: ids } }, { slug: { in: slugs } }], AND: [visibleAgents(caller)] },
+      where: { deletedAt: null, OR: wanted, AND: [visibleAgents(caller)] },
       select: { id: true, slug: true },
     });
-    const byRef = new Map<string, string>();
-    for (const r of rows) byRef.set(r.id, r.id).set(r.slug, r.id);
-    const unknown = refs.filter((r) => !byRef.has(UUID_SHAPE.test(r) ? r.toLowerCase() : r));
+    const idOf = (ref: { id: string } | { slug: string }) => rows.find((r) => ('id' in ref ? r.id === ref.id : r.slug === ref.slug))?.id;
+    const unknown = refs.filter((_, i) => idOf(wanted[i]!) === undefined);
     if (unknown.length > 0) {
       throw new ApiError('BAD_REQUEST', `agentIds names no agent you can see: ${unknown.join(', ')}`, [
         { path: 'body.agentIds', message: `unknown agents: ${unknown.join(', ')}` },
       ]);
     }
-    return [...new Set(refs.map((r) => byRef.get(UUID_SHAPE.test(r) ? r.toLowerCase() : r)!))];
+    return [...new Set(wanted.map((ref) => idOf(ref)!))];
   }
 
   /** Deleting a deleted session answers the same, with no side effect. */
@@ -135,10 +134,7 @@ export class SessionStore {
         where: {
           deletedAt: null,
           orgId: caller.orgId,
-          AND: [
-            UUID_SHAPE.test(body.agentId) ? { id: body.agentId.toLowerCase() } : { slug: body.agentId },
-            { id: { in: session.participants.map((p) => p.agentId) } },
-          ],
+          AND: [byRef(body.agentId), { id: { in: session.participants.map((p) => p.agentId) } }],
         },
       });
       if (!author) {
@@ -148,8 +144,9 @@ export class SessionStore {
       }
       if (!author.isActive) throw new ApiError('FORBIDDEN', `Agent ${author.slug} is inactive and cannot post`);
       if ((session.metadata as { relationship?: unknown }).relationship === 'peer') {
+        // A deleted agent no longer takes part: it cannot post, and it does not bar the others.
         const others = await this.prisma.agent.findMany({
-          where: { id: { in: session.participants.map((p) => p.agentId).filter((a) => a !== author.id) } },
+          where: { id: { in: session.participants.map((p) => p.agentId).filter((a) => a !== author.id) }, deletedAt: null },
           select: { slug: true },
         });
         const barred = others.map((o) => o.slug).filter((slug) => !author.allowedPeers.includes(slug));
@@ -159,11 +156,14 @@ export class SessionStore {
       }
       agentId = author.id;
     }
+    // The message and the session share one timestamp, strictly after the session's last one, so messages
+    // posted one after another list in the order they were posted.
+    const at = nextTimestamp(session.updatedAt);
     const [message] = await this.prisma.$transaction([
       this.prisma.message.create({
-        data: { orgId: caller.orgId, sessionId: id, agentId, userId: agentId ? null : caller.userId, content: body.content },
+        data: { orgId: caller.orgId, sessionId: id, agentId, userId: agentId ? null : caller.userId, content: body.content, createdAt: at },
       }),
-      this.prisma.session.update({ where: { id }, data: { updatedAt: nextTimestamp(session.updatedAt) } }),
+      this.prisma.session.update({ where: { id }, data: { updatedAt: at } }),
     ]);
     return toMessage(message);
   }
