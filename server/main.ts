@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -16,7 +16,16 @@ async function main() {
 
   const first = await bootstrapFirstStart(db.prisma, config.keyEnv);
   const app = buildApp({ config, db, logger, redis });
-  const server = createServer(app);
+  let stopping = false;
+  // Responses not yet started when shutdown begins close their connection, so a keep-alive client does
+  // not hold the server open until its idle timeout.
+  const unanswered = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    unanswered.add(res);
+    res.on('close', () => unanswered.delete(res));
+    if (stopping) res.setHeader('Connection', 'close');
+    app(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -46,11 +55,11 @@ async function main() {
   }, 60 * 60 * 1000);
   purge.unref();
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
     clearInterval(purge);
     const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -497,3 +497,19 @@ describe('deleting agents', () => {
     expectError(await h.http.delete('/api/v1/agents/ghost').set(t.auth), 404, 'NOT_FOUND');
   });
 });
+
+describe('strings the database cannot hold', () => {
+  it('refuses a NUL character anywhere in a body with 400 naming the field, and stores nothing', async () => {
+    const t = await h.tenant();
+    const before = await agentRows(t.orgId);
+    const name = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x\u0000y' }), 400, 'BAD_REQUEST');
+    expect(name.details?.[0]?.path).toBe('body.name');
+    const nested = expectError(
+      await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'ok', settings: { deep: { 'k\u0000': 1 } } }),
+      400,
+      'BAD_REQUEST',
+    );
+    expect(nested.details?.[0]?.path).toBe('body.settings.deep');
+    expect(await agentRows(t.orgId)).toHaveLength(before.length);
+  });
+});

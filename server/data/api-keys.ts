@@ -129,6 +129,12 @@ export class ApiKeyStore {
       throw new ApiError('VALIDATION_ERROR', 'name must not be blank', [{ path: 'body.name', message: 'must not be blank' }]);
     }
     const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
+    // A leap second (23:59:60) is a valid date-time to the validator but not to Date.
+    if (expiresAt && Number.isNaN(expiresAt.getTime())) {
+      throw new ApiError('VALIDATION_ERROR', 'expiresAt is not a representable instant', [
+        { path: 'body.expiresAt', message: 'must be a representable instant' },
+      ]);
+    }
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw new ApiError('VALIDATION_ERROR', 'expiresAt must be in the future', [
         { path: 'body.expiresAt', message: 'must be in the future' },

@@ -69,18 +69,22 @@ function fromBodyParser(err: { type?: string; status?: number; message: string; 
 
 // Error codes and messages that mean "the database is not there right now", from pg, PGlite and Prisma.
 const UNAVAILABLE_CODES = new Set([
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE',
+  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE',
   '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  // A statement that did not finish in time (statement_timeout, lock_timeout): the database did not answer.
+  '57014', '55P03',
 ]);
 const UNAVAILABLE_MESSAGE =
-  /connection terminated|timeout exceeded when trying to connect|query read timeout|connection (refused|closed)|can't reach database|database system is (starting up|shutting down)|pglite is closed|database is unavailable/i;
+  /connection terminated|timeout exceeded when trying to connect|query read timeout|connection (refused|closed)|can't reach database|database system is (starting up|shutting down)|pglite is closed|database is unavailable|canceling statement due to (statement|lock) timeout/i;
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; meta?: { driverAdapterError?: unknown } };
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
+  // Prisma keeps the driver's error (with the PostgreSQL code) under meta.driverAdapterError.
+  if (isDatabaseUnavailable(e.meta?.driverAdapterError, depth + 1)) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
@@ -102,6 +106,10 @@ export function errorHandler(options: { logger: Logger; isProduction: boolean })
       options.logger.error({ err, requestId: req.id, method: req.method, route: req.operation?.operationId }, 'request failed');
     }
     if (res.headersSent) return next(err);
+    // Answered before the body was read (auth, size, browser-only): close rather than drain the rest.
+    if (!req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)) {
+      res.setHeader('Connection', 'close');
+    }
     if (apiError.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer');
     if (apiError.code === 'SERVICE_UNAVAILABLE') res.setHeader('Retry-After', '1');
     const body = {

@@ -14,6 +14,9 @@ export function validator(options: { validateResponses: boolean }): RequestHandl
     validateResponses: options.validateResponses ? { allErrors: false } : false,
     validateSecurity: false,
     validateFormats: true,
+    // 'fast' only checks the shape, so 2030-02-30 passed (and became March 2) and 2030-13-01 reached the
+    // database as an invalid date (500). 'full' checks the calendar too.
+    ajvFormats: { mode: 'full' },
     ignoreUndocumented: false,
   }) as RequestHandler[];
 }

@@ -44,6 +44,10 @@ export interface Harness {
   colleague(of: Tenant, options?: { role?: Tenant['role']; workspaceSlug?: string }): Promise<Tenant>;
   /** A key for `of`'s user with only these scopes. */
   keyWithScopes(of: Tenant, scopes: Scope[], expiresAt?: Date | null): Promise<string>;
+  /** A key for `of`'s user minted through the data layer, for any env (production servers need `live`). */
+  mintKey(of: Tenant, options?: { env?: 'live' | 'test'; scopes?: Scope[]; expiresAt?: Date | null; name?: string }): Promise<string>;
+  /** The PostgreSQL URL of this file's database; undefined on the embedded database. */
+  url: string | undefined;
   /** Builds another app (different config) over the same database. */
   rebuild(env: Partial<Env>): Promise<{ app: Express; http: ReturnType<typeof supertest>; config: Config }>;
   close(): Promise<void>;
@@ -53,7 +57,7 @@ export const TEST_ENV: Partial<Env> = { NODE_ENV: 'test', LOG_LEVEL: 'info', DIS
 
 /** A fresh database (a copy of the migrated template) and an app over it, for one test file. */
 export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
-  const { db, drop } = await openTestDatabase();
+  const { db, url, drop } = await openTestDatabase();
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -104,6 +108,18 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
       const created = await mintKey(db.prisma, { orgId: of.orgId, userId: of.userId, name: 'scoped', scopes, env: config.keyEnv, expiresAt });
       return created.key;
     },
+    async mintKey(of, options = {}) {
+      const created = await mintKey(db.prisma, {
+        orgId: of.orgId,
+        userId: of.userId,
+        name: options.name ?? 'minted',
+        scopes: options.scopes ?? ['*'],
+        env: options.env ?? config.keyEnv,
+        expiresAt: options.expiresAt ?? null,
+      });
+      return created.key;
+    },
+    url,
     async rebuild(extra) {
       return make(extra);
     },
@@ -112,6 +128,26 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
       await drop();
     },
   };
+}
+
+/** A bare app over any database (for example one that is down), logging into `logs` when given. */
+export function appOver(db: Database, env: Partial<Env> = {}, logs?: string[]) {
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs?.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = loadConfig({ ...TEST_ENV, ...env });
+  const app = buildApp({ config, db, logger: createLogger(config.logLevel, sink) });
+  return { app, http: supertest(app), config };
+}
+
+/** A private in-memory PGlite loaded from the migrated template, whatever database the run uses. */
+export async function openEmbeddedCopy(): Promise<PGlite> {
+  const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
+  await pglite.waitReady;
+  return pglite;
 }
 
 /** Opens a private copy of the migrated template: PGlite in memory, or a new PostgreSQL database. */

@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../server/config.js';
+import { openDatabase, openPostgres, type Database } from '../server/db/database.js';
+import { createLogger } from '../server/logger.js';
+import { expectSuccess } from './helpers/envelope.js';
+import { appOver } from './helpers/harness.js';
+import { runAdmin, startServer, tempDir, type CliResult } from './helpers/processes.js';
+import { withDatabase } from './setup/global.js';
+
+/**
+ * `tsx server/admin.ts bootstrap ...` as an operator runs it. PGlite needs several seconds to create a data
+ * dir, so the embedded tests share one dir (bootstrapped in beforeAll) and use generous timeouts.
+ */
+
+const RESULT_KEYS = ['apiKey', 'email', 'orgId', 'orgSlug', 'role', 'userId', 'workspaceId', 'workspaceSlug'];
+const KEY = /^alm_test_[0-9a-f]{48}$/;
+const SLOW = 120_000;
+
+type Result = { orgId: string; orgSlug: string; userId: string; email: string; role: string; workspaceId: string; workspaceSlug: string; apiKey: string };
+
+/** Exit 0 and exactly one JSON object on stdout with exactly the documented keys. */
+function expectBootstrapped(run: CliResult): Result {
+  expect(run.code, run.stderr).toBe(0);
+  const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
+  expect(lines, run.stdout).toHaveLength(1);
+  const result = JSON.parse(lines[0]!) as Result;
+  expect(Object.keys(result).sort()).toEqual(RESULT_KEYS);
+  expect(result.apiKey).toMatch(KEY);
+  return result;
+}
+
+/** Usage errors: exit 2, a message on stderr, nothing on stdout. */
+function expectUsageError(run: CliResult, message: RegExp) {
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toMatch(message);
+}
+
+/** Calls `fn` with an app over the embedded data dir; the dir is locked meanwhile, so it is closed after. */
+async function withEmbeddedApp<T>(dataDir: string, fn: (http: ReturnType<typeof appOver>['http']) => Promise<T>): Promise<T> {
+  const db = await openDatabase(loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'test' }), createLogger('silent'));
+  try {
+    return await fn(appOver(db).http);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('bootstrap on the embedded database', () => {
+  const dir = tempDir('admin');
+  const env = { DATA_DIR: dir.path };
+  let first: Result;
+
+  beforeAll(async () => {
+    first = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
+  }, SLOW);
+  afterAll(() => dir.remove());
+
+  it('makes the first user of a new org its owner, in workspace "default"', () => {
+    expect(first).toMatchObject({ orgSlug: 'acme', email: 'a@acme.test', role: 'owner', workspaceSlug: 'default' });
+  });
+
+  it('makes a second email in the same org a member; --role admin and --workspace are honoured', async () => {
+    const second = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'B@Acme.test', '--json'], env));
+    expect(second).toMatchObject({ orgId: first.orgId, orgSlug: 'acme', email: 'b@acme.test', role: 'member', workspaceSlug: 'default', workspaceId: first.workspaceId });
+    const third = expectBootstrapped(
+      await runAdmin(['bootstrap', '--org', 'acme', '--email', 'c@acme.test', '--role', 'admin', '--workspace', 'research', '--json'], env),
+    );
+    expect(third).toMatchObject({ orgId: first.orgId, role: 'admin', workspaceSlug: 'research' });
+    expect(third.workspaceId).not.toBe(first.workspaceId);
+    // The keys work against an app over the same data dir, and say who they belong to.
+    await withEmbeddedApp(dir.path, async (http) => {
+      const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${third.apiKey}`));
+      expect(me).toMatchObject({ role: 'admin', org: { slug: 'acme' }, user: { email: 'c@acme.test' }, currentWorkspace: { slug: 'research' } });
+      const member = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${second.apiKey}`));
+      expect(member).toMatchObject({ role: 'member', currentWorkspace: { id: first.workspaceId } });
+    });
+  }, SLOW);
+
+  it('makes the first user of another new org whatever --role says', async () => {
+    const beta = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'beta', '--email', 'a@acme.test', '--role', 'member', '--json'], env));
+    expect(beta).toMatchObject({ orgSlug: 'beta', role: 'member', userId: first.userId, workspaceSlug: 'default' });
+    expect(beta.orgId).not.toBe(first.orgId);
+  }, SLOW);
+
+  it('gives a key that works against an app over the same data dir once the CLI has exited', async () => {
+    await withEmbeddedApp(dir.path, async (http) => {
+      const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${first.apiKey}`));
+      expect(me).toMatchObject({
+        user: { id: first.userId, email: 'a@acme.test' },
+        org: { id: first.orgId, slug: 'acme' },
+        role: 'owner',
+        currentWorkspace: { id: first.workspaceId, slug: 'default' },
+      });
+    });
+  }, SLOW);
+
+  it('refuses while a server holds the data dir, with a clear "in use" error, and leaves the data intact', async () => {
+    const server = await startServer({ DATA_DIR: dir.path });
+    let blocked: CliResult;
+    try {
+      blocked = await runAdmin(['bootstrap', '--org', 'acme', '--email', 'd@acme.test', '--json'], env);
+      // The server kept working throughout.
+      expect((await fetch(server.url('/readyz'))).status).toBe(200);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stdout).toBe('');
+    expect(blocked.stderr).toMatch(/in use/);
+    expect(blocked.stderr).toContain(dir.path.split('/').pop()!);
+
+    // Afterwards the dir works: the refused user was never created, earlier keys still work, and a rerun
+    // for an existing user keeps their role and mints another key.
+    const again = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
+    expect(again).toMatchObject({ orgId: first.orgId, userId: first.userId, role: 'owner', workspaceId: first.workspaceId });
+    expect(again.apiKey).not.toBe(first.apiKey);
+    await withEmbeddedApp(dir.path, async (http) => {
+      expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${first.apiKey}`));
+      expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${again.apiKey}`));
+    });
+  }, SLOW);
+});
+
+describe('invalid arguments', () => {
+  // A data dir that must not come into existence: usage errors are caught before the database opens.
+  const dir = tempDir('admin-usage');
+  const env = { DATA_DIR: join(dir.path, 'never') };
+  afterAll(() => dir.remove());
+
+  it.each([
+    ['a missing --org', ['bootstrap', '--email', 'a@acme.test', '--json'], /--org/],
+    ['a bad --role', ['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--role', 'superuser', '--json'], /--role/],
+    ['a bad org slug', ['bootstrap', '--org', 'Not A Slug!', '--email', 'a@acme.test', '--json'], /--org/],
+    ['a bad workspace slug', ['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--workspace', 'Bad_Slug', '--json'], /--workspace/],
+    ['a bad email', ['bootstrap', '--org', 'acme', '--email', 'not-an-email', '--json'], /--email/],
+    ['an unknown command', ['destroy', '--org', 'acme', '--email', 'a@acme.test', '--json'], /command/],
+    ['no command', ['--org', 'acme', '--email', 'a@acme.test'], /command/],
+    ['an unknown option', ['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--force'], /force/],
+  ])('exits 2 with a message on stderr and nothing on stdout for %s', async (_label, args, message) => {
+    expectUsageError(await runAdmin(args as string[], env), message as RegExp);
+    expect(existsSync(env.DATA_DIR)).toBe(false);
+  }, SLOW);
+});
+
+const postgres = inject('postgres');
+if (postgres) {
+  describe('bootstrap on PostgreSQL', () => {
+    const name = `${postgres.prefix}_cli`;
+    const url = withDatabase(postgres.adminUrl, name);
+    let db: Database;
+
+    beforeAll(async () => {
+      const admin = new pg.Client({ connectionString: postgres.adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${name}"`);
+      await admin.end();
+    });
+    afterAll(async () => {
+      await db?.close();
+      const admin = new pg.Client({ connectionString: postgres.adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    });
+
+    it('migrates a fresh database, bootstraps owner then member, and the keys work while a server is connected', async () => {
+      const env = { DATABASE_URL: url };
+      const owner = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
+      expect(owner).toMatchObject({ orgSlug: 'acme', role: 'owner', workspaceSlug: 'default' });
+      db = await openPostgres(url, { timeoutMs: 5000, poolSize: 2 });
+      const { http } = appOver(db);
+      expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${owner.apiKey}`));
+      // With the app connected (PostgreSQL has no single-owner lock), the CLI still runs.
+      const member = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'b@acme.test', '--workspace', 'ops', '--json'], env));
+      expect(member).toMatchObject({ orgId: owner.orgId, role: 'member', workspaceSlug: 'ops' });
+      const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${member.apiKey}`));
+      expect(me).toMatchObject({ role: 'member', currentWorkspace: { slug: 'ops' } });
+    }, SLOW);
+  });
+}

@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromRoot } from '../../server/paths.js';
+
+/**
+ * Real processes, started the way an operator starts them (`tsx server/main.ts`, `tsx server/admin.ts`),
+ * with an environment that carries nothing of the test run's own configuration.
+ */
+
+const TSX = fromRoot('node_modules', '.bin', 'tsx');
+// Everything server/config.ts reads: a child gets only what a test gives it.
+const CONFIG_VARS = [
+  'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'DATABASE_POOL_SIZE', 'DATABASE_TIMEOUT_MS', 'REDIS_URL',
+  'DISABLE_RATE_LIMIT', 'KEY_MINT_LIMIT_PER_MINUTE', 'DEFAULT_MODEL', 'ALA_MODEL', 'LOG_LEVEL', 'VALIDATE_RESPONSES',
+  'TRUST_PROXY', 'SHUTDOWN_TIMEOUT_MS',
+];
+
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of CONFIG_VARS) delete env[k];
+  // vitest's own markers would make a child think it runs under vitest.
+  for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
+  return { ...env, NODE_ENV: 'development', ...extra };
+}
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `alumia-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `tsx server/admin.ts <args>` to completion. */
+export function runAdmin(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['server/admin.ts', ...args], { cwd: fromRoot(), env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** The JSON log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** Resolves when stdout satisfies `test`; rejects if the process exits first or time runs out. */
+  waitForOutput(test: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Sends the signal (if still running) and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  url(path: string): string;
+}
+
+/** Starts `tsx server/main.ts` on an ephemeral port and resolves once it logged "listening". */
+export async function startServer(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
+  const child = spawn(TSX, ['server/main.ts'], {
+    cwd: fromRoot(),
+    env: childEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let exitCode: number | null | undefined;
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((w) => w());
+  child.stdout!.on('data', (c) => {
+    out += c;
+    notify();
+  });
+  child.stderr!.on('data', (c) => (err += c));
+  // 'close' rather than 'exit': it comes after stdout has been read to the end.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exitCode = code;
+      notify();
+      resolve(code);
+    }),
+  );
+  const logs = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  const waitForOutput = (test: (stdout: string) => boolean, ms = timeoutMs) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (test(out)) return done(resolve);
+        if (exitCode !== undefined) done(() => reject(new Error(`server exited (${exitCode}) first.\nstdout:\n${out}\nstderr:\n${err}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`timed out.\nstdout:\n${out}\nstderr:\n${err}`))), ms);
+      const done = (f: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        f();
+      };
+      waiters.add(check);
+      check();
+    });
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (exitCode === undefined) child.kill(signal);
+    return exited;
+  };
+  try {
+    await waitForOutput(() => logs().some((l) => l.msg === 'listening'));
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  const port = Number(logs().find((l) => l.msg === 'listening')!.port);
+  return {
+    child,
+    port,
+    stdout: () => out,
+    stderr: () => err,
+    logs,
+    waitForOutput,
+    exited,
+    stop,
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+  };
+}
