@@ -659,6 +659,10 @@ export type CreateWorkspaceData = {
 
 export type CreateWorkspaceErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -682,6 +686,10 @@ export type CreateWorkspaceErrors = {
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
 };
 
 export type CreateWorkspaceError = CreateWorkspaceErrors[keyof CreateWorkspaceErrors];
@@ -727,6 +735,10 @@ export type DeleteWorkspaceErrors = {
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
 };
 
 export type DeleteWorkspaceError = DeleteWorkspaceErrors[keyof DeleteWorkspaceErrors];

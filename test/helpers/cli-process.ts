@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromRoot } from '../../server/paths.js';
+
+/**
+ * Runs the `alumia` CLI as a child process, the way a user runs it from a clone: `node client/bin/alumia.js`
+ * (which runs the TypeScript sources through tsx). The child sees only the environment a test gives it, plus
+ * PATH and a private HOME / XDG_CONFIG_HOME, so nothing of the developer's own setup leaks in.
+ */
+
+export const ALUMIA_BIN = fromRoot('client', 'bin', 'alumia.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliHome {
+  /** Used as HOME and XDG_CONFIG_HOME. */
+  path: string;
+  /** Where `alumia login` stores credentials under this home. */
+  credentials: string;
+  run(args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<CliRun>;
+  remove(): void;
+}
+
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ALUMIA_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A private home for one test: its own credentials file, removed by `remove()`. */
+export function cliHome(): CliHome {
+  const path = mkdtempSync(join(tmpdir(), 'alumia-cli-'));
+  return {
+    path,
+    credentials: join(path, 'alumia', 'credentials.json'),
+    run: (args, options = {}) => runCli(args, { ...options, env: { HOME: path, XDG_CONFIG_HOME: path, ...options.env } }),
+    remove: () => rmSync(path, { recursive: true, force: true }),
+  };
+}
