@@ -7,6 +7,7 @@ import { API_BASE } from './contract.js';
 import { createDataLayer } from './data/index.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
+import { localRevocations, type RevocationBus } from './revocations.js';
 import { auth } from './plugins/auth.js';
 import { body } from './plugins/body.js';
 import { browserOnly } from './plugins/browser-only.js';
@@ -14,7 +15,7 @@ import { errorHandler, notFoundHandler } from './plugins/error-handler.js';
 import { httpLogger } from './plugins/http-logger.js';
 import { idempotency, idempotencyKeyFormat } from './plugins/idempotency.js';
 import { operation } from './plugins/operation.js';
-import { sensitiveRateLimit } from './plugins/rate-limit.js';
+import { apiRateLimit, sensitiveRateLimit } from './plugins/rate-limit.js';
 import { requestId } from './plugins/request-id.js';
 import { validator } from './plugins/validator.js';
 import { agentRoutes } from './routes/agents.js';
@@ -33,11 +34,13 @@ export interface AppDeps {
   db: Database;
   logger: Logger;
   redis?: Redis;
+  /** How key revocations reach other servers; this process only when omitted. */
+  revocations?: RevocationBus;
 }
 
 /** Builds the app without listening, so tests drive it in-process. The order below is the pipeline. */
-export function buildApp({ config, db, logger, redis }: AppDeps): Express {
-  const data = createDataLayer(db.prisma, config);
+export function buildApp({ config, db, logger, redis, revocations = localRevocations() }: AppDeps): Express {
+  const data = createDataLayer(db.prisma, config, revocations);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -62,11 +65,14 @@ export function buildApp({ config, db, logger, redis }: AppDeps): Express {
 
   app.use(operation());
   app.use(auth({ apiKeys: data.apiKeys, keyEnv: config.keyEnv, logger }));
+  app.use(apiRateLimit({ enabled: config.rateLimit.enabled, pointsPerMinute: config.rateLimit.requestsPerMinute, redis }));
   app.use(idempotencyKeyFormat());
   app.use(body({ requireContentLength: config.isProduction }));
   app.use(browserOnly());
   app.use(validator({ validateResponses: config.validateResponses }));
-  app.use(sensitiveRateLimit({ ...config.rateLimit, pointsPerMinute: config.rateLimit.keyMintsPerMinute, redis }));
+  app.use(
+    sensitiveRateLimit({ enabled: config.rateLimit.enabled, pointsPerMinute: config.rateLimit.keyMintsPerMinute, redis, shareAcrossWorkers: true }),
+  );
   app.use(idempotency({ store: data.idempotency, logger }));
 
   const api = express.Router();

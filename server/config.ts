@@ -22,6 +22,9 @@ const schema = z.object({
     .optional(),
   DISABLE_RATE_LIMIT: flag,
   KEY_MINT_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).default(6_000),
+  AGENT_LIMIT_PER_ORG: z.coerce.number().int().min(0).default(0),
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   DEFAULT_MODEL: z.string().min(1).default('grok-3'),
   ALA_MODEL: z.string().min(1).default('grok-3'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -47,7 +50,11 @@ export interface Config {
   /** Upper bound on any wait for the database (connect, queue, statement). */
   dbTimeoutMs: number;
   redisUrl: string | undefined;
-  rateLimit: { enabled: boolean; keyMintsPerMinute: number };
+  rateLimit: { enabled: boolean; keyMintsPerMinute: number; requestsPerMinute: number };
+  /** Agents an organization may hold (a plan limit, answered with 402); 0 means no limit. */
+  agentLimitPerOrg: number;
+  /** Worker processes (node:cluster) on this machine; more than one needs PostgreSQL. */
+  workers: number;
   models: { defaultModel: string; alaModel: string };
   logLevel: string;
   validateResponses: boolean;
@@ -84,7 +91,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbTimeoutMs: e.DATABASE_TIMEOUT_MS,
     redisUrl: e.REDIS_URL,
     // The switch exists for development only; production always limits.
-    rateLimit: { enabled: isProduction || !e.DISABLE_RATE_LIMIT, keyMintsPerMinute: e.KEY_MINT_LIMIT_PER_MINUTE },
+    rateLimit: {
+      enabled: isProduction || !e.DISABLE_RATE_LIMIT,
+      keyMintsPerMinute: e.KEY_MINT_LIMIT_PER_MINUTE,
+      requestsPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    },
+    agentLimitPerOrg: e.AGENT_LIMIT_PER_ORG,
+    workers: e.WEB_CONCURRENCY,
     models: { defaultModel: e.DEFAULT_MODEL, alaModel: e.ALA_MODEL },
     logLevel: e.LOG_LEVEL,
     validateResponses: e.VALIDATE_RESPONSES,

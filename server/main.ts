@@ -1,21 +1,41 @@
+import cluster from 'node:cluster';
 import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { bootstrapFirstStart } from './data/bootstrap.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import { localRevocations, redisRevocations } from './revocations.js';
 
-async function main() {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+
+function printFirstKey(first: BootstrapResult, port: number) {
+  // Shown once: only the key's hash is stored.
+  process.stdout.write(
+    [
+      '',
+      'Created organization "default" with owner owner@localhost and workspace "default".',
+      `API key (shown once, store it now): ${first.apiKey}`,
+      'Try it:',
+      `  curl -H "Authorization: Bearer ${first.apiKey}" http://localhost:${port}/api/v1/me`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+/** One server process: the whole server, or one worker of several. */
+async function serve(config: Config, logger: Logger) {
   const db = await openDatabase(config, logger);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+  const revocations = config.redisUrl ? redisRevocations(config.redisUrl, logger) : localRevocations();
 
-  const first = await bootstrapFirstStart(db.prisma, config.keyEnv);
-  const app = buildApp({ config, db, logger, redis });
+  // With workers, the primary has bootstrapped already.
+  const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv);
+  const app = buildApp({ config, db, logger, redis, revocations });
   let stopping = false;
   // Responses not yet started when shutdown begins close their connection, so a keep-alive client does
   // not hold the server open until its idle timeout.
@@ -29,31 +49,20 @@ async function main() {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, database: db.kind, env: config.env }, 'listening');
+  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id }, 'listening');
+  if (first) printFirstKey(first, port);
 
-  if (first) {
-    // Shown once: only the key's hash is stored.
-    process.stdout.write(
-      [
-        '',
-        'Created organization "default" with owner owner@localhost and workspace "default".',
-        `API key (shown once, store it now): ${first.apiKey}`,
-        'Try it:',
-        `  curl -H "Authorization: Bearer ${first.apiKey}" http://localhost:${port}/api/v1/me`,
-        '',
-      ].join('\n') + '\n',
-    );
-  }
-
-  // Stored Idempotency-Key answers past their TTL are removed hourly (reads already ignore them).
+  // Stored Idempotency-Key answers past their TTL are removed hourly (reads already ignore them); one
+  // process per machine is enough.
   const idempotency = new IdempotencyStore(db.prisma, config.idempotencyTtlMs);
   const purge = setInterval(() => {
     idempotency.purgeExpired().then(
       (count) => count > 0 && logger.info({ count }, 'purged expired idempotency keys'),
       (err) => logger.warn({ err }, 'could not purge idempotency keys'),
     );
-  }, 60 * 60 * 1000);
+  }, PURGE_EVERY_MS);
   purge.unref();
+  if (cluster.isWorker && cluster.worker?.id !== 1) clearInterval(purge);
 
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -66,12 +75,60 @@ async function main() {
     server.closeIdleConnections();
     clearTimeout(force);
     await db.close();
+    await revocations.close();
     redis?.disconnect();
     logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * WEB_CONCURRENCY > 1: the primary migrates and bootstraps once, then runs that many workers sharing the
+ * port, replaces any that die, and passes SIGTERM/SIGINT on for a graceful stop of all of them.
+ */
+async function supervise(config: Config, logger: Logger) {
+  if (!config.databaseUrl) {
+    throw new ConfigError('WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database can be opened by one process only');
+  }
+  const db = await openDatabase(config, logger);
+  const first = await bootstrapFirstStart(db.prisma, config.keyEnv);
+  await db.close();
+  // The key-minting bucket is shared by the workers through the primary when there is no Redis.
+  new RateLimiterClusterMaster();
+
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ worker: worker.id, code, signal }, 'worker died; starting another');
+    fork();
+  });
+  let reported = false;
+  cluster.on('listening', (_worker, address) => {
+    if (first && !reported) printFirstKey(first, address.port);
+    reported = true;
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: config.workers }, 'stopping workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
+  else await serve(config, logger);
 }
 
 main().catch((err) => {

@@ -169,6 +169,8 @@ export const listAgents = <ThrowOnError extends boolean = false>(options?: Optio
  * Create an agent
  *
  * Creates an agent in the caller's current workspace; a caller without a workspace it can see gets 403.
+ * When the operator set a plan limit on agents per organization, creating one more answers 402. The limit
+ * is checked before the insert, so requests racing for the last place may overshoot it by their number.
  * The slug is derived from the name: lowercase ASCII with diacritics folded, other characters turned into
  * hyphens, at most 64 characters, never `ala`, and made unique among the organization's live agents by a
  * numeric suffix (`research-assistant`, `research-assistant-2`, ...). Absent fields take defaults: the

@@ -574,6 +574,10 @@ export type GetMeErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -609,6 +613,10 @@ export type ListWorkspacesErrors = {
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -683,6 +691,10 @@ export type CreateWorkspaceErrors = {
      */
     413: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -732,6 +744,10 @@ export type DeleteWorkspaceErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -777,6 +793,10 @@ export type GetWorkspaceErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -834,6 +854,10 @@ export type ListApiKeysErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -910,6 +934,10 @@ export type CreateApiKeyErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -967,6 +995,10 @@ export type RevokeApiKeyErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1002,6 +1034,10 @@ export type ListModelsErrors = {
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1062,6 +1098,10 @@ export type ListAgentsErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1117,6 +1157,10 @@ export type CreateAgentErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * The organization's plan does not allow this: it already holds as many agents as its plan includes.
+     */
+    402: ErrorEnvelope;
+    /**
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
@@ -1136,6 +1180,10 @@ export type CreateAgentErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1190,6 +1238,10 @@ export type DeleteAgentErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1239,6 +1291,10 @@ export type GetAgentErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1309,6 +1365,10 @@ export type UpdateAgentErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1375,6 +1435,10 @@ export type ListAgentSessionsErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1439,6 +1503,10 @@ export type ListAgentMessagesErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1493,6 +1561,10 @@ export type ListAgentPeersErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1552,6 +1624,10 @@ export type ListSessionsErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1628,6 +1704,10 @@ export type CreateSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1681,6 +1761,10 @@ export type DeleteSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1730,6 +1814,10 @@ export type GetSessionErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1796,6 +1884,10 @@ export type ListSessionMessagesErrors = {
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */
@@ -1881,6 +1973,10 @@ export type CreateSessionMessageErrors = {
      */
     422: ErrorEnvelope;
     /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
      * An unexpected failure. Quote the request id when reporting it.
      */
     500: ErrorEnvelope;
@@ -1920,6 +2016,10 @@ export type GetDashboardOverviewErrors = {
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
     /**
      * An unexpected failure. Quote the request id when reporting it.
      */

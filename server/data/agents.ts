@@ -73,6 +73,8 @@ export class AgentStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly models: ModelCatalog,
+    /** The plan's agents per organization, Ala included; 0 for no limit. */
+    private readonly agentLimit = 0,
   ) {}
 
   /**
@@ -118,6 +120,9 @@ export class AgentStore {
       throw new ApiError('FORBIDDEN', 'You have no workspace to create the agent in; ask an admin for access to one');
     }
     const name = checkedName(body.name);
+    if (this.agentLimit > 0 && (await this.prisma.agent.count({ where: { orgId: caller.orgId, deletedAt: null } })) >= this.agentLimit) {
+      throw new ApiError('PAYMENT_REQUIRED', `This organization's plan includes ${this.agentLimit} agents; delete one or upgrade the plan`);
+    }
     const model = body.model ?? this.models.defaultModel;
     this.checkModel(model);
     if (body.allowedPeers) await this.checkPeers(caller, body.allowedPeers);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKey, ApiKeyCreated, CreateApiKeyRequest, Role, Scope } from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
+import type { RevocationBus } from '../revocations.js';
 import { ApiError, notFound } from '../errors.js';
 import { hasScope, seesEveryWorkspace, type Caller } from './caller.js';
 import { after, decodeCursor, toPage, type Page } from './pagination.js';
@@ -60,11 +61,60 @@ export interface KeyIdentity {
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * Identities by key hash, for at most `ttlMs` (1 s), unknown hashes included so a flood of one wrong key
+ * costs no queries. A revocation evicts the key at once, and for one TTL refuses to re-cache an identity
+ * that a request read before the revocation committed.
+ */
+export class KeyCache {
+  private readonly entries = new Map<string, { identity: KeyIdentity | undefined; until: number }>();
+  private readonly revoked = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(hash: string, now = Date.now()): { identity: KeyIdentity | undefined } | undefined {
+    const entry = this.entries.get(hash);
+    if (!entry) return undefined;
+    if (entry.until > now) return entry;
+    this.entries.delete(hash);
+    return undefined;
+  }
+
+  set(hash: string, identity: KeyIdentity | undefined, now = Date.now()): void {
+    if (identity && (this.revoked.get(identity.keyId) ?? 0) > now) return;
+    // Oldest first out: Map iteration follows insertion order.
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(hash, { identity, until: now + this.ttlMs });
+  }
+
+  evict(keyId: string, now = Date.now()): void {
+    this.revoked.set(keyId, now + this.ttlMs);
+    for (const [hash, entry] of this.entries) if (entry.identity?.keyId === keyId) this.entries.delete(hash);
+    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+  }
+}
+
 export class ApiKeyStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly keyEnv: 'live' | 'test',
-  ) {}
+    private readonly cache: KeyCache,
+    private readonly revocations: RevocationBus,
+  ) {
+    revocations.subscribe((keyId) => cache.evict(keyId));
+  }
+
+  /** The identity behind a key hash, from the cache when it is fresh. */
+  async identify(hash: string): Promise<KeyIdentity | undefined> {
+    const cached = this.cache.get(hash);
+    if (cached) return cached.identity;
+    const identity = await this.findIdentity(hash);
+    this.cache.set(hash, identity);
+    return identity;
+  }
 
   /**
    * One query from key hash to identity: the key, its owner's membership in a live org, and the current
@@ -155,6 +205,7 @@ export class ApiKeyStore {
     const row = await this.prisma.apiKey.findFirst({ where });
     if (!row) throw notFound('API key');
     if (count === 0) throw new ApiError('CONFLICT', 'This API key is already revoked');
+    await this.revocations.publish(row.id);
     return toApiKey(row);
   }
 }

@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/database.js';
+import type { RevocationBus } from '../revocations.js';
 import { AgentStore } from './agents.js';
-import { ApiKeyStore } from './api-keys.js';
+import { ApiKeyStore, KeyCache } from './api-keys.js';
 import { DashboardStore } from './dashboard.js';
 import { IdempotencyStore } from './idempotency.js';
 import { MeStore } from './me.js';
@@ -9,11 +10,15 @@ import { ModelCatalog } from './models.js';
 import { SessionStore } from './sessions.js';
 import { WorkspaceStore } from './workspaces.js';
 
+// Revocation must reach every server within a second: with Redis it is pushed at once, without it the
+// cache entry simply expires.
+const KEY_CACHE_TTL_MS = 1_000;
+
 /** The data layer: the only code that talks to the database, and where tenancy is enforced. */
-export function createDataLayer(prisma: PrismaClient, config: Config) {
+export function createDataLayer(prisma: PrismaClient, config: Config, revocations: RevocationBus) {
   const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel);
-  const apiKeys = new ApiKeyStore(prisma, config.keyEnv);
-  const agents = new AgentStore(prisma, models);
+  const apiKeys = new ApiKeyStore(prisma, config.keyEnv, new KeyCache(KEY_CACHE_TTL_MS), revocations);
+  const agents = new AgentStore(prisma, models, config.agentLimitPerOrg);
   return {
     agents,
     apiKeys,

@@ -14,6 +14,7 @@ export interface Page<T> {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.at.toISOString(), k.id])).toString('base64url');
@@ -24,8 +25,10 @@ export function decodeCursor(cursor: string | undefined): Keyset | undefined {
   if (cursor === undefined) return undefined;
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const date = typeof at === 'string' ? new Date(at) : new Date(NaN);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
+    // Exactly the form encodeCursor writes: a far-off year such as -271821 is a valid Date but not a
+    // timestamp the database can compare with.
+    const date = typeof at === 'string' && ISO_MS.test(at) ? new Date(at) : new Date(NaN);
+    if (Number.isNaN(date.getTime()) || date.toISOString() !== at || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
     return { at: date, id };
   } catch {
     throw new ApiError('VALIDATION_ERROR', 'The cursor is not valid; pass back a nextCursor exactly as received', [

@@ -24,7 +24,7 @@ export function auth(options: { apiKeys: ApiKeyStore; keyEnv: 'live' | 'test'; l
     if (!key.startsWith(`alm_${keyEnv}_`)) {
       throw unauthorized(`This server accepts only ${keyEnv} keys; this key was minted for another environment`);
     }
-    const identity = await apiKeys.findIdentity(hashKey(key));
+    const identity = await apiKeys.identify(hashKey(key));
     if (!identity) throw unauthorized('Invalid API key');
     if (identity.revokedAt) throw unauthorized('This API key has been revoked');
     if (identity.expiresAt && identity.expiresAt.getTime() <= Date.now()) throw unauthorized('This API key has expired');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler, type Response } from 'express';
 import { DEFAULT_BODY_LIMIT } from '../contract.js';
 import { ApiError } from '../errors.js';
@@ -12,7 +13,7 @@ export function body(options: { requireContentLength: boolean }): RequestHandler
     let parser = parsers.get(limit);
     if (!parser) {
       // `type` accepts any JSON media type; the validator rejects bodies that are not JSON at all.
-      parser = express.json({ limit, strict: false, type: JSON_TYPES });
+      parser = express.json({ limit, strict: false, type: JSON_TYPES, verify: requireUtf8 });
       parsers.set(limit, parser);
     }
     return parser;
@@ -41,8 +42,7 @@ export function body(options: { requireContentLength: boolean }): RequestHandler
       if (settled) return;
       settled = true;
       req.off('data', count);
-      const at = err ? undefined : findNul(req.body, 'body');
-      next(at ? new ApiError('BAD_REQUEST', 'Strings may not contain NUL (\\u0000) characters', [{ path: at, message: 'contains a NUL character' }]) : err);
+      next(err ?? unstorable(req.body));
     };
     req.on('data', count);
     parserFor(limit)(req, res, settle);
@@ -57,19 +57,55 @@ function tooLarge(res: Response, limit: number): ApiError {
   return new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes`);
 }
 
-/** PostgreSQL text and jsonb cannot hold NUL, so it is refused at the door rather than failing later. */
-function findNul(value: unknown, path: string): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, path]];
+/**
+ * A body that decodes as UTF-8 must be UTF-8: the decoder would otherwise turn bad bytes into U+FFFD and
+ * store something the client never sent.
+ */
+function requireUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string | null) {
+  if ((encoding === null || /^utf-?8$/i.test(encoding)) && !isUtf8(buf)) {
+    throw Object.assign(new Error('The body is not valid UTF-8'), { type: 'entity.verify.failed' });
+  }
+}
+
+/** Deeper than this, a body is refused before anything recursive (serializers, validators) walks it. */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * PostgreSQL text and jsonb cannot hold NUL or an unpaired UTF-16 surrogate (text would silently get
+ * U+FFFD, jsonb fails), so both are refused at the door rather than failing later; so is a body nested
+ * deeper than MAX_BODY_DEPTH. Iterative, so no input can exhaust the stack here.
+ */
+function unstorable(value: unknown): ApiError | undefined {
+  const stack: Array<[unknown, string, number]> = [[value, 'body', 0]];
   while (stack.length > 0) {
-    const [node, at] = stack.pop()!;
+    const [node, at, depth] = stack.pop()!;
     if (typeof node === 'string') {
-      if (node.includes('\0')) return at;
+      const bad = badString(node);
+      if (bad) return invalidString(at, bad);
     } else if (node !== null && typeof node === 'object') {
+      if (depth >= MAX_BODY_DEPTH) {
+        return new ApiError('BAD_REQUEST', `The body nests deeper than ${MAX_BODY_DEPTH} levels`, [
+          { path: at, message: `nests deeper than ${MAX_BODY_DEPTH} levels` },
+        ]);
+      }
       for (const [key, child] of Object.entries(node)) {
-        if (key.includes('\0')) return at;
-        stack.push([child, `${at}.${key}`]);
+        const bad = badString(key);
+        if (bad) return invalidString(at, bad);
+        stack.push([child, `${at}.${key}`, depth + 1]);
       }
     }
   }
   return undefined;
+}
+
+// With the u flag a well-formed pair is one code point, so only unpaired surrogates match.
+const LONE_SURROGATE = /\p{Cs}/u;
+const badString = (s: string): 'nul' | 'surrogate' | undefined => (s.includes('\0') ? 'nul' : LONE_SURROGATE.test(s) ? 'surrogate' : undefined);
+
+function invalidString(path: string, bad: 'nul' | 'surrogate'): ApiError {
+  return bad === 'nul'
+    ? new ApiError('BAD_REQUEST', 'Strings may not contain NUL (\\u0000) characters', [{ path, message: 'contains a NUL character' }])
+    : new ApiError('BAD_REQUEST', 'Strings may not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)', [
+        { path, message: 'contains an unpaired surrogate' },
+      ]);
 }

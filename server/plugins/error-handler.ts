@@ -58,10 +58,11 @@ function fromBodyParser(err: { type?: string; status?: number; message: string; 
       return new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${err.limit} bytes`);
     case 'entity.parse.failed':
       return new ApiError('BAD_REQUEST', `The body is not valid JSON: ${err.message}`, [{ path: 'body', message: 'is not valid JSON' }]);
+    case 'entity.verify.failed':
+      return new ApiError('BAD_REQUEST', err.message, [{ path: 'body', message: 'is not valid UTF-8' }]);
     case 'encoding.unsupported':
     case 'charset.unsupported':
     case 'request.size.invalid':
-    case 'entity.verify.failed':
       return new ApiError('BAD_REQUEST', err.message);
   }
   return undefined;
@@ -88,11 +89,26 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
+/** An http-errors 4xx (body-parser, raw-body), which marks what is safe to show with `expose`. */
+const isClientHttpError = (err: unknown): err is { status: number; message: string } =>
+  err instanceof Error &&
+  (err as { expose?: unknown }).expose === true &&
+  typeof (err as { status?: unknown }).status === 'number' &&
+  (err as { status: number }).status >= 400 &&
+  (err as { status: number }).status < 500;
+
 function toApiError(err: unknown, method: string, url: string, isProduction: boolean): ApiError {
   if (err instanceof ApiError) return err;
   if (isValidatorError(err)) return fromValidator(err, method, url);
   const bodyError = err && typeof err === 'object' && 'type' in err ? fromBodyParser(err as never) : undefined;
   if (bodyError) return bodyError;
+  // Any other client error raised while reading the request (a gzip body that does not inflate, say) is
+  // the client's fault, not a 500.
+  if (isClientHttpError(err)) {
+    return err.status === 413
+      ? new ApiError('PAYLOAD_TOO_LARGE', err.message)
+      : new ApiError('BAD_REQUEST', `The request could not be read: ${err.message}`);
+  }
   if (isDatabaseUnavailable(err)) return new ApiError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry later');
   const message = !isProduction && err instanceof Error ? err.message : 'Internal server error';
   return new ApiError('INTERNAL_ERROR', message);

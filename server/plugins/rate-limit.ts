@@ -1,13 +1,42 @@
+import cluster from 'node:cluster';
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import { ApiError } from '../errors.js';
 
 export interface RateLimitOptions {
   enabled: boolean;
   pointsPerMinute: number;
-  /** Shared buckets across servers when given; a per-process bucket otherwise. */
+  /** Buckets shared by every server when given. */
   redis?: Redis;
+  /** Without Redis, share the bucket between the workers of this machine (IPC to the primary). */
+  shareAcrossWorkers?: boolean;
+}
+
+function bucket(keyPrefix: string, options: RateLimitOptions): RateLimiterAbstract {
+  const shape = { keyPrefix, points: options.pointsPerMinute, duration: 60 };
+  if (options.redis) {
+    // If Redis fails, keep limiting per process rather than failing requests or limiting nothing.
+    return new RateLimiterRedis({ ...shape, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(shape) });
+  }
+  if (options.shareAcrossWorkers && cluster.isWorker) return new RateLimiterCluster({ ...shape, timeoutMs: 1_000 });
+  return new RateLimiterMemory(shape);
+}
+
+/** Takes one token for `key`; on an empty bucket sets Retry-After and throws `refusal(seconds)`. */
+function limiter(limit: RateLimiterAbstract, refusal: (seconds: number) => ApiError) {
+  return async (key: string, res: { setHeader(name: string, value: string): unknown }) => {
+    try {
+      await limit.consume(key);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+      res.setHeader('Retry-After', String(seconds));
+      throw refusal(seconds);
+    }
+  };
 }
 
 /**
@@ -16,27 +45,25 @@ export interface RateLimitOptions {
  */
 export function sensitiveRateLimit(options: RateLimitOptions): RequestHandler {
   if (!options.enabled) return (_req, _res, next) => next();
-  const memory = new RateLimiterMemory({ keyPrefix: 'sensitive', points: options.pointsPerMinute, duration: 60 });
-  const limiter: RateLimiterAbstract = options.redis
-    ? new RateLimiterRedis({
-        storeClient: options.redis,
-        keyPrefix: 'alumia:sensitive',
-        points: options.pointsPerMinute,
-        duration: 60,
-        // If Redis fails, keep limiting per process rather than failing requests or limiting nothing.
-        insuranceLimiter: memory,
-      })
-    : memory;
+  const take = limiter(
+    bucket('alumia:sensitive', options),
+    (seconds) => new ApiError('BAD_REQUEST', `Too many requests: try again in ${seconds} s`),
+  );
   return async (req, res, next) => {
-    if (!req.operation?.sensitive || !req.caller) return next();
-    try {
-      await limiter.consume(`${req.caller.userId}:${req.ip}`);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      res.setHeader('Retry-After', String(seconds));
-      throw new ApiError('BAD_REQUEST', `Too many requests: try again in ${seconds} s`);
-    }
+    if (req.operation?.sensitive && req.caller) await take(`${req.caller.userId}:${req.ip}`, res);
+    next();
+  };
+}
+
+/** Every authenticated request takes a token from its key's bucket; an empty bucket answers 429. */
+export function apiRateLimit(options: RateLimitOptions): RequestHandler {
+  if (!options.enabled) return (_req, _res, next) => next();
+  const take = limiter(
+    bucket('alumia:api', options),
+    (seconds) => new ApiError('TOO_MANY_REQUESTS', `Rate limit of ${options.pointsPerMinute} requests per minute for this API key reached; retry in ${seconds} s`),
+  );
+  return async (req, res, next) => {
+    if (req.caller) await take(req.caller.keyId, res);
     next();
   };
 }
