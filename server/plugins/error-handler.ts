@@ -90,12 +90,11 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 }
 
 /** An http-errors 4xx (body-parser, raw-body), which marks what is safe to show with `expose`. */
-const isClientHttpError = (err: unknown): err is { status: number; message: string } =>
-  err instanceof Error &&
-  (err as { expose?: unknown }).expose === true &&
-  typeof (err as { status?: unknown }).status === 'number' &&
-  (err as { status: number }).status >= 400 &&
-  (err as { status: number }).status < 500;
+function isClientHttpError(err: unknown): err is { status: number; message: string } {
+  if (!(err instanceof Error)) return false;
+  const { expose, status } = err as Error & { expose?: unknown; status?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}
 
 function toApiError(err: unknown, method: string, url: string, isProduction: boolean): ApiError {
   if (err instanceof ApiError) return err;
