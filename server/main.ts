@@ -49,8 +49,9 @@ async function serve(config: Config, logger: Logger) {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id }, 'listening');
+  // The key first: whoever waits for 'listening' finds it printed already.
   if (first) printFirstKey(first, port);
+  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id }, 'listening');
 
   // Stored Idempotency-Key answers past their TTL are removed hourly (reads already ignore them); one
   // process per machine is enough.
