@@ -16,7 +16,6 @@ type AgentRow = Prisma.AgentGetPayload<object>;
 
 export const ALA_SLUG = 'ala';
 const DEFAULT_AVATAR = 'default';
-const SLUG_ATTEMPTS = 50;
 
 export function toAgent(row: AgentRow): Agent {
   return {
@@ -139,23 +138,24 @@ export class AgentStore {
       allowedConnectors: body.allowedConnectors ?? [],
       settings: checkedSettings(body.settings ?? {}),
     };
-    // Concurrent creates with one name race for the same next slug; the live-slug unique index decides,
-    // and each loser retries with the slug after the winner's.
     const base = slugify(name);
-    for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
-      const slug = await this.nextFreeSlug(caller.orgId, base);
-      try {
-        return toAgent(await this.prisma.agent.create({ data: { ...data, slug } }));
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-      }
+    // Optimistic first: the next free slug, and the live-slug unique index as referee. A loser of that
+    // race retries under an advisory lock on (org, base), so a burst of creates with one name queues up
+    // instead of colliding again and again.
+    try {
+      return toAgent(await this.prisma.agent.create({ data: { ...data, slug: await this.nextFreeSlug(this.prisma, caller.orgId, base) } }));
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
     }
-    throw new ApiError('CONFLICT', 'Could not allocate a unique slug for this name; retry the request');
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${caller.orgId}:${base}`}, 0))`;
+      return toAgent(await tx.agent.create({ data: { ...data, slug: await this.nextFreeSlug(tx, caller.orgId, base) } }));
+    });
   }
 
   /** `base` if free, else `base-<n>` with n one past the highest suffix in use. */
-  private async nextFreeSlug(orgId: string, base: string): Promise<string> {
-    const [row] = await this.prisma.$queryRaw<Array<{ n: number }>>`
+  private async nextFreeSlug(db: Prisma.TransactionClient, orgId: string, base: string): Promise<string> {
+    const [row] = await db.$queryRaw<Array<{ n: number }>>`
       SELECT COALESCE(MAX(CASE WHEN slug = ${base} THEN 1 ELSE substring(slug FROM ${base.length + 2}::int)::int END), 0)::int AS n
       FROM "Agent"
       WHERE "orgId" = ${orgId}::uuid AND "deletedAt" IS NULL
