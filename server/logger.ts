@@ -19,3 +19,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
+
+/** Anything shaped like an API key (the prefix and a run of its hex), in any letter case. */
+export const KEY_LIKE = /alm_(live|test)_[0-9a-f]{16,}/gi;
+
+/** `text` with every API-key-shaped run replaced, so a key a client put in a URL or a header never goes further. */
+export const redactKeys = (text: string) => text.replace(KEY_LIKE, 'alm_$1_[redacted]');

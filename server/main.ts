@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { buildApp } from './app.js';
@@ -7,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
+import { createHttpServer } from './http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { localRevocations, redisRevocations } from './revocations.js';
 
@@ -37,15 +37,8 @@ async function serve(config: Config, logger: Logger) {
   const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv);
   const app = buildApp({ config, db, logger, redis, revocations });
   let stopping = false;
-  // Responses not yet started when shutdown begins close their connection, so a keep-alive client does
-  // not hold the server open until its idle timeout.
-  const unanswered = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    unanswered.add(res);
-    res.on('close', () => unanswered.delete(res));
-    if (stopping) res.setHeader('Connection', 'close');
-    app(req, res);
-  });
+  const http = createHttpServer(app);
+  const server = http.server;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -69,7 +62,7 @@ async function serve(config: Config, logger: Logger) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+    http.closeConnectionsAfterResponse();
     clearInterval(purge);
     const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     await new Promise<void>((resolve) => server.close(() => resolve()));

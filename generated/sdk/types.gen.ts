@@ -570,6 +570,10 @@ export type GetMeData = {
 
 export type GetMeErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -609,6 +613,10 @@ export type ListWorkspacesData = {
 };
 
 export type ListWorkspacesErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
     /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
@@ -667,7 +675,7 @@ export type CreateWorkspaceData = {
 
 export type CreateWorkspaceErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -732,6 +740,10 @@ export type DeleteWorkspaceData = {
 
 export type DeleteWorkspaceErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -781,6 +793,10 @@ export type GetWorkspaceData = {
 };
 
 export type GetWorkspaceErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
     /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
@@ -839,7 +855,7 @@ export type ListApiKeysData = {
 
 export type ListApiKeysErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -906,7 +922,7 @@ export type CreateApiKeyData = {
 
 export type CreateApiKeyErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -975,6 +991,10 @@ export type RevokeApiKeyData = {
 
 export type RevokeApiKeyErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -1031,6 +1051,10 @@ export type ListModelsData = {
 
 export type ListModelsErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -1082,7 +1106,7 @@ export type ListAgentsData = {
 
 export type ListAgentsErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1149,7 +1173,7 @@ export type CreateAgentData = {
 
 export type CreateAgentErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1222,6 +1246,10 @@ export type DeleteAgentData = {
 
 export type DeleteAgentErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -1275,6 +1303,10 @@ export type GetAgentData = {
 };
 
 export type GetAgentErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
     /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
@@ -1333,7 +1365,7 @@ export type UpdateAgentData = {
 
 export type UpdateAgentErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1415,7 +1447,7 @@ export type ListAgentSessionsData = {
 
 export type ListAgentSessionsErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1483,7 +1515,7 @@ export type ListAgentMessagesData = {
 
 export type ListAgentMessagesErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1545,6 +1577,10 @@ export type ListAgentPeersData = {
 };
 
 export type ListAgentPeersErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
     /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
@@ -1609,7 +1645,7 @@ export type ListSessionsData = {
 
 export type ListSessionsErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1676,7 +1712,7 @@ export type CreateSessionData = {
 
 export type CreateSessionErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1745,6 +1781,10 @@ export type DeleteSessionData = {
 
 export type DeleteSessionErrors = {
     /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
@@ -1798,6 +1838,10 @@ export type GetSessionData = {
 };
 
 export type GetSessionErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
     /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
@@ -1865,7 +1909,7 @@ export type ListSessionMessagesData = {
 
 export type ListSessionMessagesErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -1941,7 +1985,7 @@ export type CreateSessionMessageData = {
 
 export type CreateSessionMessageErrors = {
     /**
-     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type or an unknown property.
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
      */
     400: ErrorEnvelope;
     /**
@@ -2008,6 +2052,10 @@ export type GetDashboardOverviewData = {
 };
 
 export type GetDashboardOverviewErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
     /**
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */

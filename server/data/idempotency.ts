@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../db/database.js';
 
 export interface IdempotentRequest {
@@ -77,3 +77,62 @@ export class IdempotencyStore {
     return (await this.prisma.idempotencyKey.deleteMany({ where: { expiresAt: { lte: now } } })).count;
   }
 }
+
+/**
+ * Secrets in a stored answer (the plaintext of a freshly minted API key) must not be stored as such: only
+ * a key's hash is kept anywhere. They are sealed with AES-256-GCM under a key derived from the caller's
+ * own API key, which the database does not hold either, so only a retry by the same caller can open them.
+ */
+const SECRET = /alm_(?:live|test)_[0-9a-f]{48}/g;
+const SEALED = '$sealed';
+
+function sealingKey(callerKey: string, r: IdempotentRequest): Buffer {
+  return Buffer.from(hkdfSync('sha256', callerKey, r.orgId, `alumia idempotency ${r.key}`, 32));
+}
+
+/** The body with every secret string replaced by `{ "$sealed": "<iv|tag|ciphertext>" }`. */
+export function sealSecrets(body: unknown, callerKey: string, r: IdempotentRequest): unknown {
+  let key: Buffer | undefined;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string' && v.match(SECRET)) {
+      key ??= sealingKey(callerKey, r);
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const data = Buffer.concat([cipher.update(v, 'utf8'), cipher.final()]);
+      return { [SEALED]: Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64') };
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(body);
+}
+
+/** The stored body with its secrets opened again, or undefined when `callerKey` cannot open them. */
+export function openSecrets(body: unknown, callerKey: string, r: IdempotentRequest): { body: unknown } | undefined {
+  let key: Buffer | undefined;
+  let failed = false;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') {
+      const sealed = (v as Record<string, unknown>)[SEALED];
+      if (typeof sealed === 'string' && Object.keys(v).length === 1) {
+        try {
+          key ??= sealingKey(callerKey, r);
+          const raw = Buffer.from(sealed, 'base64');
+          const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+          decipher.setAuthTag(raw.subarray(12, 28));
+          return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+        } catch {
+          failed = true;
+          return null;
+        }
+      }
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    }
+    return v;
+  };
+  const opened = walk(body);
+  return failed ? undefined : { body: opened };
+}
+

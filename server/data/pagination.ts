@@ -25,9 +25,9 @@ export function decodeCursor(cursor: string | undefined): Keyset | undefined {
   if (cursor === undefined) return undefined;
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    // Exactly the form encodeCursor writes: a far-off year such as -271821 is a valid Date but not a
-    // timestamp the database can compare with.
-    const date = typeof at === 'string' && ISO_MS.test(at) ? new Date(at) : new Date(NaN);
+    // Exactly the form encodeCursor writes, years 1 to 9999: -271821 or 0000 is a valid Date but not a
+    // timestamp PostgreSQL accepts.
+    const date = typeof at === 'string' && ISO_MS.test(at) && !at.startsWith('0000') ? new Date(at) : new Date(NaN);
     if (Number.isNaN(date.getTime()) || date.toISOString() !== at || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
     return { at: date, id };
   } catch {

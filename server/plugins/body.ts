@@ -72,8 +72,8 @@ export const MAX_BODY_DEPTH = 64;
 
 /**
  * PostgreSQL text and jsonb cannot hold NUL or an unpaired UTF-16 surrogate (text would silently get
- * U+FFFD, jsonb fails), so both are refused at the door rather than failing later; so is a body nested
- * deeper than MAX_BODY_DEPTH. Iterative, so no input can exhaust the stack here.
+ * U+FFFD, jsonb fails), so both are refused at the door rather than failing later; so are prototype keys
+ * and a body nested deeper than MAX_BODY_DEPTH. Iterative, so no input can exhaust the stack here.
  */
 function unstorable(value: unknown): ApiError | undefined {
   const stack: Array<[unknown, string, number]> = [[value, 'body', 0]];
@@ -91,12 +91,22 @@ function unstorable(value: unknown): ApiError | undefined {
       for (const [key, child] of Object.entries(node)) {
         const bad = badString(key);
         if (bad) return invalidString(at, bad);
+        if (isPrototypeKey(key, child)) {
+          return new ApiError('BAD_REQUEST', `The key ${key} is not accepted in a body`, [{ path: `${at}.${key}`, message: 'is a reserved key' }]);
+        }
         stack.push([child, `${at}.${key}`, depth + 1]);
       }
     }
   }
   return undefined;
 }
+
+/**
+ * `__proto__` (JSON.parse keeps it as an own key, which spreads, merges and Prisma then drop or choke on)
+ * and `constructor.prototype` are the prototype-pollution keys; refused as secure-json-parse does.
+ */
+const isPrototypeKey = (key: string, value: unknown) =>
+  key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype'));
 
 // With the u flag a well-formed pair is one code point, so only unpaired surrogates match.
 const LONE_SURROGATE = /\p{Cs}/u;

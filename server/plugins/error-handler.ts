@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ApiError, type ErrorDetail } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { redactKeys, type Logger } from '../logger.js';
 
 // A well-typed value out of range is 422; anything about the shape of the input is 400.
 const OUT_OF_RANGE = new Set([
@@ -75,13 +75,16 @@ const UNAVAILABLE_CODES = new Set([
   // A statement that did not finish in time (statement_timeout, lock_timeout): the database did not answer.
   '57014', '55P03',
 ]);
+const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
 const UNAVAILABLE_MESSAGE =
-  /connection terminated|timeout exceeded when trying to connect|query read timeout|connection (refused|closed)|can't reach database|database system is (starting up|shutting down)|pglite is closed|database is unavailable|canceling statement due to (statement|lock) timeout/i;
+  /connection terminated|server has closed the connection|timeout exceeded when trying to connect|query read timeout|connection (refused|closed)|can't reach database|database system is (starting up|shutting down)|pglite is closed|database is unavailable|canceling statement due to (statement|lock) timeout/i;
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; meta?: { driverAdapterError?: unknown } };
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  // Prisma's driver adapters replace the driver's code by a kind (ECONNRESET becomes ConnectionClosed).
+  if (typeof (e as { kind?: unknown }).kind === 'string' && UNAVAILABLE_KINDS.has((e as { kind: string }).kind)) return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
   // Prisma keeps the driver's error (with the PostgreSQL code) under meta.driverAdapterError.
@@ -131,9 +134,12 @@ export function errorHandler(options: { logger: Logger; isProduction: boolean })
       success: false,
       error: {
         code: apiError.code,
-        message: apiError.message,
+        // Messages may quote the request (a path, a parameter name): a key in it is not repeated.
+        message: redactKeys(apiError.message),
         requestId: req.id,
-        ...(apiError.details && apiError.details.length > 0 ? { details: apiError.details } : {}),
+        ...(apiError.details && apiError.details.length > 0
+          ? { details: apiError.details.map((d) => ({ path: redactKeys(d.path), message: redactKeys(d.message) })) }
+          : {}),
       },
     };
     // Sent as a string, past the response validator: an error status the contract forgot must still leave

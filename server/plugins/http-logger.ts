@@ -1,15 +1,18 @@
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger.js';
+import { redactKeys, type Logger } from '../logger.js';
 
-/** One JSON line per request: id, method, route, status, duration. No headers, so no credentials. */
+/**
+ * One JSON line per request: id, method, route, status, duration. No headers, so no credentials; a key
+ * sent in the URL by mistake is redacted.
+ */
 export function httpLogger(logger: Logger): RequestHandler {
   return pinoHttp({
     logger,
     genReqId: (req) => (req as unknown as { id: string }).id,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req) => ({ id: req.id, method: req.method, url: redactKeys(String(req.url)) }),
       res: (res) => ({ statusCode: res.statusCode }),
     },
     customProps: (req) => ({ route: (req as unknown as { operation?: { operationId: string } }).operation?.operationId }),

@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import type { IdempotencyStore, IdempotentRequest } from '../data/idempotency.js';
+import { openSecrets, sealSecrets, type IdempotencyStore, type IdempotentRequest } from '../data/idempotency.js';
 import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -37,13 +37,19 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
         throw new ApiError('CONFLICT', `This Idempotency-Key was already used for another request: ${reservation.what}`);
       case 'in-progress':
         throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry once it has finished');
-      case 'replay':
+      case 'replay': {
+        const opened = openSecrets(reservation.body, callerKey(req.headers.authorization), request);
+        if (!opened) {
+          throw new ApiError('CONFLICT', 'This Idempotency-Key was used by another API key, and its answer holds a secret only that key may see');
+        }
         res.setHeader('Idempotent-Replayed', 'true');
-        res.status(reservation.status).type('application/json').send(JSON.stringify(reservation.body));
+        res.status(reservation.status).type('application/json').send(JSON.stringify(opened.body));
         return;
+      }
     }
     captureResponse(res, (status, body, send) => {
-      const settle = status >= 500 ? store.release(request) : store.complete(request, status, body);
+      const stored = sealSecrets(body, callerKey(req.headers.authorization), request);
+      const settle = status >= 500 ? store.release(request) : store.complete(request, status, stored);
       settle.then(send, (err) => {
         logger.error({ err, requestId: req.id }, 'could not store the idempotent response');
         send();
@@ -70,3 +76,7 @@ function captureResponse(res: Response, onSend: (status: number, body: unknown, 
     return res;
   };
 }
+
+/** The caller's API key, which the auth plugin has already checked; it seals secrets in stored answers. */
+const callerKey = (authorization: string | undefined) => /^Bearer +(\S+)/i.exec(authorization ?? '')?.[1] ?? '';
+

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrate } from '../../server/db/migrate.js';
+import { withDatabase } from '../setup/global.js';
+
+/**
+ * A fresh, migrated PostgreSQL database for tests that need a real server even on an embedded run (a
+ * proxy to cut, a child process to kill). With DATABASE_URL set it is a copy of the run's template; without
+ * it, the local server on 127.0.0.1:5432 is used if it answers. Otherwise `reason` says why there is none,
+ * for the test to print before it skips.
+ */
+export type FreshPostgres = { url: string; drop: () => Promise<void>; reason?: undefined } | { reason: string; url?: undefined; drop?: undefined };
+
+const LOCAL_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+async function adminQuery(url: string, sql: string) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function freshPostgres(label: string): Promise<FreshPostgres> {
+  const run = inject('postgres');
+  const name = `${run?.prefix ?? 'alumia_test_local'}_${label}_${randomBytes(5).toString('hex')}`;
+  if (run) {
+    await adminQuery(run.adminUrl, `CREATE DATABASE "${name}" TEMPLATE "${run.template}"`);
+    return { url: withDatabase(run.adminUrl, name), drop: () => adminQuery(run.adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
+  }
+  try {
+    await adminQuery(LOCAL_ADMIN_URL, `CREATE DATABASE "${name}"`);
+  } catch (err) {
+    return { reason: `DATABASE_URL is not set and no PostgreSQL answers on 127.0.0.1:5432 (${(err as Error).message})` };
+  }
+  const url = withDatabase(LOCAL_ADMIN_URL, name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await migrate({ query: async (s, p) => ({ rows: (await client.query(s, p)).rows }), exec: (s) => client.query(s) });
+  } finally {
+    await client.end();
+  }
+  return { url, drop: () => adminQuery(LOCAL_ADMIN_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
+}
+
+/** An empty database (not migrated): a server started on it migrates and bootstraps it as on a first start. */
+export async function emptyPostgres(label: string): Promise<FreshPostgres> {
+  const run = inject('postgres');
+  const admin = run?.adminUrl ?? LOCAL_ADMIN_URL;
+  const name = `${run?.prefix ?? 'alumia_test_local'}_${label}_${randomBytes(5).toString('hex')}`;
+  try {
+    await adminQuery(admin, `CREATE DATABASE "${name}"`);
+  } catch (err) {
+    return { reason: `no PostgreSQL to create a database on (${(err as Error).message})` };
+  }
+  return { url: withDatabase(admin, name), drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
+}
+
+/** Undefined when a PostgreSQL server is there to create databases on; else why not. */
+export async function postgresUnavailable(): Promise<string | undefined> {
+  const run = inject('postgres');
+  try {
+    await adminQuery(run?.adminUrl ?? LOCAL_ADMIN_URL, 'SELECT 1');
+    return undefined;
+  } catch (err) {
+    return `${run ? 'the DATABASE_URL server' : 'DATABASE_URL is not set and the server on 127.0.0.1:5432'} does not answer (${(err as Error).message})`;
+  }
+}
+

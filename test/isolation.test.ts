@@ -1,0 +1,385 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operations, type Operation } from './helpers/contract-walk.js';
+import { changedTables, fingerprint, fingerprintQuery, tableNames } from './helpers/db-state.js';
+import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
+import { httpClient, type HttpClient, type RawAnswer } from './helpers/http-client.js';
+import { listen } from './helpers/raw-http.js';
+
+/**
+ * Tenant isolation (OWASP API1 broken object level authorization, API3 broken object property level
+ * authorization, API5 broken function level authorization), as a matrix over the contract:
+ * - two organizations; in org A an owner, an admin and two members, each with a workspace of their own;
+ *   in org B an owner and a member;
+ * - for every route of the contract with an `{id}` and every method on it, every identity that must not
+ *   see a row gets 404 (403 on browser-only routes, for everyone), by UUID, upper-case UUID and slug,
+ *   and the database is unchanged afterwards;
+ * - every list never shows a row its caller may not see, including rows reachable only through another
+ *   workspace (an agent's sessions, peer messages and peers);
+ * - every writable operation refuses server-owned fields in its body (mass assignment) with 400 and
+ *   changes nothing.
+ * The route tables are checked against generated/openapi.json, so a new route without coverage fails.
+ */
+
+let h: Harness;
+let server: Awaited<ReturnType<typeof listen>>;
+let client: HttpClient;
+let tables: string[];
+let fpQuery: string;
+
+type Who = 'ownerA' | 'adminA' | 'memberA1' | 'memberA2' | 'ownerB' | 'memberB';
+const WHO: Who[] = ['ownerA', 'adminA', 'memberA1', 'memberA2', 'ownerB', 'memberB'];
+const people = {} as Record<Who, Tenant>;
+
+type Kind = 'agent' | 'session' | 'apiKey' | 'workspace';
+interface Row {
+  kind: Kind;
+  label: string;
+  id: string;
+  slug?: string;
+  orgId: string;
+  /** null for org-wide rows (Ala). */
+  workspaceId: string | null;
+  /** The user a key belongs to. */
+  userId?: string;
+  /** A string that appears in the row and nowhere else, to search list answers for. */
+  marker: string;
+  deleted?: boolean;
+}
+const rows: Row[] = [];
+
+const OPS = operations();
+/** Refused requests per {id} route, reported at the end. */
+const attacks = new Map<string, number>();
+
+async function call(who: Who | null, method: string, path: string, body?: unknown): Promise<RawAnswer> {
+  return client.send({
+    method: method.toUpperCase(),
+    path: `/api/v1${path}`,
+    headers: {
+      ...(who ? { authorization: `Bearer ${people[who].key}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function ok(who: Who, method: string, path: string, body?: unknown) {
+  const res = await call(who, method, path, body);
+  if (res.status >= 300) throw new Error(`fixture ${who} ${method} ${path}: ${res.status} ${res.text}`);
+  return res.json.data;
+}
+
+/** Whether `who` may see `row` at all (not whether a list shows it). */
+function visible(who: Who, row: Row): boolean {
+  const p = people[who];
+  if (row.orgId !== p.orgId) return false;
+  const member = p.role === 'member';
+  if (row.kind === 'apiKey') return !member || row.userId === p.userId;
+  if (row.kind === 'workspace') return !member || row.id === p.workspaceId;
+  return !member || row.workspaceId === null || row.workspaceId === p.workspaceId;
+}
+
+async function addAgent(who: Who, label: string, extra: Record<string, unknown> = {}) {
+  const marker = `agent-marker-${randomUUID()}`;
+  const a = await ok(who, 'post', '/agents', { name: `${label} ${uniq('n')}`, description: marker, ...extra });
+  rows.push({ kind: 'agent', label, id: a.id, slug: a.slug, orgId: a.orgId, workspaceId: a.workspaceId, marker });
+  return a;
+}
+
+async function addSession(who: Who, label: string, agentIds: string[], metadata: Record<string, unknown> = {}) {
+  const marker = `session-marker-${randomUUID()}`;
+  const s = await ok(who, 'post', '/sessions', { agentIds, title: marker, metadata });
+  rows.push({ kind: 'session', label, id: s.id, orgId: s.orgId, workspaceId: s.workspaceId, marker });
+  return s;
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  server = await listen(h.app);
+  client = httpClient(server.port, { maxSockets: 4 });
+  people.ownerA = await h.tenant();
+  people.adminA = await h.colleague(people.ownerA, { role: 'admin' });
+  people.memberA1 = await h.colleague(people.ownerA, { role: 'member' });
+  people.memberA2 = await h.colleague(people.ownerA, { role: 'member' });
+  people.ownerB = await h.tenant();
+  people.memberB = await h.colleague(people.ownerB, { role: 'member' });
+
+  for (const who of WHO) {
+    const p = people[who];
+    const ws = await h.db.prisma.workspace.findUniqueOrThrow({ where: { id: p.workspaceId } });
+    if (!rows.some((r) => r.id === ws.id)) rows.push({ kind: 'workspace', label: `${who}'s workspace`, id: ws.id, slug: ws.slug, orgId: ws.orgId, workspaceId: ws.id, marker: ws.id });
+    // A key of their own, minted through the API.
+    const marker = `key-marker-${randomUUID()}`;
+    const k = await ok(who, 'post', '/api-keys', { name: marker });
+    rows.push({ kind: 'apiKey', label: `${who}'s key`, id: k.id, orgId: p.orgId, workspaceId: null, userId: p.userId, marker });
+    // Ala of each org (org-wide: every member of the org sees it; nobody outside).
+    const ala = await ok(who, 'get', '/agents/ala');
+    if (!rows.some((r) => r.id === ala.id)) rows.push({ kind: 'agent', label: `Ala of ${p.orgSlug}`, id: ala.id, orgId: ala.orgId, workspaceId: null, marker: ala.id });
+  }
+
+  // Every identity: an agent, a session with a user message, a peer session with an agent message.
+  const agents = {} as Record<Who, any>;
+  for (const who of WHO) {
+    agents[who] = await addAgent(who, `${who}'s agent`, { allowedPeers: ['ala'] });
+    const s = await addSession(who, `${who}'s session`, [agents[who].id]);
+    await ok(who, 'post', `/sessions/${s.id}/messages`, { content: `message-marker-${randomUUID()}` });
+    const peer = await addSession(who, `${who}'s peer session`, [agents[who].slug, 'ala'], { relationship: 'peer' });
+    await ok(who, 'post', `/sessions/${peer.id}/messages`, { content: `message-marker-${randomUUID()}`, agentId: agents[who].slug });
+    // Deleted rows must stay as invisible to others as live ones (a second DELETE answers 200 only to those who may see them).
+    const gone = await addAgent(who, `${who}'s deleted agent`);
+    await ok(who, 'delete', `/agents/${gone.id}`);
+    rows.find((r) => r.id === gone.id)!.deleted = true;
+    const goneSession = await addSession(who, `${who}'s deleted session`, ['ala']);
+    await ok(who, 'delete', `/sessions/${goneSession.id}`);
+    rows.find((r) => r.id === goneSession.id)!.deleted = true;
+  }
+  // Traps across workspaces of one org: rows a member can reach only through something they can see.
+  // memberA1's agent names memberA2's agent as a peer (peers are checked org-wide when set)...
+  await addAgent('memberA1', "memberA1's agent peering into memberA2's workspace", { allowedPeers: [agents.memberA2.slug, 'ala'] });
+  // ...and the owner puts memberA1's agent into a session (and a peer conversation) in the owner's workspace.
+  await addSession('ownerA', "ownerA's session with memberA1's agent", [agents.memberA1.id]);
+  const ownerPeer = await addSession('ownerA', "ownerA's peer session with memberA1's agent", [agents.memberA1.id, 'ala'], { relationship: 'peer' });
+  await ok('ownerA', 'post', `/sessions/${ownerPeer.id}/messages`, { content: `message-marker-${randomUUID()}`, agentId: agents.memberA1.id });
+  // In org B, an agent with the same slug as one in org A: a slug always resolves within the caller's org.
+  const twin = rows.find((r) => r.label === "memberA1's agent")!;
+  const twinB = await ok('ownerB', 'post', '/agents', { name: 'Twin In B' });
+  await ok('ownerB', 'patch', `/agents/${twinB.id}`, { slug: twin.slug });
+  rows.push({ kind: 'agent', label: "ownerB's twin-slug agent", id: twinB.id, slug: twin.slug, orgId: twinB.orgId, workspaceId: twinB.workspaceId, marker: twinB.id });
+
+  tables = await tableNames(h.db.prisma);
+  fpQuery = fingerprintQuery(tables);
+}, 120_000);
+
+afterAll(async () => {
+  if (attacks.size > 0) {
+    const total = [...attacks.values()].reduce((a, b) => a + b, 0);
+    console.log(`isolation: ${total} cross-tenant requests refused on ${attacks.size} {id} routes (${[...attacks].map(([k, v]) => `${k}: ${v}`).join(', ')}), database unchanged after each`);
+  }
+  client?.close();
+  await server?.close();
+  await h?.close();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Every {id} route of the contract
+
+interface IdRoute {
+  kind: Kind;
+  body?: unknown;
+}
+/** `method path` for every operation of the contract with an `{id}`. */
+const ID_ROUTES: Record<string, IdRoute> = {
+  'get /workspaces/{id}': { kind: 'workspace' },
+  'delete /workspaces/{id}': { kind: 'workspace' },
+  'delete /api-keys/{id}': { kind: 'apiKey' },
+  'get /agents/{id}': { kind: 'agent' },
+  'patch /agents/{id}': { kind: 'agent', body: { name: 'Hijacked', description: 'hijacked' } },
+  'delete /agents/{id}': { kind: 'agent' },
+  'get /agents/{id}/sessions': { kind: 'agent' },
+  'get /agents/{id}/messages': { kind: 'agent' },
+  'get /agents/{id}/peers': { kind: 'agent' },
+  'get /sessions/{id}': { kind: 'session' },
+  'delete /sessions/{id}': { kind: 'session' },
+  'get /sessions/{id}/messages': { kind: 'session' },
+  'post /sessions/{id}/messages': { kind: 'session', body: { content: 'injected' } },
+};
+const idOps = OPS.filter((o) => o.path.includes('{id}'));
+const opOf = (key: string) => idOps.find((o) => `${o.method} ${o.path}` === key)!;
+
+/** The ways to name a row in a path: UUID, upper-case UUID, and slug where the route takes slugs. */
+function refs(op: Operation, row: Row): string[] {
+  const takesSlug = op.params.some((p) => p.in === 'path' && p.schema.format !== 'uuid');
+  return [row.id, row.id.toUpperCase(), ...(takesSlug && row.slug ? [row.slug] : [])];
+}
+
+describe('every {id} route of the contract answers 404 (or 403 where the contract says so) to every identity that may not see the row', () => {
+  it('the table covers every {id} route and method of the contract, and nothing else', () => {
+    expect(Object.keys(ID_ROUTES).sort()).toEqual(idOps.map((o) => `${o.method} ${o.path}`).sort());
+  });
+
+  it.each(Object.keys(ID_ROUTES))('%s', async (key) => {
+    const route = ID_ROUTES[key]!;
+    const op = opOf(key);
+    const targets = rows.filter((r) => r.kind === route.kind);
+    let attempts = 0;
+    for (const row of targets) {
+      for (const who of WHO) {
+        // Browser-only operations answer 403 to every API key, the row's own owner included.
+        if (!op.browserOnly && visible(who, row)) continue;
+        for (const ref of refs(op, row)) {
+          // A slug names the caller's own row when the caller's org has one with that slug.
+          if (ref === row.slug && rows.some((r) => r.kind === row.kind && r.slug === ref && r !== row && visible(who, r))) continue;
+          const before = await fingerprint(h.db.prisma, tables, fpQuery);
+          const res = await call(who, op.method, op.path.replace('{id}', encodeURIComponent(ref)), route.body);
+          const context = `${who} ${key} ${row.label} via ${ref}: ${res.status} ${res.text}`;
+          const expected = op.browserOnly ? 403 : 404;
+          expect(op.statuses, key).toContain(expected);
+          expect(res.status, context).toBe(expected);
+          expect(res.json?.error?.code, context).toBe(expected === 403 ? 'FORBIDDEN' : 'NOT_FOUND');
+          // Refused, so nothing changed anywhere.
+          expect(changedTables(before, await fingerprint(h.db.prisma, tables, fpQuery)), context).toEqual([]);
+          // And the answer does not leak what the row is.
+          expect(res.text, context).not.toContain(row.marker);
+          attempts++;
+        }
+      }
+    }
+    expect(attempts, `${key} was attacked`).toBeGreaterThan(5);
+    attacks.set(key, attempts);
+  });
+
+  it('answers a foreign id exactly like a missing one (same status, code and message)', async () => {
+    const missing = randomUUID();
+    for (const key of Object.keys(ID_ROUTES)) {
+      const op = opOf(key);
+      const foreignRow = rows.find((r) => r.kind === ID_ROUTES[key]!.kind && !visible('ownerB', r))!;
+      const a = await call('ownerB', op.method, op.path.replace('{id}', foreignRow.id), ID_ROUTES[key]!.body);
+      const b = await call('ownerB', op.method, op.path.replace('{id}', missing), ID_ROUTES[key]!.body);
+      expect({ status: a.status, code: a.json.error.code, message: a.json.error.message }, key).toEqual({
+        status: b.status,
+        code: b.json.error.code,
+        message: b.json.error.message,
+      });
+    }
+  });
+
+  it("resolves a slug within the caller's organization: the same slug in two orgs names two agents", async () => {
+    const a = rows.find((r) => r.label === "memberA1's agent")!;
+    const b = rows.find((r) => r.label === "ownerB's twin-slug agent")!;
+    expect(a.slug).toBe(b.slug);
+    expect((await ok('memberA1', 'get', `/agents/${a.slug}`)).id).toBe(a.id);
+    expect((await ok('ownerB', 'get', `/agents/${a.slug}`)).id).toBe(b.id);
+    expect((await ok('ownerA', 'get', `/agents/${a.slug}`)).id).toBe(a.id);
+    expect((await call('memberA2', 'get', `/agents/${a.slug}`)).status).toBe(404);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Lists
+
+/** Every list answer, for a caller: the contract's list routes, the sub-lists of the caller's own rows and of shared ones. */
+function listPaths(who: Who): string[] {
+  const p = people[who];
+  const own = rows.filter((r) => r.orgId === p.orgId && visible(who, r) && !r.deleted);
+  const paths = ['/agents', '/sessions', '/api-keys', '/workspaces', '/dashboard/overview', '/me', '/models'];
+  for (const r of own.filter((x) => x.kind === 'agent')) {
+    paths.push(`/agents/${r.id}/sessions`, `/agents/${r.id}/messages`, `/agents/${r.id}/peers`);
+  }
+  for (const r of own.filter((x) => x.kind === 'session')) paths.push(`/sessions/${r.id}/messages`);
+  return paths;
+}
+
+/** The path with the largest page its operation allows, so one answer holds every row. */
+function withLargestPage(path: string): string {
+  const template = path.replace(/\/(agents|sessions)\/[0-9a-f-]{36}/, '/$1/{id}');
+  const limit = OPS.find((o) => o.method === 'get' && o.path === template)?.params.find((p) => p.name === 'limit');
+  return limit ? `${path}?limit=${limit.schema.maximum}` : path;
+}
+
+/** GET operations that answer a list (items) or a summary: each must be in listPaths. */
+const LIST_OPERATIONS = OPS.filter((o) => o.method === 'get' && !o.path.includes('{id}')).map((o) => o.path)
+  .concat(OPS.filter((o) => o.method === 'get' && /\{id\}\/\w+$/.test(o.path)).map((o) => o.path));
+
+describe('lists never show a row the caller may not see', () => {
+  it('covers every list operation of the contract', () => {
+    const covered = new Set(WHO.flatMap(listPaths).map((p) => p.replace(/\/(agents|sessions)\/[0-9a-f-]{36}\//, '/$1/{id}/')));
+    for (const path of LIST_OPERATIONS) expect([...covered], path).toContain(path);
+  });
+
+  it.each(WHO)('%s', async (who) => {
+    const hidden = rows.filter((r) => !visible(who, r));
+    expect(hidden.length).toBeGreaterThan(0);
+    // Messages of hidden sessions are hidden too; they carry their own markers, found through the database.
+    const hiddenSessions = hidden.filter((r) => r.kind === 'session').map((r) => r.id);
+    const hiddenMessages = await h.db.prisma.message.findMany({ where: { sessionId: { in: hiddenSessions } } });
+    const secrets = [...hidden.flatMap((r) => [r.id, r.marker]), ...hiddenMessages.flatMap((m) => [m.id, m.content])];
+    let checked = 0;
+    for (const path of listPaths(who)) {
+      const res = await call(who, 'get', withLargestPage(path));
+      expect(res.status, `${who} GET ${path}: ${res.text}`).toBe(200);
+      for (const secret of secrets) expect(res.text.includes(secret), `${who} GET ${path} shows ${secret}`).toBe(false);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(7);
+  });
+
+  it("does not let another organization's activity move the caller's dashboard numbers", async () => {
+    const numbers = async (who: Who) => {
+      const d = await ok(who, 'get', '/dashboard/overview');
+      return { agents: d.agents, sessions: d.sessions, messagesLast24h: d.messagesLast24h, activeApiKeys: d.activeApiKeys };
+    };
+    const beforeA = await Promise.all((['ownerA', 'memberA1'] as Who[]).map(numbers));
+    const agent = await ok('ownerB', 'post', '/agents', { name: 'Busy B' });
+    const s = await ok('ownerB', 'post', '/sessions', { agentIds: [agent.id] });
+    await ok('ownerB', 'post', `/sessions/${s.id}/messages`, { content: 'more' });
+    await ok('ownerB', 'post', '/api-keys', { name: 'another' });
+    // memberA2's activity is in another workspace of the same org: memberA1's numbers do not move either.
+    const agent2 = await ok('memberA2', 'post', '/agents', { name: 'Busy A2' });
+    await ok('memberA2', 'post', '/sessions', { agentIds: [agent2.id] });
+    expect(await numbers('memberA1')).toEqual(beforeA[1]);
+    // The owner sees every workspace, but the dashboard counts the current one (and org-wide rows) only.
+    expect(await numbers('ownerA')).toEqual(beforeA[0]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Mass assignment
+
+const SERVER_OWNED = ['id', 'orgId', 'workspaceId', 'userId', 'createdAt', 'updatedAt', 'deletedAt', 'isDefault', 'hash', 'prefix', 'revokedAt', 'lastUsedAt'];
+const sampleValue = (field: string): unknown =>
+  field.endsWith('Id') || field === 'id'
+    ? randomUUID()
+    : field.endsWith('At')
+      ? new Date(Date.now() + 86_400_000).toISOString()
+      : field === 'isDefault'
+        ? true
+        : field === 'hash'
+          ? 'a'.repeat(64)
+          : 'alm_test_abc';
+
+/** For each writable operation: a body it accepts, and the path to send it to. */
+const WRITABLE: Record<string, { path: () => string; body: Record<string, unknown> }> = {
+  createWorkspace: { path: () => '/workspaces', body: { name: 'Mass' } },
+  createApiKey: { path: () => '/api-keys', body: { name: 'mass' } },
+  createAgent: { path: () => '/agents', body: { name: 'Mass Agent' } },
+  updateAgent: { path: () => `/agents/${rows.find((r) => r.label === "ownerA's agent")!.id}`, body: { description: 'mass' } },
+  createSession: { path: () => '/sessions', body: { agentIds: ['ala'] } },
+  createSessionMessage: { path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}/messages`, body: { content: 'mass' } },
+};
+const writableOps = OPS.filter((o) => (o.method === 'post' || o.method === 'patch' || o.method === 'put') && o.body);
+
+describe('mass assignment: server-owned fields in a body are refused with 400 and change nothing', () => {
+  it('the table covers every writable operation of the contract', () => {
+    expect(Object.keys(WRITABLE).sort()).toEqual(writableOps.map((o) => o.operationId).sort());
+  });
+
+  const cases = writableOps.flatMap((op) =>
+    SERVER_OWNED.filter((f) => !(f in (op.body!.schema.properties ?? {}))).map((field) => [op.operationId, field] as const),
+  );
+
+  it.each(cases)('%s with %s', async (operationId, field) => {
+    const op = OPS.find((o) => o.operationId === operationId)!;
+    const { path, body } = WRITABLE[operationId]!;
+    const before = await fingerprint(h.db.prisma, tables, fpQuery);
+    const res = await call('ownerA', op.method, path(), { ...body, [field]: sampleValue(field) });
+    const context = `${res.status} ${res.text}`;
+    if (op.browserOnly) {
+      // No API key may call it at all: refused before the body is looked at.
+      expect(res.status, context).toBe(403);
+    } else {
+      expect(res.status, context).toBe(400);
+      expect(res.json.error.code).toBe('BAD_REQUEST');
+      expect(res.json.error.details.map((d: { path: string }) => d.path), context).toContain(`body.${field}`);
+    }
+    expect(changedTables(before, await fingerprint(h.db.prisma, tables, fpQuery)), context).toEqual([]);
+  });
+
+  it('the same bodies without the extra field are accepted (the refusal was about the field)', async () => {
+    for (const op of writableOps.filter((o) => !o.browserOnly)) {
+      const { path, body } = WRITABLE[op.operationId]!;
+      const res = await call('ownerA', op.method, path(), body);
+      expect(res.status, `${op.operationId}: ${res.text}`).toBeLessThan(300);
+    }
+  });
+});
