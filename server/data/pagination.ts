@@ -38,13 +38,15 @@ export function decodeCursor(cursor: string | undefined): Keyset | undefined {
 }
 
 /**
- * Prisma filter for the rows after `k` in (field, id) order, both descending or both ascending. With a
- * composite index on (orgId, field, id) this is a range scan, never an OFFSET.
+ * Prisma filter for the rows after `k` in (field, id) order, both descending or both ascending:
+ * `field <= at AND (field < at OR id < k.id)` for descending order. The first conjunct is what lets
+ * PostgreSQL start a range scan of the (orgId, field, id) index at the cursor, so a deep page costs what
+ * the first page costs; the plain OR of the textbook form would scan from the top. Never an OFFSET.
  */
 export function after<F extends string>(field: F, k: Keyset | undefined, order: 'asc' | 'desc' = 'desc') {
   if (!k) return {};
-  const beyond = order === 'desc' ? 'lt' : 'gt';
-  return { OR: [{ [field]: { [beyond]: k.at } }, { [field]: k.at, id: { [beyond]: k.id } }] };
+  const [upTo, beyond] = order === 'desc' ? (['lte', 'lt'] as const) : (['gte', 'gt'] as const);
+  return { [field]: { [upTo]: k.at }, OR: [{ [field]: { [beyond]: k.at } }, { id: { [beyond]: k.id } }] };
 }
 
 /** Fetch limit + 1 rows, then call this to cut the page and compute the cursor. */
