@@ -7,6 +7,7 @@ import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
 import { createHttpServer } from './http-server.js';
+import { pino } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 import { localRevocations, redisRevocations } from './revocations.js';
 
@@ -72,7 +73,7 @@ async function serve(config: Config, logger: Logger) {
     await revocations.close();
     redis?.disconnect();
     logger.info('stopped');
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -120,7 +121,8 @@ async function supervise(config: Config, logger: Logger) {
 
 async function main() {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  // Asynchronous writes: a request never waits for stdout. Shutdown flushes before exiting.
+  const logger = createLogger(config.logLevel, pino.destination({ dest: 1, sync: false }));
   if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
   else await serve(config, logger);
 }
