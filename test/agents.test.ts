@@ -339,10 +339,19 @@ describe('slugs', () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, () => h.http.post('/api/v1/agents').set(t.auth).send({ name: 'Swarm' })),
     );
-    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const failures = responses.filter((r) => r.status !== 201).map((r) => r.body);
+    expect(responses.map((r) => r.status), JSON.stringify(failures)).toEqual(Array(20).fill(201));
     const slugs = responses.map((r) => r.body.data.slug);
     expect(new Set(slugs).size).toBe(20);
     expect(slugs).toContain('swarm');
+  });
+
+  it('reuses the lowest free number, and counts on past 64 repeats of one name', async () => {
+    const row = (slug: string) => ({ orgId: t.orgId, workspaceId: t.workspaceId, name: 'Many', slug, avatar: 'default', model: 'grok-3', settings: { voice: DEFAULT_VOICE } });
+    await h.db.prisma.agent.createMany({ data: [row('gap'), row('gap-3')] });
+    expect((await createAgent(h, t, { name: 'Gap' })).slug).toBe('gap-2');
+    await h.db.prisma.agent.createMany({ data: ['many', ...Array.from({ length: 70 }, (_, i) => `many-${i + 2}`)].map(row) });
+    expect((await createAgent(h, t, { name: 'Many' })).slug).toBe('many-72');
   });
 
   it('frees the slug of a deleted agent for a new one', async () => {

@@ -16,6 +16,8 @@ type AgentRow = Prisma.AgentGetPayload<object>;
 
 export const ALA_SLUG = 'ala';
 const DEFAULT_AVATAR = 'default';
+const SLUG_PROBES = 64;
+const SLUG_RETRIES = 50;
 
 export function toAgent(row: AgentRow): Agent {
   return {
@@ -139,29 +141,43 @@ export class AgentStore {
       settings: checkedSettings(body.settings ?? {}),
     };
     const base = slugify(name);
-    // Optimistic first: the next free slug, and the live-slug unique index as referee. A loser of that
-    // race retries under an advisory lock on (org, base), so a burst of creates with one name queues up
-    // instead of colliding again and again.
-    try {
-      return toAgent(await this.prisma.agent.create({ data: { ...data, slug: await this.nextFreeSlug(this.prisma, caller.orgId, base) } }));
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
+    const insert = async (db: Prisma.TransactionClient) =>
+      toAgent(await db.agent.create({ data: { ...data, slug: await this.nextFreeSlug(db, caller.orgId, base) } }));
+    // Optimistic first: the next free slug, and the live-slug unique index as referee. Losers retry under
+    // an advisory lock on (org, base), so a burst of creates with one name queues up instead of colliding
+    // again and again; a locked attempt can still lose to another request's optimistic first attempt, and
+    // each such loss means someone else succeeded, so the retries are bounded by the burst.
+    for (let attempt = 0; attempt <= SLUG_RETRIES; attempt++) {
+      try {
+        if (attempt === 0) return await insert(this.prisma);
+        return await this.prisma.$transaction(async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${caller.orgId}:${base}`}, 0))`;
+          return insert(tx);
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
     }
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${caller.orgId}:${base}`}, 0))`;
-      return toAgent(await tx.agent.create({ data: { ...data, slug: await this.nextFreeSlug(tx, caller.orgId, base) } }));
-    });
+    throw new ApiError('CONFLICT', 'Too many agents are being created with this name at once; retry the request');
   }
 
-  /** `base` if free, else `base-<n>` with n one past the highest suffix in use. */
+  /**
+   * The lowest free slug among `base`, `base-2` ... `base-64`, found by index lookups; past that (a name
+   * used 64 times) one past the highest suffix in use. A prefix scan would read every slug of the org,
+   * since the column's collation is not bytewise.
+   */
   private async nextFreeSlug(db: Prisma.TransactionClient, orgId: string, base: string): Promise<string> {
+    const candidates = Array.from({ length: SLUG_PROBES }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
+    const taken = await db.agent.findMany({ where: { orgId, deletedAt: null, slug: { in: candidates } }, select: { slug: true } });
+    const used = new Set(taken.map((r) => r.slug));
+    const free = candidates.find((c) => !used.has(c));
+    if (free) return free;
     const [row] = await db.$queryRaw<Array<{ n: number }>>`
-      SELECT COALESCE(MAX(CASE WHEN slug = ${base} THEN 1 ELSE substring(slug FROM ${base.length + 2}::int)::int END), 0)::int AS n
+      SELECT COALESCE(MAX(substring(slug FROM ${base.length + 2}::int)::int), 1)::int AS n
       FROM "Agent"
       WHERE "orgId" = ${orgId}::uuid AND "deletedAt" IS NULL
-        AND (slug = ${base} OR (starts_with(slug, ${base + '-'}) AND substring(slug FROM ${base.length + 2}::int) ~ '^[0-9]{1,9}$'))`;
-    const n = row?.n ?? 0;
-    return n === 0 ? base : `${base}-${n + 1}`;
+        AND starts_with(slug, ${base + '-'}) AND substring(slug FROM ${base.length + 2}::int) ~ '^[0-9]{1,9}$'`;
+    return `${base}-${(row?.n ?? 1) + 1}`;
   }
 
   async update(caller: Caller, ref: string, body: UpdateAgentRequest): Promise<Agent> {
