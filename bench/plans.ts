@@ -7,6 +7,7 @@ import { AgentStore } from '../server/data/agents.js';
 import { ApiKeyStore, hashKey } from '../server/data/api-keys.js';
 import type { Caller } from '../server/data/caller.js';
 import type { ModelCatalog } from '../server/data/models.js';
+import { sqlThroughPrisma } from '../server/db/database.js';
 import { PrismaClient } from '../server/db/prisma/client.js';
 import { log, round } from './lib.js';
 import type { SeedInfo } from './seed.js';
@@ -59,7 +60,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   const models = { alaModel: 'grok-3', defaultModel: 'grok-3', has: () => true } as unknown as ModelCatalog;
   const agents = new AgentStore(prisma, models);
   // Only the uncached lookup query is wanted; the store's constructor (caches, buses) is not needed for it.
-  const keys = { findIdentity: (hash: string) => ApiKeyStore.prototype.findIdentity.call({ prisma } as unknown as ApiKeyStore, hash) };
+  const keys = { findIdentity: (hash: string) => ApiKeyStore.prototype.findIdentity.call({ sql: sqlThroughPrisma(prisma) } as unknown as ApiKeyStore, hash) };
   const identity = await keys.findIdentity(hashKey(seed.keys[0]!));
   if (!identity) throw new Error('plans: the first seeded key does not resolve');
   const caller: Caller = { ...identity, keyEnv: identity.env };

@@ -40,7 +40,7 @@ export interface AppDeps {
 
 /** Builds the app without listening, so tests drive it in-process. The order below is the pipeline. */
 export function buildApp({ config, db, logger, redis, revocations = localRevocations() }: AppDeps): Express {
-  const data = createDataLayer(db.prisma, config, revocations);
+  const data = createDataLayer(db, config, revocations);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);

@@ -1,9 +1,9 @@
 import type {
   Agent, AgentSettings, AgentSettingsInput, CreateAgentRequest, PeerMessage, Session, UpdateAgentRequest,
 } from '../../generated/sdk/types.gen.js';
-import { Prisma, type PrismaClient } from '../db/database.js';
+import { Prisma, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
-import { listedAgents, visibleAgents, visibleSessions, type Caller } from './caller.js';
+import { VISIBLE_SCOPE_SQL, listedAgents, visibleAgents, visibleScopeParams, visibleSessions, type Caller } from './caller.js';
 import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
 import type { ModelCatalog } from './models.js';
 import { after, decodeCursor, toPage, type Page } from './pagination.js';
@@ -18,6 +18,10 @@ export const ALA_SLUG = 'ala';
 const DEFAULT_AVATAR = 'default';
 const SLUG_PROBES = 64;
 const SLUG_RETRIES = 50;
+
+// Agent lookups run on nearly every /agents request, so they skip the ORM (see Sql).
+const FIND_BY_ID = `SELECT t.* FROM "Agent" t WHERE t.id = $4::uuid AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
+const FIND_BY_SLUG = `SELECT t.* FROM "Agent" t WHERE t.slug = $4 AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
 
 export function toAgent(row: AgentRow): Agent {
   return {
@@ -76,6 +80,7 @@ export class AgentStore {
     private readonly models: ModelCatalog,
     /** The plan's agents per organization, Ala included; 0 for no limit. */
     private readonly agentLimit = 0,
+    private readonly sql: Sql = sqlThroughPrisma(prisma),
   ) {}
 
   /**
@@ -95,7 +100,11 @@ export class AgentStore {
   /** A live agent the caller can see, by UUID or slug; 404 otherwise. */
   async find(caller: Caller, ref: string): Promise<AgentRow> {
     await this.ensureAla(caller.orgId);
-    const row = await this.prisma.agent.findFirst({ where: { ...byRef(ref), deletedAt: null, AND: [visibleAgents(caller)] } });
+    const target = byRef(ref);
+    const [row] = await this.sql<AgentRow>('id' in target ? FIND_BY_ID : FIND_BY_SLUG, [
+      ...visibleScopeParams(caller),
+      'id' in target ? target.id : target.slug,
+    ]);
     if (!row) throw notFound('Agent');
     return row;
   }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKey, ApiKeyCreated, CreateApiKeyRequest, Role, Scope } from '../../generated/sdk/types.gen.js';
-import type { Prisma, PrismaClient } from '../db/database.js';
+import { sqlThroughPrisma, type Prisma, type PrismaClient, type Sql } from '../db/database.js';
 import type { RevocationBus } from '../revocations.js';
 import { ApiError, notFound } from '../errors.js';
 import { hasScope, seesEveryWorkspace, type Caller } from './caller.js';
@@ -59,6 +59,21 @@ export interface KeyIdentity {
   currentWorkspaceId: string | null;
 }
 
+// Runs on every request whose key is not cached.
+const FIND_IDENTITY = `
+  SELECT k.id AS "keyId", k.prefix AS "keyPrefix", k."orgId", k."userId", m.role::text AS role, k.scopes,
+         k.env::text AS env, k."expiresAt", k."revokedAt", k."lastUsedAt",
+         CASE WHEN w.id IS NOT NULL AND w."deletedAt" IS NULL AND (
+                m.role IN ('owner', 'admin') OR EXISTS (
+                  SELECT 1 FROM "WorkspaceAccess" a WHERE a."workspaceId" = w.id AND a."userId" = k."userId"))
+              THEN w.id END AS "currentWorkspaceId"
+  FROM "ApiKey" k
+  JOIN "Organization" o ON o.id = k."orgId" AND o."deletedAt" IS NULL
+  JOIN "User" u ON u.id = k."userId" AND u."deletedAt" IS NULL
+  JOIN "Membership" m ON m."orgId" = k."orgId" AND m."userId" = k."userId"
+  LEFT JOIN "Workspace" w ON w.id = m."currentWorkspaceId" AND w."orgId" = k."orgId"
+  WHERE k.hash = $1`;
+
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
@@ -103,6 +118,7 @@ export class ApiKeyStore {
     private readonly keyEnv: 'live' | 'test',
     private readonly cache: KeyCache,
     private readonly revocations: RevocationBus,
+    private readonly sql: Sql = sqlThroughPrisma(prisma),
   ) {
     revocations.subscribe((keyId) => cache.evict(keyId));
   }
@@ -121,19 +137,7 @@ export class ApiKeyStore {
    * workspace if the owner can still see it. Undefined when no such key (or owner) exists.
    */
   async findIdentity(hash: string): Promise<KeyIdentity | undefined> {
-    const rows = await this.prisma.$queryRaw<KeyIdentity[]>`
-      SELECT k.id AS "keyId", k.prefix AS "keyPrefix", k."orgId", k."userId", m.role::text AS role, k.scopes,
-             k.env::text AS env, k."expiresAt", k."revokedAt", k."lastUsedAt",
-             CASE WHEN w.id IS NOT NULL AND w."deletedAt" IS NULL AND (
-                    m.role IN ('owner', 'admin') OR EXISTS (
-                      SELECT 1 FROM "WorkspaceAccess" a WHERE a."workspaceId" = w.id AND a."userId" = k."userId"))
-                  THEN w.id END AS "currentWorkspaceId"
-      FROM "ApiKey" k
-      JOIN "Organization" o ON o.id = k."orgId" AND o."deletedAt" IS NULL
-      JOIN "User" u ON u.id = k."userId" AND u."deletedAt" IS NULL
-      JOIN "Membership" m ON m."orgId" = k."orgId" AND m."userId" = k."userId"
-      LEFT JOIN "Workspace" w ON w.id = m."currentWorkspaceId" AND w."orgId" = k."orgId"
-      WHERE k.hash = ${hash}`;
+    const rows = await this.sql<KeyIdentity>(FIND_IDENTITY, [hash]);
     return rows[0];
   }
 

@@ -31,6 +31,15 @@ function visibleScope(caller: Caller) {
   return { orgId: caller.orgId, OR: [{ workspaceId: null }, { workspace: visibleWorkspaces(caller) }] };
 }
 export const visibleAgents = (caller: Caller): Prisma.AgentWhereInput => visibleScope(caller);
+
+/**
+ * The same rule in SQL, over a row aliased `t`, for the hand-written reads: parameters $1 to $3 are
+ * visibleScopeParams(caller), so a statement's own parameters start at $4.
+ */
+export const VISIBLE_SCOPE_SQL = `t."orgId" = $1::uuid AND (t."workspaceId" IS NULL OR EXISTS (
+  SELECT 1 FROM "Workspace" w WHERE w.id = t."workspaceId" AND w."orgId" = $1::uuid AND w."deletedAt" IS NULL
+    AND ($2::boolean OR EXISTS (SELECT 1 FROM "WorkspaceAccess" a WHERE a."workspaceId" = w.id AND a."userId" = $3::uuid))))`;
+export const visibleScopeParams = (caller: Caller): unknown[] => [caller.orgId, seesEveryWorkspace(caller), caller.userId];
 export const visibleSessions = (caller: Caller): Prisma.SessionWhereInput => visibleScope(caller);
 
 /** What lists show: org-wide rows plus those in the caller's current workspace. */

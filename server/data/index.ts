@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { PrismaClient } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import type { RevocationBus } from '../revocations.js';
 import { AgentStore } from './agents.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
@@ -15,10 +15,11 @@ import { WorkspaceStore } from './workspaces.js';
 const KEY_CACHE_TTL_MS = 1_000;
 
 /** The data layer: the only code that talks to the database, and where tenancy is enforced. */
-export function createDataLayer(prisma: PrismaClient, config: Config, revocations: RevocationBus) {
+export function createDataLayer(db: Database, config: Config, revocations: RevocationBus) {
+  const { prisma, sql } = db;
   const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel);
-  const apiKeys = new ApiKeyStore(prisma, config.keyEnv, new KeyCache(KEY_CACHE_TTL_MS), revocations);
-  const agents = new AgentStore(prisma, models, config.agentLimitPerOrg);
+  const apiKeys = new ApiKeyStore(prisma, config.keyEnv, new KeyCache(KEY_CACHE_TTL_MS), revocations, sql);
+  const agents = new AgentStore(prisma, models, config.agentLimitPerOrg, sql);
   return {
     agents,
     apiKeys,

@@ -12,9 +12,23 @@ import { PrismaClient } from './prisma/client.js';
 export { PrismaClient };
 export { Prisma } from './prisma/client.js';
 
+/**
+ * One parameterized statement on the database's own connections, rows as the driver types them (Date,
+ * parsed JSON, arrays): for the reads on every request's path, where building the query through the ORM
+ * costs more than running it (bench/README.md has the figures).
+ */
+export type Sql = <T>(text: string, params: unknown[]) => Promise<T[]>;
+
+/** The same through Prisma: slower, but logged by Prisma like every other query. */
+export const sqlThroughPrisma =
+  (prisma: PrismaClient): Sql =>
+  <T>(text: string, params: unknown[]) =>
+    prisma.$queryRawUnsafe<T[]>(text, ...params);
+
 export interface Database {
   kind: 'postgres' | 'embedded';
   prisma: PrismaClient;
+  sql: Sql;
   /** Resolves true when the database answers a trivial query within timeoutMs. */
   ping(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -73,9 +87,18 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     adapter: new PrismaPg(pool),
     transactionOptions: { maxWait: options.timeoutMs, timeout: options.timeoutMs },
   });
+  // Named statements are parsed and planned once per connection, then only executed. The texts are
+  // constants of the data layer, so the map stays small.
+  const statementNames = new Map<string, string>();
+  const sql: Sql = async <T>(text: string, params: unknown[]) => {
+    let name = statementNames.get(text);
+    if (!name) statementNames.set(text, (name = `alumia_${statementNames.size}`));
+    return (await pool.query({ name, text, values: params })).rows as T[];
+  };
   return {
     kind: 'postgres',
     prisma,
+    sql,
     ping: (timeoutMs) => ping(prisma, timeoutMs),
     async close() {
       await prisma.$disconnect();
@@ -96,6 +119,7 @@ export async function openEmbedded(
   return {
     kind: 'embedded',
     prisma,
+    sql: async <T>(text: string, params: unknown[]) => (await pglite.query<T>(text, params)).rows,
     ping: (timeoutMs) => ping(prisma, timeoutMs),
     async close() {
       await prisma.$disconnect();
