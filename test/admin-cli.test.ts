@@ -49,7 +49,12 @@ async function withEmbeddedApp<T>(dataDir: string, fn: (http: ReturnType<typeof 
   }
 }
 
-describe('bootstrap on the embedded database', () => {
+const postgres = inject('postgres');
+// The PostgreSQL pass runs only what depends on the database: the embedded and usage cases ran in the
+// embedded pass already.
+if (postgres) console.log('admin-cli.test.ts: PostgreSQL run, so only "bootstrap on PostgreSQL"; the embedded and usage cases run without DATABASE_URL');
+
+describe.skipIf(postgres)('bootstrap on the embedded database', () => {
   const dir = tempDir('admin');
   const env = { DATA_DIR: dir.path };
   let first: Result;
@@ -125,7 +130,7 @@ describe('bootstrap on the embedded database', () => {
   }, SLOW);
 });
 
-describe('invalid arguments', () => {
+describe.skipIf(postgres)('invalid arguments', () => {
   // A data dir that must not come into existence: usage errors are caught before the database opens.
   const dir = tempDir('admin-usage');
   const env = { DATA_DIR: join(dir.path, 'never') };
@@ -146,7 +151,6 @@ describe('invalid arguments', () => {
   }, SLOW);
 });
 
-const postgres = inject('postgres');
 if (postgres) {
   describe('bootstrap on PostgreSQL', () => {
     const name = `${postgres.prefix}_cli`;

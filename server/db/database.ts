@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -48,6 +47,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   if (config.databaseUrl) return openPostgres(config.databaseUrl, options);
   const release = await lockDataDir(config.dataDir);
   try {
+    // Loaded only here: a server on PostgreSQL never pays for the WASM database's start-up or memory.
+    const { PGlite } = await import('@electric-sql/pglite');
     const pglite = new PGlite(join(config.dataDir, 'pg'));
     await pglite.waitReady;
     return await openEmbedded(pglite, { ...options, release });
@@ -112,6 +113,7 @@ export async function openEmbedded(
   options: OpenOptions & { release?: () => void },
 ): Promise<Database> {
   if (options.migrate) await runMigrations(pglite, options.logger);
+  const { PrismaPGlite } = await import('pglite-prisma-adapter');
   const prisma = new PrismaClient({
     adapter: new PrismaPGlite(pglite),
     transactionOptions: { maxWait: options.timeoutMs, timeout: options.timeoutMs },
