@@ -3,6 +3,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { openEmbedded, openPostgres, type Database } from '../server/db/database.js';
 import { expectError, expectInvalid, expectSuccess, UUID } from './helpers/envelope.js';
 import { appOver, openEmbeddedCopy, startHarness, type Harness, type Tenant } from './helpers/harness.js';
@@ -501,6 +502,13 @@ describe('health, contract and docs', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/me', '/workspaces', '/workspaces/{id}', '/api-keys', '/api-keys/{id}', '/models']));
+  });
+
+  it('GET /api/v1/openapi.yaml serves the same contract as YAML without a key', async () => {
+    const [yaml, json] = await Promise.all([h.http.get('/api/v1/openapi.yaml'), h.http.get('/api/v1/openapi.json')]);
+    expect(yaml.status).toBe(200);
+    expect(yaml.headers['content-type']).toMatch(/^application\/yaml/);
+    expect(parseYaml(yaml.text)).toEqual(json.body);
   });
 
   it('/docs serves the rendered reference as HTML without a key', async () => {
