@@ -1,7 +1,7 @@
 import type {
   Agent, AgentSettings, AgentSettingsInput, CreateAgentRequest, PeerMessage, Session, UpdateAgentRequest,
 } from '../../generated/sdk/types.gen.js';
-import { Prisma, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
+import { Prisma, isUniqueViolation, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
 import { VISIBLE_SCOPE_SQL, listedAgents, visibleAgents, visibleScopeParams, visibleSessions, type Caller } from './caller.js';
 import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
@@ -22,6 +22,17 @@ const SLUG_RETRIES = 50;
 // Agent lookups run on nearly every /agents request, so they skip the ORM (see Sql).
 const FIND_BY_ID = `SELECT t.* FROM "Agent" t WHERE t.id = $4::uuid AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
 const FIND_BY_SLUG = `SELECT t.* FROM "Agent" t WHERE t.slug = $4 AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
+// So do the statements of a create.
+const TAKEN_SLUGS = `SELECT slug FROM "Agent" WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND slug = ANY($2::text[])`;
+const HIGHEST_SLUG_SUFFIX = `
+  SELECT COALESCE(MAX(substring(slug FROM $3::int)::int), 1)::int AS n
+  FROM "Agent"
+  WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
+const INSERT_AGENT = `
+  INSERT INTO "Agent" ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
+                       "allowedTools", "allowedPeers", "allowedConnectors", "settings")
+  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb)
+  RETURNING *`;
 
 export function toAgent(row: AgentRow): Agent {
   return {
@@ -44,7 +55,6 @@ export function toAgent(row: AgentRow): Agent {
   };
 }
 
-const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 const isMissingRow = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
 
 /** An agent reference is a UUID or a slug, in any case: both are stored lowercase. */
@@ -136,32 +146,26 @@ export class AgentStore {
     const model = body.model ?? this.models.defaultModel;
     this.checkModel(model);
     if (body.allowedPeers) await this.checkPeers(caller, body.allowedPeers);
-    const data = {
-      orgId: caller.orgId,
-      workspaceId: caller.currentWorkspaceId,
-      name,
-      description: body.description ?? null,
-      model,
-      systemPrompt: body.systemPrompt ?? null,
-      avatar: body.avatar ?? DEFAULT_AVATAR,
-      allowedTools: body.allowedTools ?? [],
-      allowedPeers: body.allowedPeers ?? [],
-      allowedConnectors: body.allowedConnectors ?? [],
-      settings: checkedSettings(body.settings ?? {}),
-    };
+    const settings = JSON.stringify(checkedSettings(body.settings ?? {}));
     const base = slugify(name);
-    const insert = async (db: Prisma.TransactionClient) =>
-      toAgent(await db.agent.create({ data: { ...data, slug: await this.nextFreeSlug(db, caller.orgId, base) } }));
+    const insert = async (sql: Sql) => {
+      const slug = await this.nextFreeSlug(sql, caller.orgId, base);
+      const [row] = await sql<AgentRow>(INSERT_AGENT, [
+        caller.orgId, caller.currentWorkspaceId, name, slug, body.description ?? null, body.avatar ?? DEFAULT_AVATAR, model,
+        body.systemPrompt ?? null, body.allowedTools ?? [], body.allowedPeers ?? [], body.allowedConnectors ?? [], settings,
+      ]);
+      return toAgent(row!);
+    };
     // Optimistic first: the next free slug, and the live-slug unique index as referee. Losers retry under
     // an advisory lock on (org, base), so a burst of creates with one name queues up instead of colliding
     // again and again; a locked attempt can still lose to another request's optimistic first attempt, and
     // each such loss means someone else succeeded, so the retries are bounded by the burst.
     for (let attempt = 0; attempt <= SLUG_RETRIES; attempt++) {
       try {
-        if (attempt === 0) return await insert(this.prisma);
+        if (attempt === 0) return await insert(this.sql);
         return await this.prisma.$transaction(async (tx) => {
           await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${caller.orgId}:${base}`}, 0))`;
-          return insert(tx);
+          return insert(sqlThroughPrisma(tx));
         });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -175,17 +179,13 @@ export class AgentStore {
    * used 64 times) one past the highest suffix in use. A prefix scan would read every slug of the org,
    * since the column's collation is not bytewise.
    */
-  private async nextFreeSlug(db: Prisma.TransactionClient, orgId: string, base: string): Promise<string> {
+  private async nextFreeSlug(sql: Sql, orgId: string, base: string): Promise<string> {
     const candidates = Array.from({ length: SLUG_PROBES }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
-    const taken = await db.agent.findMany({ where: { orgId, deletedAt: null, slug: { in: candidates } }, select: { slug: true } });
+    const taken = await sql<{ slug: string }>(TAKEN_SLUGS, [orgId, candidates]);
     const used = new Set(taken.map((r) => r.slug));
     const free = candidates.find((c) => !used.has(c));
     if (free) return free;
-    const [row] = await db.$queryRaw<Array<{ n: number }>>`
-      SELECT COALESCE(MAX(substring(slug FROM ${base.length + 2}::int)::int), 1)::int AS n
-      FROM "Agent"
-      WHERE "orgId" = ${orgId}::uuid AND "deletedAt" IS NULL
-        AND starts_with(slug, ${base + '-'}) AND substring(slug FROM ${base.length + 2}::int) ~ '^[0-9]{1,9}$'`;
+    const [row] = await sql<{ n: number }>(HIGHEST_SLUG_SUFFIX, [orgId, `${base}-`, base.length + 2]);
     return `${base}-${(row?.n ?? 1) + 1}`;
   }
 

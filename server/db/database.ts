@@ -18,11 +18,17 @@ export { Prisma } from './prisma/client.js';
  */
 export type Sql = <T>(text: string, params: unknown[]) => Promise<T[]>;
 
-/** The same through Prisma: slower, but logged by Prisma like every other query. */
+/** The same through Prisma (a client or a transaction): slower, but logged by Prisma like every other query. */
 export const sqlThroughPrisma =
-  (prisma: PrismaClient): Sql =>
+  (prisma: Pick<PrismaClient, '$queryRawUnsafe'>): Sql =>
   <T>(text: string, params: unknown[]) =>
     prisma.$queryRawUnsafe<T[]>(text, ...params);
+
+/** A unique index refused the row: from Prisma's model calls (P2002), its raw calls (P2010), or a driver. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null;
+  return e?.code === 'P2002' || e?.code === '23505' || e?.meta?.driverAdapterError?.cause?.originalCode === '23505';
+}
 
 export interface Database {
   kind: 'postgres' | 'embedded';
