@@ -67,13 +67,28 @@ export interface ServerProcess {
   url(path: string): string;
 }
 
+// Servers a test could not stop (it timed out mid-way) must not outlive the test file and load the machine
+// for the next ones: each runs in its own process group (tsx and the node under it), killed at exit.
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /** Starts `tsx server/main.ts` on an ephemeral port and resolves once it logged "listening". */
 export async function startServer(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
   const child = spawn(TSX, ['server/main.ts'], {
     cwd: fromRoot(),
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  running.add(child.pid!);
   let out = '';
   let err = '';
   let exitCode: number | null | undefined;
@@ -87,6 +102,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
   // 'close' rather than 'exit': it comes after stdout has been read to the end.
   const exited = new Promise<number | null>((resolve) =>
     child.on('close', (code) => {
+      running.delete(child.pid!);
       exitCode = code;
       notify();
       resolve(code);
