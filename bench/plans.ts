@@ -86,9 +86,8 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
     await capture('list cursor page 151 (limit 50)', () => agents.list(caller, { limit: 50, cursor: deepCursor })),
     await capture('agent messages (peer sessions)', () => agents.messages(caller, seed.messageAgentIds[0]!)),
     await capture('create: next free slug (new name)', () => {
-      // nextFreeSlug(orgId, base) or, in later versions, nextFreeSlug(tx, orgId, base).
       const fn = (agents as unknown as { nextFreeSlug: (...a: unknown[]) => Promise<string> }).nextFreeSlug;
-      return fn.length >= 3 ? fn.call(agents, prisma, caller.orgId, 'maya-okafor-research-assistant') : fn.call(agents, caller.orgId, 'maya-okafor-research-assistant');
+      return fn.call(agents, sqlThroughPrisma(prisma), caller.orgId, 'maya-okafor-research-assistant');
     }),
   ];
   // The statements of one real create (it adds one agent to the bench org); the INSERT is explained
@@ -96,7 +95,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   captured.length = 0;
   try {
     const created = await agents.create(caller, { name: 'Plan Probe Research Assistant', description: 'Created by bench/plans.ts.' });
-    const insert = captured.find((q) => /^\s*INSERT INTO "public"\."Agent"/i.test(q.query));
+    const insert = captured.find((q) => /^\s*INSERT INTO ("public"\.)?"Agent"/i.test(q.query));
     if (insert) {
       captures.push([{
         name: `create: the INSERT (of the ${captured.length} statements one create sent)`,
@@ -111,32 +110,11 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   await prisma.$disconnect();
   await pool.end();
 
-  // What-ifs, to size recommendations (nothing here changes the server; the index is rolled back):
-  // a keyset condition the index can use as a range bound, and a prefix-searchable slug index.
-  const deep = shapes.find((s) => s.name.startsWith('list cursor'));
-  const slug = shapes.find((s) => s.name.startsWith('create: next free slug'));
-  const whatIfs: Array<{ name: string; query: string; params: unknown[]; setup?: string }> = [];
-  const bounded = deep?.query.replace(
-    /AND \("public"\."Agent"\."updatedAt" < (\$\d+) OR/,
-    (m, p: string) => `AND "public"."Agent"."updatedAt" <= ${p} ${m}`,
-  );
-  // Only while the data layer still sends the keyset without a range bound.
-  if (deep && bounded && bounded !== deep.query && !/"updatedAt" <= \$\d+/.test(deep.query)) {
-    whatIfs.push({ name: 'what-if: cursor page, + "updatedAt" <= cursor bound', query: bounded, params: deep.params });
-  }
-  if (slug) whatIfs.push({
-    name: 'what-if: next free slug, + (orgId, slug text_pattern_ops) index',
-    query: slug.query,
-    params: slug.params,
-    setup: 'CREATE INDEX bench_whatif_slug_prefix ON "Agent" ("orgId", "slug" text_pattern_ops) WHERE "deletedAt" IS NULL',
-  });
-
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const out: PlanSummary[] = [];
   try {
-    const all: Array<{ name: string; query: string; params: unknown[]; setup?: string }> = [...shapes, ...whatIfs];
-    for (const [i, shape] of all.entries()) {
+    for (const [i, shape] of shapes.entries()) {
       try {
         out.push(await explainOne(client, `bench_plan_${i}`, shape));
       } catch (err) {
@@ -151,14 +129,9 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of one captured statement with its parameters, in a rolled-back transaction. */
-async function explainOne(client: pg.Client, stmt: string, shape: { name: string; query: string; params: unknown[]; setup?: string }): Promise<PlanSummary> {
-  const setup = shape.setup;
-  // Every statement runs in a transaction that is rolled back: writes and what-if indexes leave no trace.
+async function explainOne(client: pg.Client, stmt: string, shape: { name: string; query: string; params: unknown[] }): Promise<PlanSummary> {
+  // Every statement runs in a transaction that is rolled back: writes leave no trace.
   await client.query('BEGIN');
-  if (setup) {
-    await client.query(setup);
-    await client.query('ANALYZE "Agent"');
-  }
   await client.query(`PREPARE ${stmt} AS ${shape.query}`);
   const args = shape.params.length ? `(${shape.params.map(literal).join(', ')})` : '';
   // Run it once first so the numbers are for warm caches, as under load (not writes: the second
