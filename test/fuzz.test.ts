@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../generated/sdk/types.gen.js';
 import { hashKey } from '../server/data/api-keys.js';
 import { fromRoot } from '../server/paths.js';
 import {
-  arbitraryFor, materialize, operations, PoolRef, responseErrors, smallJson, STATUS_OF_CODE,
+  arbitraryFor, materialize, operations, PoolRef, responseErrors, smallJson,
   type Hint, type Method, type Operation, type Schema,
 } from './helpers/contract-walk.js';
 import { changedTables, fingerprint, fingerprintQuery, tableNames, type Fingerprint } from './helpers/db-state.js';
+import { STATUS_OF_CODE } from './helpers/envelope.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import { httpClient, type HttpClient, type RawAnswer, type RawRequest } from './helpers/http-client.js';
 import { listen } from './helpers/raw-http.js';
@@ -520,7 +522,7 @@ async function check(c: FuzzCase) {
     expect(Object.keys(res.json).sort(), ctx()).toEqual(['error', 'success']);
     expect(res.json.success, ctx()).toBe(false);
     const { code, message, requestId: bodyId } = res.json.error;
-    expect(STATUS_OF_CODE[code], ctx()).toBe(res.status);
+    expect(STATUS_OF_CODE[code as ErrorCode], ctx()).toBe(res.status);
     expect(typeof message === 'string' && message.length > 0, ctx()).toBe(true);
     expect(bodyId, ctx()).toBe(requestId);
   }

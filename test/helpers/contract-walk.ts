@@ -237,18 +237,3 @@ export function materialize(value: unknown, resolve: (ref: PoolRef) => unknown):
   return value;
 }
 
-/** The contract's error code table. */
-export const STATUS_OF_CODE: Record<string, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  PAYMENT_REQUIRED: 402,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  LENGTH_REQUIRED: 411,
-  PAYLOAD_TOO_LARGE: 413,
-  VALIDATION_ERROR: 422,
-  TOO_MANY_REQUESTS: 429,
-  INTERNAL_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-};

@@ -12,7 +12,11 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** ISO 8601 UTC with milliseconds and Z, as every timestamp leaves the API. */
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-const STATUS: Record<ErrorCode, number> = {
+/**
+ * The status each error code must come with, written out here rather than imported from the server so
+ * that a wrong entry in server/errors.ts fails the tests.
+ */
+export const STATUS_OF_CODE: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   PAYMENT_REQUIRED: 402,
@@ -38,7 +42,7 @@ export interface ErrorBody {
  */
 export function expectError(res: HttpResult, code: ErrorCode): ErrorBody['error'] {
   const context = `${res.status} ${JSON.stringify(res.body)}`;
-  expect(res.status, context).toBe(STATUS[code]);
+  expect(res.status, context).toBe(STATUS_OF_CODE[code]);
   expect(String(res.headers['content-type']), context).toMatch(/^application\/json/);
   const body = res.body as ErrorBody;
   expect(Object.keys(body).sort(), context).toEqual(['error', 'success']);
