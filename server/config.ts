@@ -31,6 +31,7 @@ const schema = z.object({
   VALIDATE_RESPONSES: z.enum(['', '0', '1', 'true', 'false']).default('').transform((v) => v !== '0' && v !== 'false'),
   TRUST_PROXY: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(65_000),
   CORS_ORIGINS: z.string().default(''),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().min(24).max(24 * 30).default(24),
 });
@@ -61,6 +62,8 @@ export interface Config {
   /** Express `trust proxy` setting: '' (off), a hop count, or a list of addresses. */
   trustProxy: boolean | number | string;
   shutdownTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open: longer than a load balancer's idle timeout. */
+  keepAliveTimeoutMs: number;
   /** Browser origins allowed to call the API; empty means CORS is off. */
   corsOrigins: string[];
   /** How long a stored Idempotency-Key answer is kept (at least 24 hours). */
@@ -103,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     validateResponses: e.VALIDATE_RESPONSES,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 60 * 60 * 1000,
     keyEnv: isProduction ? 'live' : 'test',

@@ -12,7 +12,7 @@ export interface HttpServer {
  * The HTTP server around the app. Requests Node cannot even parse (a bad header, say) never reach express:
  * they still get the JSON envelope, not Node's bare 400.
  */
-export function createHttpServer(app: Express): HttpServer {
+export function createHttpServer(app: Express, options: { keepAliveTimeoutMs: number }): HttpServer {
   let closing = false;
   // Responses not yet started when shutdown begins close their connection, so a keep-alive client does
   // not hold the server open until its idle timeout.
@@ -23,6 +23,11 @@ export function createHttpServer(app: Express): HttpServer {
     if (closing) res.setHeader('Connection', 'close');
     app(req, res);
   });
+  // Node closes idle keep-alive connections after 5 s. A client (or a load balancer, which keeps them for
+  // 60 s) that sends on one just as it closes gets a reset it cannot safely retry for a POST; the idle
+  // timeout has to be the longer of the two. Headers must be allowed at least as long.
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  server.headersTimeout = options.keepAliveTimeoutMs + 1_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     const requestId = randomUUID();

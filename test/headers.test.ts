@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbedded } from '../server/db/database.js';
 import { appOver, openEmbeddedCopy, startHarness, type Harness, type Tenant } from './helpers/harness.js';
@@ -210,11 +211,47 @@ describe('CORS_ORIGINS allowlist', () => {
   });
 });
 
+describe('idle keep-alive connections', () => {
+  // A load balancer reuses idle connections for up to its own idle timeout (60 s on most); the server must
+  // keep them open longer, or a request sent as it closes one is reset.
+  it('stay open for KEEP_ALIVE_TIMEOUT_MS (default 65 s, advertised in Keep-Alive), then close', async () => {
+    const { createConnection } = await import('node:net');
+    const { createHttpServer } = await import('../server/http-server.js');
+    const { loadConfig } = await import('../server/config.js');
+    expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
+    const { server } = createHttpServer(h.app, { keepAliveTimeoutMs: 1_500 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      let data = '';
+      let closedAt = 0;
+      socket.on('data', (c) => (data += c));
+      socket.on('close', () => (closedAt = performance.now()));
+      const ask = async () => {
+        const before = data.length;
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+        while (!data.slice(before).includes('"status":"ok"')) await sleep(10);
+        return data.slice(before);
+      };
+      expect(await ask()).toMatch(/\r\nKeep-Alive: timeout=1\r\n/i);
+      await sleep(1_000);
+      expect(closedAt).toBe(0);
+      expect(await ask()).toMatch(/^HTTP\/1\.1 200 /);
+      const idleFrom = performance.now();
+      await sleep(2_500);
+      expect(closedAt).toBeGreaterThan(idleFrom + 1_000);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe('requests Node cannot parse', () => {
   it('still get the JSON envelope: 400 BAD_REQUEST with a request id, and the connection closes', async () => {
     const { createConnection } = await import('node:net');
     const { createHttpServer } = await import('../server/http-server.js');
-    const { server } = createHttpServer(h.app);
+    const { server } = createHttpServer(h.app, { keepAliveTimeoutMs: 65_000 });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
