@@ -383,6 +383,25 @@ describe('getting an agent', () => {
     expectError(await h.http.get(`/api/v1/agents/${a.slug}`).set(t.auth), 404, 'NOT_FOUND');
     expectError(await h.http.get("/api/v1/agents/x'%20OR%201=1").set(t.auth), 422, 'VALIDATION_ERROR');
   });
+
+  it('keeps answering while a migration adds a column to Agent under the running server', async () => {
+    // On PostgreSQL the lookups and the insert are prepared once per connection; a prepared `SELECT *` would
+    // fail from then on with "cached plan must not change result type".
+    const t = await h.tenant();
+    const a = await createAgent(h, t, { name: 'Before Migration' });
+    for (const ref of [a.id, a.slug]) await h.http.get(`/api/v1/agents/${ref}`).set(t.auth).expect(200);
+    await h.db.prisma.$executeRawUnsafe('ALTER TABLE "Agent" ADD COLUMN "addedLater" integer');
+    try {
+      for (const ref of [a.id, a.slug]) {
+        const res = await h.http.get(`/api/v1/agents/${ref}`).set(t.auth);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(Object.keys(res.body.data).sort()).toEqual(AGENT_KEYS);
+      }
+      expect((await createAgent(h, t, { name: 'After Migration' })).slug).toBe('after-migration');
+    } finally {
+      await h.db.prisma.$executeRawUnsafe('ALTER TABLE "Agent" DROP COLUMN "addedLater"');
+    }
+  });
 });
 
 describe('updating agents', () => {

@@ -19,9 +19,11 @@ const DEFAULT_AVATAR = 'default';
 const SLUG_PROBES = 64;
 const SLUG_RETRIES = 50;
 
-// Agent lookups run on nearly every /agents request, so they skip the ORM (see Sql).
-const FIND_BY_ID = `SELECT t.* FROM "Agent" t WHERE t.id = $4::uuid AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
-const FIND_BY_SLUG = `SELECT t.* FROM "Agent" t WHERE t.slug = $4 AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
+// Agent lookups run on nearly every /agents request, so they skip the ORM (see Sql). The columns are the
+// model's, named rather than `*`: a prepared `*` fails once a migration adds a column under a running server.
+const ROW = Object.values(Prisma.AgentScalarFieldEnum).map((c) => `t."${c}"`).join(', ');
+const FIND_BY_ID = `SELECT ${ROW} FROM "Agent" t WHERE t.id = $4::uuid AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
+const FIND_BY_SLUG = `SELECT ${ROW} FROM "Agent" t WHERE t.slug = $4 AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
 // So do the statements of a create.
 const TAKEN_SLUGS = `SELECT slug FROM "Agent" WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND slug = ANY($2::text[])`;
 const HIGHEST_SLUG_SUFFIX = `
@@ -29,10 +31,10 @@ const HIGHEST_SLUG_SUFFIX = `
   FROM "Agent"
   WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
 const INSERT_AGENT = `
-  INSERT INTO "Agent" ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
-                       "allowedTools", "allowedPeers", "allowedConnectors", "settings")
+  INSERT INTO "Agent" AS t ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
+                            "allowedTools", "allowedPeers", "allowedConnectors", "settings")
   VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb)
-  RETURNING *`;
+  RETURNING ${ROW}`;
 
 export function toAgent(row: AgentRow): Agent {
   return {
