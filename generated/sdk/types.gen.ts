@@ -531,7 +531,9 @@ export type DashboardOverview = {
  * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
  * different method, path or body answers 409, as does a retry while the first request is still running.
  * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
- * fails with a 5xx releases the key so a retry runs again.
+ * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+ * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+ * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
  *
  */
 export type IdempotencyKey = string;
@@ -663,7 +665,9 @@ export type CreateWorkspaceData = {
          * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
          * different method, path or body answers 409, as does a retry while the first request is still running.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
-         * fails with a 5xx releases the key so a retry runs again.
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
          *
          */
         'Idempotency-Key'?: string;
@@ -910,7 +914,9 @@ export type CreateApiKeyData = {
          * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
          * different method, path or body answers 409, as does a retry while the first request is still running.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
-         * fails with a 5xx releases the key so a retry runs again.
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
          *
          */
         'Idempotency-Key'?: string;
@@ -1161,7 +1167,9 @@ export type CreateAgentData = {
          * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
          * different method, path or body answers 409, as does a retry while the first request is still running.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
-         * fails with a 5xx releases the key so a retry runs again.
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
          *
          */
         'Idempotency-Key'?: string;
@@ -1700,7 +1708,9 @@ export type CreateSessionData = {
          * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
          * different method, path or body answers 409, as does a retry while the first request is still running.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
-         * fails with a 5xx releases the key so a retry runs again.
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
          *
          */
         'Idempotency-Key'?: string;
@@ -1968,7 +1978,9 @@ export type CreateSessionMessageData = {
          * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
          * different method, path or body answers 409, as does a retry while the first request is still running.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
-         * fails with a 5xx releases the key so a retry runs again.
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
          *
          */
         'Idempotency-Key'?: string;
