@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -7,7 +8,6 @@ import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
 import { createHttpServer } from './http-server.js';
-import { pino } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 import { localRevocations, redisRevocations } from './revocations.js';
 

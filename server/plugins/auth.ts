@@ -7,6 +7,9 @@ import type { Logger } from '../logger.js';
 
 const unauthorized = (message: string) => new ApiError('UNAUTHORIZED', message);
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export const bearerToken = (header: string | undefined) => (header ? /^Bearer +(\S+) *$/i.exec(header)?.[1] : undefined);
+
 /**
  * Resolves `Authorization: Bearer alm_<env>_<hex>` to a Caller for every operation that needs a key, and
  * checks the scopes the contract lists for it. Malformed keys are refused before any database work.
@@ -18,9 +21,8 @@ export function auth(options: { apiKeys: ApiKeyStore; keyEnv: 'live' | 'test'; l
     if (!scopes) return next();
     const header = req.headers.authorization;
     if (!header) throw unauthorized('Missing API key: send Authorization: Bearer alm_<env>_<key>');
-    const match = /^Bearer +(\S+) *$/i.exec(header);
-    if (!match || !KEY_PATTERN.test(match[1]!)) throw unauthorized('Malformed API key: expected alm_<env>_ and 48 hex characters');
-    const key = match[1]!;
+    const key = bearerToken(header);
+    if (!key || !KEY_PATTERN.test(key)) throw unauthorized('Malformed API key: expected alm_<env>_ and 48 hex characters');
     if (!key.startsWith(`alm_${keyEnv}_`)) {
       throw unauthorized(`This server accepts only ${keyEnv} keys; this key was minted for another environment`);
     }

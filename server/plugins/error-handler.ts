@@ -81,10 +81,10 @@ const UNAVAILABLE_MESSAGE =
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; meta?: { driverAdapterError?: unknown } };
+  const e = err as { code?: unknown; kind?: unknown; message?: unknown; cause?: unknown; errors?: unknown; meta?: { driverAdapterError?: unknown } };
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
   // Prisma's driver adapters replace the driver's code by a kind (ECONNRESET becomes ConnectionClosed).
-  if (typeof (e as { kind?: unknown }).kind === 'string' && UNAVAILABLE_KINDS.has((e as { kind: string }).kind)) return true;
+  if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
   // Prisma keeps the driver's error (with the PostgreSQL code) under meta.driverAdapterError.

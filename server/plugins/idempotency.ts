@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { openSecrets, sealSecrets, type IdempotencyStore, type IdempotentRequest } from '../data/idempotency.js';
 import { ApiError } from '../errors.js';
+import { bearerToken } from './auth.js';
 import type { Logger } from '../logger.js';
 
 const HEADER = 'idempotency-key';
@@ -78,5 +79,5 @@ function captureResponse(res: Response, onSend: (status: number, body: unknown, 
 }
 
 /** The caller's API key, which the auth plugin has already checked; it seals secrets in stored answers. */
-const callerKey = (authorization: string | undefined) => /^Bearer +(\S+)/i.exec(authorization ?? '')?.[1] ?? '';
+const callerKey = (authorization: string | undefined) => bearerToken(authorization) ?? '';
 
