@@ -1,32 +1,27 @@
 import cors from 'cors';
-import express, { type Express } from 'express';
-import helmet from 'helmet';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import { API_BASE } from './contract.js';
+import { ROUTING } from './contract.js';
 import { createDataLayer } from './data/index.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import { localRevocations, type RevocationBus } from './revocations.js';
+import { accessLog } from './plugins/access-log.js';
 import { auth } from './plugins/auth.js';
 import { body } from './plugins/body.js';
 import { browserOnly } from './plugins/browser-only.js';
-import { errorHandler, notFoundHandler } from './plugins/error-handler.js';
-import { httpLogger } from './plugins/http-logger.js';
+import { errorHandler } from './plugins/error-handler.js';
+import { requireHost } from './plugins/host.js';
 import { idempotency, idempotencyKeyFormat } from './plugins/idempotency.js';
 import { operation } from './plugins/operation.js';
 import { apiRateLimit, sensitiveRateLimit } from './plugins/rate-limit.js';
 import { requestId } from './plugins/request-id.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { validator } from './plugins/validator.js';
-import { agentRoutes } from './routes/agents.js';
-import { apiKeyRoutes } from './routes/api-keys.js';
-import { dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
-import { meRoutes } from './routes/me.js';
-import { modelRoutes } from './routes/models.js';
-import { sessionRoutes } from './routes/sessions.js';
-import { workspaceRoutes } from './routes/workspaces.js';
+import { apiOperations, dispatch } from './routes/index.js';
 import './types.js';
 
 export interface AppDeps {
@@ -38,48 +33,49 @@ export interface AppDeps {
   revocations?: RevocationBus;
 }
 
-/** Builds the app without listening, so tests drive it in-process. The order below is the pipeline. */
+/** Builds the app without listening, so tests drive it in-process. The list below is the pipeline. */
 export function buildApp({ config, db, logger, redis, revocations = localRevocations() }: AppDeps): Express {
   const data = createDataLayer(db, config, revocations);
+  const limits = config.rateLimit;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
+  // One matching rule: the validator reads these two settings, the operation lookup the same constant.
+  app.set('case sensitive routing', ROUTING.caseSensitive);
+  app.set('strict routing', ROUTING.strict);
 
-  app.use(requestId());
-  app.use(httpLogger(logger));
-  app.use(helmet());
-  // Off unless CORS_ORIGINS lists origins: API keys belong on servers, not in other sites' pages.
-  if (config.corsOrigins.length > 0) {
-    app.use(
-      cors({
-        origin: config.corsOrigins,
-        allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
-        exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'],
-        maxAge: 600,
-      }),
-    );
-  }
-  app.use(healthRoutes(db));
-  app.use(docsRoutes());
-
-  app.use(operation());
-  app.use(auth({ apiKeys: data.apiKeys, keyEnv: config.keyEnv, logger }));
-  app.use(apiRateLimit({ enabled: config.rateLimit.enabled, pointsPerMinute: config.rateLimit.requestsPerMinute, redis }));
-  app.use(idempotencyKeyFormat());
-  app.use(body({ requireContentLength: config.isProduction }));
-  app.use(browserOnly());
-  app.use(validator({ validateResponses: config.validateResponses }));
-  app.use(
-    sensitiveRateLimit({ enabled: config.rateLimit.enabled, pointsPerMinute: config.rateLimit.keyMintsPerMinute, redis, shareAcrossWorkers: true }),
-  );
-  app.use(idempotency({ store: data.idempotency, logger }));
-
-  const api = express.Router();
-  api.use(meRoutes(data), workspaceRoutes(data), apiKeyRoutes(data), modelRoutes(data), agentRoutes(data), sessionRoutes(data), dashboardRoutes(data));
-  app.use(API_BASE, api);
-
-  app.use(notFoundHandler());
-  app.use(errorHandler({ logger, isProduction: config.isProduction }));
+  // prettier-ignore
+  const pipeline: Array<RequestHandler | RequestHandler[]> = [
+    requestId(),                    // every answer and log line carries a safe id
+    accessLog(logger),              // one line per request, keys redacted, written when it ends
+    securityHeaders(),              // helmet's headers, computed once, on every answer
+    requireHost(),                  // HTTP/1.1 without Host: 400 in the envelope, not Node's bare one
+    ...(config.corsOrigins.length > 0 ? [corsFor(config.corsOrigins)] : []), // off unless origins are listed
+    healthRoutes(db),               // /healthz, /readyz: no key, outside the contract
+    docsRoutes(),                   // /docs and the contract itself: no key
+    operation(),                    // place the request in the contract, or 404: nothing below runs unplaced
+    auth({ apiKeys: data.apiKeys, keyEnv: config.keyEnv, logger, redis,
+      failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller, or 401/403
+    apiRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.requestsPerMinute, redis }), // per key: 429
+    idempotencyKeyFormat(),         // a malformed Idempotency-Key is a 400 before the body is read
+    body({ requireContentLength: config.isProduction }), // the route's cap (413), then JSON parsing
+    browserOnly(),                  // operations and fields only a dashboard session may use: 403
+    validator({ validateResponses: config.validateResponses }), // the contract on requests and answers
+    sensitiveRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.keyMintsPerMinute, redis, shareAcrossWorkers: true }),
+    idempotency({ store: data.idempotency, logger }), // replay, or reserve the key for this request
+    dispatch(apiOperations(data)),  // the operation's handler
+  ];
+  for (const step of pipeline) app.use(step);
+  app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope
   return app;
 }
+
+// API keys belong on servers, not in other sites' pages: only listed origins get CORS headers.
+const corsFor = (origins: string[]) =>
+  cors({
+    origin: origins,
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });

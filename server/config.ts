@@ -32,6 +32,9 @@ const schema = z.object({
   TRUST_PROXY: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(65_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4_096),
+  AUTH_FAILURE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(100),
   CORS_ORIGINS: z.string().default(''),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().min(24).max(24 * 30).default(24),
 });
@@ -51,7 +54,13 @@ export interface Config {
   /** Upper bound on any wait for the database (connect, queue, statement). */
   dbTimeoutMs: number;
   redisUrl: string | undefined;
-  rateLimit: { enabled: boolean; keyMintsPerMinute: number; requestsPerMinute: number };
+  rateLimit: {
+    enabled: boolean;
+    keyMintsPerMinute: number;
+    requestsPerMinute: number;
+    /** Failed authentications per client IP and minute before that IP is refused for the rest of the minute. */
+    authFailuresPerMinute: number;
+  };
   /** Agents an organization may hold (a plan limit, answered with 402); 0 means no limit. */
   agentLimitPerOrg: number;
   /** Worker processes (node:cluster) on this machine; more than one needs PostgreSQL. */
@@ -64,6 +73,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long an idle keep-alive connection stays open: longer than a load balancer's idle timeout. */
   keepAliveTimeoutMs: number;
+  /** The longest a client may take to send one whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** Connections one server process holds open at once. */
+  maxConnections: number;
   /** Browser origins allowed to call the API; empty means CORS is off. */
   corsOrigins: string[];
   /** How long a stored Idempotency-Key answer is kept (at least 24 hours). */
@@ -98,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       enabled: isProduction || !e.DISABLE_RATE_LIMIT,
       keyMintsPerMinute: e.KEY_MINT_LIMIT_PER_MINUTE,
       requestsPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      authFailuresPerMinute: e.AUTH_FAILURE_LIMIT_PER_MINUTE,
     },
     agentLimitPerOrg: e.AGENT_LIMIT_PER_ORG,
     workers: e.WEB_CONCURRENCY,
@@ -107,6 +121,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 60 * 60 * 1000,
     keyEnv: isProduction ? 'live' : 'test',

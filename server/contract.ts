@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { pathToRegexp } from 'path-to-regexp';
+import { match, type MatchFunction } from 'path-to-regexp';
 import { fromRoot } from './paths.js';
 
 /** The bundled contract (generated/openapi.json), loaded once. */
@@ -8,6 +8,13 @@ export type OpenApiDocument = Record<string, any> & { paths: Record<string, Reco
 export const contract: OpenApiDocument = JSON.parse(readFileSync(contractPath, 'utf8'));
 
 export const API_BASE = '/api/v1';
+
+/**
+ * The one matching rule, for the operation lookup, the validator and the few express routes outside the
+ * contract: paths match exactly as the contract spells them (case-sensitive, no trailing slash).
+ */
+export const ROUTING = { caseSensitive: true, strict: true } as const;
+export const ROUTER_OPTIONS = { caseSensitive: ROUTING.caseSensitive, strict: ROUTING.strict };
 const DEFAULT_BODY_LIMIT = 128 * 1024;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
@@ -27,15 +34,25 @@ export interface OperationInfo {
 
 interface Route {
   method: string;
-  regexp: RegExp;
+  match: MatchFunction<Record<string, string>>;
   paramCount: number;
   info: OperationInfo;
+}
+
+/** A request placed in the contract: its operation and its decoded path parameters. */
+export interface MatchedOperation {
+  info: OperationInfo;
+  params: Record<string, string>;
 }
 
 function buildRoutes(doc: OpenApiDocument): Route[] {
   const routes: Route[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
-    const { regexp } = pathToRegexp(API_BASE + path.replace(/\{(\w+)\}/g, ':$1'));
+    const matcher = match<Record<string, string>>(API_BASE + path.replace(/\{(\w+)\}/g, ':$1'), {
+      sensitive: ROUTING.caseSensitive,
+      trailing: !ROUTING.strict,
+      decode: decodeSegment,
+    });
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
@@ -43,7 +60,7 @@ function buildRoutes(doc: OpenApiDocument): Route[] {
       const bearer = security.find((s) => 'bearerAuth' in s);
       routes.push({
         method: method.toUpperCase(),
-        regexp,
+        match: matcher,
         paramCount: path.split('{').length - 1,
         info: {
           operationId: op.operationId,
@@ -62,9 +79,33 @@ function buildRoutes(doc: OpenApiDocument): Route[] {
 
 const routes = buildRoutes(contract);
 
-export function findOperation(method: string, path: string): OperationInfo | undefined {
-  const m = method === 'HEAD' ? 'GET' : method;
-  return routes.find((r) => r.method === m && r.regexp.test(path))?.info;
+/** A path segment that is not valid percent-encoding matches no operation. */
+class MalformedSegment extends Error {}
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MalformedSegment();
+  }
 }
+
+/** The operation a request addresses (HEAD addresses the GET of its path), or undefined. */
+export function findOperation(method: string, path: string): MatchedOperation | undefined {
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  for (const route of routes) {
+    if (route.method !== wanted) continue;
+    try {
+      const found = route.match(path);
+      if (found) return { info: route.info, params: found.params };
+    } catch (err) {
+      if (err instanceof MalformedSegment) return undefined;
+      throw err;
+    }
+  }
+  return undefined;
+}
+
+/** Every operation of the contract, for checks that the app serves exactly these. */
+export const operations: readonly OperationInfo[] = routes.map((r) => r.info);
 
 export { DEFAULT_BODY_LIMIT };

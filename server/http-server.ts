@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Express } from 'express';
+import type { Config } from './config.js';
+import { statusOf, type ErrorCode } from './errors.js';
+import { SECURITY_HEADERS } from './plugins/security-headers.js';
 
 export interface HttpServer {
   server: Server;
@@ -8,37 +12,76 @@ export interface HttpServer {
   closeConnectionsAfterResponse(): void;
 }
 
+/** The transport settings of the server's config (see config.ts for each). */
+export type HttpServerOptions = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs' | 'maxConnections'>;
+
+const REASON: Partial<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** What Node's parser and timers report before the app sees a request, as the envelope's code. */
+function clientErrorCode(code: string | undefined): ErrorCode {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'REQUEST_TIMEOUT';
+  if (code === 'HPE_HEADER_OVERFLOW') return 'REQUEST_HEADERS_TOO_LARGE';
+  return 'BAD_REQUEST';
+}
+
+const CLIENT_ERROR_MESSAGE: Record<string, string> = {
+  REQUEST_TIMEOUT: 'The request was not received in time',
+  REQUEST_HEADERS_TOO_LARGE: 'The request headers are too large',
+};
+
+/** The envelope written straight to the socket, with the headers every answer carries. */
+function rawAnswer(code: ErrorCode, message: string): string {
+  const requestId = randomUUID();
+  const status = statusOf[code];
+  const body = JSON.stringify({ success: false, error: { code, message, requestId } });
+  const headers = [
+    `HTTP/1.1 ${status} ${REASON[status] ?? 'Error'}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-Id: ${requestId}`,
+    ...SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+  ];
+  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+}
+
 /**
- * The HTTP server around the app. Requests Node cannot even parse (a bad header, say) never reach express:
- * they still get the JSON envelope, not Node's bare 400.
+ * The HTTP server around the app. Requests Node cannot parse (a bad header, say), or that do not arrive
+ * in time, never reach express: they still get the JSON envelope and the security headers, not Node's
+ * bare answer.
  */
-export function createHttpServer(app: Express, options: { keepAliveTimeoutMs: number }): HttpServer {
+export function createHttpServer(app: Express, options: HttpServerOptions): HttpServer {
   let closing = false;
   // Responses not yet started when shutdown begins close their connection, so a keep-alive client does
   // not hold the server open until its idle timeout.
   const unanswered = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    unanswered.add(res);
-    res.on('close', () => unanswered.delete(res));
-    if (closing) res.setHeader('Connection', 'close');
-    app(req, res);
-  });
+  const server = createServer(
+    {
+      // A trickled or unfinished request holds its connection no longer than this; idle keep-alive
+      // connections between requests are not affected (keepAliveTimeout governs those).
+      requestTimeout: options.requestTimeoutMs,
+      headersTimeout: Math.min(options.keepAliveTimeoutMs + 1_000, options.requestTimeoutMs),
+      // Node's own Host check answers outside the envelope; the app refuses instead (plugins/host.ts).
+      requireHostHeader: false,
+    },
+    (req, res) => {
+      unanswered.add(res);
+      res.on('close', () => unanswered.delete(res));
+      if (closing) res.setHeader('Connection', 'close');
+      app(req, res);
+    },
+  );
   // Node closes idle keep-alive connections after 5 s. A client (or a load balancer, which keeps them for
   // 60 s) that sends on one just as it closes gets a reset it cannot safely retry for a POST; the idle
-  // timeout has to be the longer of the two. Headers must be allowed at least as long.
+  // timeout has to be the longer of the two.
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  server.headersTimeout = options.keepAliveTimeoutMs + 1_000;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    const requestId = randomUUID();
-    const body = JSON.stringify({
-      success: false,
-      error: { code: 'BAD_REQUEST', message: `The request is not valid HTTP (${err.code ?? 'parse error'})`, requestId },
-    });
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  server.maxConnections = options.maxConnections;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: ServerResponse }) => {
+    // Nothing can be said on a dead socket, or after the app already started its answer.
+    if (err.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) return socket.destroy();
+    const code = clientErrorCode(err.code);
+    const message = CLIENT_ERROR_MESSAGE[code] ?? `The request is not valid HTTP (${err.code ?? 'parse error'})`;
+    socket.end(rawAnswer(code, message));
   });
   return {
     server,

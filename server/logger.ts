@@ -23,5 +23,29 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 /** Anything shaped like an API key (the prefix and a run of its hex), in any letter case. */
 export const KEY_LIKE = /alm_(live|test)_[0-9a-f]{16,}/gi;
 
-/** `text` with every API-key-shaped run replaced, so a key a client put in a URL or a header never goes further. */
-export const redactKeys = (text: string) => text.replace(KEY_LIKE, 'alm_$1_[redacted]');
+const redactRaw = (text: string) => text.replace(KEY_LIKE, 'alm_$1_[redacted]');
+const HAS_KEY = new RegExp(KEY_LIKE.source, 'i');
+const ASCII_ESCAPE = /%([0-7][0-9a-f])/gi;
+
+/**
+ * `text` with every API-key-shaped run replaced, so a key a client put in a URL or a header never goes
+ * further. A key hidden behind percent-encoding (`alm%5Ftest%5F...`, once or several times over) is found
+ * by decoding the ASCII escapes, which a stray invalid escape elsewhere cannot stop; the decoded, redacted
+ * form is then returned.
+ */
+export function redactKeys(text: string): string {
+  let current = text;
+  for (let i = 0; i < 4 && current.includes('%'); i++) {
+    const decoded = current.replace(ASCII_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (decoded === current) break;
+    current = decoded;
+    if (HAS_KEY.test(current)) return redactRaw(current);
+  }
+  return redactRaw(text);
+}
+
+/** Request text (a path, a method, a value) fit to echo in a message: redacted and at most `max` characters. */
+export function quote(text: string, max = 100): string {
+  const safe = redactKeys(text);
+  return safe.length <= max ? safe : `${safe.slice(0, max)}…`;
+}

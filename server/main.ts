@@ -38,7 +38,7 @@ async function serve(config: Config, logger: Logger) {
   const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv);
   const app = buildApp({ config, db, logger, redis, revocations });
   let stopping = false;
-  const http = createHttpServer(app, { keepAliveTimeoutMs: config.keepAliveTimeoutMs });
+  const http = createHttpServer(app, config);
   const server = http.server;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();

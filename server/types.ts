@@ -7,9 +7,11 @@ declare global {
     interface Request {
       /** The sanitized request id, echoed in X-Request-Id and in every error body. */
       id: string;
-      /** The contract operation this request addresses, when it addresses one. */
+      /** The contract operation this request addresses; set on every request past the operation plugin. */
       operation?: OperationInfo;
-      /** Set by the auth plugin on every operation that needs a key. */
+      /** The operation's path parameters, decoded by the same match that found the operation. */
+      operationParams?: Record<string, string>;
+      /** Set by the auth plugin: always on an operation that needs a key, on a public one when a key was sent. */
       caller?: Caller;
     }
   }

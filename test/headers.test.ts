@@ -219,7 +219,7 @@ describe('idle keep-alive connections', () => {
     const { createHttpServer } = await import('../server/http-server.js');
     const { loadConfig } = await import('../server/config.js');
     expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
-    const { server } = createHttpServer(h.app, { keepAliveTimeoutMs: 1_500 });
+    const { server } = createHttpServer(h.app, { ...h.config, keepAliveTimeoutMs: 1_500 });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
@@ -251,7 +251,7 @@ describe('requests Node cannot parse', () => {
   it('still get the JSON envelope: 400 BAD_REQUEST with a request id, and the connection closes', async () => {
     const { createConnection } = await import('node:net');
     const { createHttpServer } = await import('../server/http-server.js');
-    const { server } = createHttpServer(h.app, { keepAliveTimeoutMs: 65_000 });
+    const { server } = createHttpServer(h.app, h.config);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {

@@ -81,7 +81,7 @@ export type Me = {
 /**
  * Machine-readable error code; the HTTP status for each is listed in the API description.
  */
-export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYMENT_REQUIRED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'LENGTH_REQUIRED' | 'PAYLOAD_TOO_LARGE' | 'VALIDATION_ERROR' | 'TOO_MANY_REQUESTS' | 'INTERNAL_ERROR' | 'SERVICE_UNAVAILABLE';
+export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYMENT_REQUIRED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'REQUEST_TIMEOUT' | 'LENGTH_REQUIRED' | 'PAYLOAD_TOO_LARGE' | 'VALIDATION_ERROR' | 'TOO_MANY_REQUESTS' | 'REQUEST_HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'SERVICE_UNAVAILABLE';
 
 /**
  * One offending input field.

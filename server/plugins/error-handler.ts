@@ -1,6 +1,6 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { ApiError, type ErrorDetail } from '../errors.js';
-import { redactKeys, type Logger } from '../logger.js';
+import { quote, redactKeys, type Logger } from '../logger.js';
 
 // A well-typed value out of range is 422; anything about the shape of the input is 400.
 const OUT_OF_RANGE = new Set([
@@ -30,9 +30,9 @@ function fromValidator(err: ValidatorError, method: string, url: string): ApiErr
   const items = err.errors ?? [];
   switch (err.status) {
     case 404:
-      return new ApiError('NOT_FOUND', `No route ${method} ${url.split('?')[0]}`);
+      return new ApiError('NOT_FOUND', `No route ${quote(method, 16)} ${quote(url.split('?')[0]!)}`);
     case 405:
-      return new ApiError('NOT_FOUND', `${url.split('?')[0]} does not support ${method}`);
+      return new ApiError('NOT_FOUND', `${quote(url.split('?')[0]!)} does not support ${quote(method, 16)}`);
     case 415:
       return new ApiError('BAD_REQUEST', 'The body must be JSON, sent with Content-Type: application/json', [
         { path: 'header.content-type', message: 'must be application/json' },
@@ -146,9 +146,4 @@ export function errorHandler(options: { logger: Logger; isProduction: boolean })
     // in the envelope, never as express's HTML page. The contract conformance tests catch the omission.
     res.status(apiError.status).type('application/json').send(JSON.stringify(body));
   };
-}
-
-/** Anything no route answered, inside or outside /api/v1, is a 404 in the envelope. */
-export function notFoundHandler(): RequestHandler {
-  return (req, _res, next) => next(new ApiError('NOT_FOUND', `No route ${req.method} ${req.path}`));
 }

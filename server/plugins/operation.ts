@@ -1,10 +1,20 @@
 import type { RequestHandler } from 'express';
-import { API_BASE, findOperation } from '../contract.js';
+import { findOperation } from '../contract.js';
+import { ApiError } from '../errors.js';
+import { quote } from '../logger.js';
 
-/** Looks the request up in the contract once, so later plugins can read its scopes, caps and flags. */
+/**
+ * Places every request in the contract before anything else can act on it: a request that addresses no
+ * operation is a 404 here, so auth, limits and handlers only ever see requests they know. HEAD is the GET
+ * of its path without the body (Node drops the body of a HEAD response on its own).
+ */
 export function operation(): RequestHandler {
   return (req, _res, next) => {
-    if (req.path.startsWith(API_BASE + '/')) req.operation = findOperation(req.method, req.path);
+    const found = findOperation(req.method, req.path);
+    if (!found) throw new ApiError('NOT_FOUND', `No route ${quote(req.method, 16)} ${quote(req.path)}`);
+    if (req.method === 'HEAD') req.method = 'GET';
+    req.operation = found.info;
+    req.operationParams = found.params;
     next();
   };
 }

@@ -15,7 +15,7 @@ export interface RateLimitOptions {
   shareAcrossWorkers?: boolean;
 }
 
-function bucket(keyPrefix: string, options: RateLimitOptions): RateLimiterAbstract {
+export function bucket(keyPrefix: string, options: Omit<RateLimitOptions, 'enabled'>): RateLimiterAbstract {
   const shape = { keyPrefix, points: options.pointsPerMinute, duration: 60 };
   if (options.redis) {
     // If Redis fails, keep limiting per process rather than failing requests or limiting nothing.
@@ -25,6 +25,25 @@ function bucket(keyPrefix: string, options: RateLimitOptions): RateLimiterAbstra
   return new RateLimiterMemory(shape);
 }
 
+const retryAfter = (res: { setHeader(name: string, value: string): unknown }, msBeforeNext: number) => {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  res.setHeader('Retry-After', String(seconds));
+  return seconds;
+};
+
+/**
+ * For buckets that only failures fill: `ifEmpty` takes no token, it refuses (Retry-After and
+ * `refusal(seconds)`) once the bucket's points for `key` are used up.
+ */
+export function refuseWhenEmpty(limit: RateLimiterAbstract, refusal: (seconds: number) => ApiError) {
+  return {
+    async ifEmpty(key: string, res: { setHeader(name: string, value: string): unknown }) {
+      const state = await limit.get(key).catch(() => null);
+      if (state && state.consumedPoints >= limit.points) throw refusal(retryAfter(res, state.msBeforeNext));
+    },
+  };
+}
+
 /** Takes one token for `key`; on an empty bucket sets Retry-After and throws `refusal(seconds)`. */
 function limiter(limit: RateLimiterAbstract, refusal: (seconds: number) => ApiError) {
   return async (key: string, res: { setHeader(name: string, value: string): unknown }) => {
@@ -32,9 +51,7 @@ function limiter(limit: RateLimiterAbstract, refusal: (seconds: number) => ApiEr
       await limit.consume(key);
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
-      const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      res.setHeader('Retry-After', String(seconds));
-      throw refusal(seconds);
+      throw refusal(retryAfter(res, err.msBeforeNext));
     }
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import express, { Router } from 'express';
 import { stringify } from 'yaml';
-import { API_BASE, contract } from '../contract.js';
+import { API_BASE, ROUTER_OPTIONS, contract } from '../contract.js';
 import { ApiError } from '../errors.js';
 import { fromRoot } from '../paths.js';
 
@@ -10,7 +10,7 @@ const docsDir = fromRoot('dist', 'docs');
 /** The contract as JSON and YAML, and the rendered reference, all without a key. */
 export function docsRoutes(): Router {
   let yaml: string | undefined;
-  const router = Router()
+  const router = Router(ROUTER_OPTIONS)
     .get(`${API_BASE}/openapi.json`, (_req, res) => {
       res.json(contract);
     })

@@ -1,9 +1,10 @@
 import type { RequestHandler } from 'express';
 import type { Caller } from '../data/caller.js';
+import { ApiError } from '../errors.js';
 
 /** What a handler receives: the validated input, typed from the generated request type. */
-export interface Input<D> {
-  caller: Caller;
+export interface Input<D, C = Caller> {
+  caller: C;
   path: D extends { path: infer P } ? P : never;
   query: D extends { query?: infer Q } ? NonNullable<Q> : never;
   body: D extends { body: infer B } ? B : never;
@@ -11,14 +12,37 @@ export interface Input<D> {
 
 type DataOf<R> = R extends { data: infer T } ? T : never;
 
-/**
- * Adapts a typed handler to express: the handler takes validated input and returns the payload; this wraps
- * it in the success envelope with the given status. `D` and `R` are the generated `XxxData` and
- * `XxxResponse` types, so a handler that drifts from the contract fails to compile.
- */
-export function handle<D, R>(status: number, fn: (input: Input<D>) => Promise<DataOf<R>> | DataOf<R>): RequestHandler {
+/** One contract operation's handler; `isPublic` must agree with the contract (checked when the app is built). */
+export interface OperationHandler {
+  readonly isPublic: boolean;
+  readonly run: RequestHandler;
+}
+
+/** Handlers by operationId. */
+export type Operations = Record<string, OperationHandler>;
+
+function adapt<D, R, C>(status: number, caller: (req: Parameters<RequestHandler>[0]) => C, fn: (input: Input<D, C>) => Promise<DataOf<R>> | DataOf<R>): RequestHandler {
   return async (req, res) => {
-    const data = await fn({ caller: req.caller!, path: req.params as never, query: req.query as never, body: req.body });
+    const data = await fn({ caller: caller(req), path: req.operationParams as never, query: req.query as never, body: req.body });
     res.status(status).json({ success: true, data });
   };
+}
+
+/**
+ * A handler for an operation that needs a key. It takes validated input and returns the payload, which is
+ * wrapped in the success envelope with `status`. `D` and `R` are the generated `XxxData` and `XxxResponse`
+ * types, so a handler that drifts from the contract fails to compile, and its caller is never undefined:
+ * should auth ever not have run, the request is refused here rather than run without one.
+ */
+export function handle<D, R>(status: number, fn: (input: Input<D>) => Promise<DataOf<R>> | DataOf<R>): OperationHandler {
+  const caller = (req: Parameters<RequestHandler>[0]) => {
+    if (!req.caller) throw new ApiError('UNAUTHORIZED', 'Missing API key: send Authorization: Bearer alm_<env>_<key>');
+    return req.caller;
+  };
+  return { isPublic: false, run: adapt<D, R, Caller>(status, caller, fn) };
+}
+
+/** A handler for an operation the contract marks public (`security: []`): the caller is there only if a key was sent. */
+export function handlePublic<D, R>(status: number, fn: (input: Input<D, Caller | undefined>) => Promise<DataOf<R>> | DataOf<R>): OperationHandler {
+  return { isPublic: true, run: adapt<D, R, Caller | undefined>(status, (req) => req.caller, fn) };
 }

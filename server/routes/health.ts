@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { ROUTER_OPTIONS } from '../contract.js';
 import type { Database } from '../db/database.js';
 import { ApiError } from '../errors.js';
 
@@ -6,7 +7,7 @@ const READY_TIMEOUT_MS = 1_000;
 
 /** Liveness needs nothing; readiness needs the database to answer within a second. */
 export function healthRoutes(db: Database): Router {
-  return Router()
+  return Router(ROUTER_OPTIONS)
     .get('/healthz', (_req, res) => {
       res.json({ success: true, data: { status: 'ok' } });
     })

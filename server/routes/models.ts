@@ -1,8 +1,9 @@
-import { Router } from 'express';
 import type { ListModelsData, ListModelsResponse } from '../../generated/sdk/types.gen.js';
 import type { DataLayer } from '../data/index.js';
-import { handle } from './handler.js';
+import { handle, type Operations } from './handler.js';
 
-export function modelRoutes(data: DataLayer): Router {
-  return Router().get('/models', handle<ListModelsData, ListModelsResponse>(200, () => ({ items: data.models.list() })));
+export function modelOperations(data: DataLayer): Operations {
+  return {
+    listModels: handle<ListModelsData, ListModelsResponse>(200, () => ({ items: data.models.list() })),
+  };
 }

@@ -1,0 +1,52 @@
+import type { RequestHandler } from 'express';
+import { operations } from '../contract.js';
+import type { DataLayer } from '../data/index.js';
+import { ApiError } from '../errors.js';
+import { agentOperations } from './agents.js';
+import { apiKeyOperations } from './api-keys.js';
+import { dashboardOperations } from './dashboard.js';
+import type { Operations } from './handler.js';
+import { meOperations } from './me.js';
+import { modelOperations } from './models.js';
+import { sessionOperations } from './sessions.js';
+import { workspaceOperations } from './workspaces.js';
+
+export function apiOperations(data: DataLayer): Operations {
+  return {
+    ...meOperations(data),
+    ...workspaceOperations(data),
+    ...apiKeyOperations(data),
+    ...modelOperations(data),
+    ...agentOperations(data),
+    ...sessionOperations(data),
+    ...dashboardOperations(data),
+  };
+}
+
+/**
+ * The handlers must be exactly the contract's operations, each as public or protected as the contract
+ * says; anything else stops the app from being built. Browser-only operations may lack one: every API
+ * key is refused before the handler.
+ */
+export function checkOperations(handlers: Operations): void {
+  const known = new Set(operations.map((op) => op.operationId));
+  for (const id of Object.keys(handlers)) if (!known.has(id)) throw new Error(`Handler ${id} has no operation in the contract`);
+  for (const op of operations) {
+    const handler = handlers[op.operationId];
+    if (!handler) {
+      if (!op.browserOnly) throw new Error(`Operation ${op.operationId} has no handler`);
+    } else if (handler.isPublic !== (op.scopes === null)) {
+      throw new Error(`Operation ${op.operationId} is ${op.scopes === null ? 'public' : 'protected'} in the contract but its handler is not`);
+    }
+  }
+}
+
+/** Runs the handler of the operation the request was placed in; the last step of the pipeline. */
+export function dispatch(handlers: Operations): RequestHandler {
+  checkOperations(handlers);
+  return (req, res, next) => {
+    const handler = req.operation && handlers[req.operation.operationId];
+    if (!handler) throw new ApiError('NOT_FOUND', `No route ${req.method}`);
+    return handler.run(req, res, next);
+  };
+}
