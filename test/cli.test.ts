@@ -361,3 +361,40 @@ describe('help', () => {
     expect(r.stdout).toContain('--base-url <url>');
   });
 });
+
+// `alumia … | head -1`: the reader goes away before the CLI is done writing. Like git and gh, the CLI then
+// stops without a word (no stack trace, nothing on stderr) and exits 0; see client/src/cli/broken-pipe.ts.
+describe.concurrent('a reader that goes away (EPIPE)', () => {
+  const STACK = /\n\s+at |EPIPE|Error/;
+
+  it.each([[['--help']], [['agents', '--help']], [['sessions', 'create', '--help']]])(
+    'alumia %j into a closed stdout exits 0 with nothing on stderr',
+    async (args) => {
+      // Closed before the CLI writes at all, so its very first write fails.
+      const r = await home().run(args, { hangUp: { stream: 'stdout', after: 'start' } });
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+    },
+  );
+
+  it('a long list whose reader closes after the first chunk exits 0 with nothing on stderr', async () => {
+    const { t, cli } = await fresh();
+    const api = createClient({ apiKey: t.key, baseUrl: server.url });
+    const session = await api.sessions.create({ agentIds: ['ala'] });
+    // About 300 kB of JSON: far more than a pipe holds, so the CLI is still writing when the reader goes.
+    for (const letter of ['a', 'b', 'c']) await api.sessions.postMessage(session.id, { content: letter.repeat(100_000) });
+    const whole = await cli.run(['sessions', 'messages', session.id, '--json']);
+    expect(whole.stdout.length).toBeGreaterThan(300_000);
+
+    const r = await cli.run(['sessions', 'messages', session.id, '--json'], { hangUp: { stream: 'stdout', after: 'first-chunk' } });
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(r.stdout.length).toBeLessThan(whole.stdout.length);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('a closed stderr loses only the message: a usage error still exits 2, not 1 of an unhandled EPIPE', async () => {
+    const r = await home().run(['agents', 'frobnicate'], { hangUp: { stream: 'stderr', after: 'start' } });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+  });
+});

@@ -23,11 +23,22 @@ export interface CliHome {
   path: string;
   /** Where `alumia login` stores credentials under this home. */
   credentials: string;
-  run(args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<CliRun>;
+  run(args: string[], options?: CliOptions): Promise<CliRun>;
   remove(): void;
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+export interface CliOptions {
+  env?: Record<string, string>;
+  input?: string;
+  /**
+   * Closes the read end of the CLI's stdout or stderr, like a reader that goes away (`alumia … | head -1`):
+   * at `start`, before the CLI has written anything, or after the `first-chunk` it wrote. What the CLI writes
+   * afterwards fails with EPIPE.
+   */
+  hangUp?: { stream: 'stdout' | 'stderr'; after: 'start' | 'first-chunk' };
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ALUMIA_BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', ...options.env },
@@ -37,6 +48,11 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
+    if (options.hangUp) {
+      const stream = child[options.hangUp.stream];
+      if (options.hangUp.after === 'start') stream.destroy();
+      else stream.once('data', () => stream.destroy());
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -12,6 +12,7 @@ import { addDashboardCommands } from './commands/dashboard.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addModelsCommands } from './commands/models.js';
 import { addSessionsCommands } from './commands/sessions.js';
+import { quietOnBrokenPipe } from './broken-pipe.js';
 import type { Io } from './context.js';
 import { EXIT, reportFailure } from './exit.js';
 import { example } from './options.js';
@@ -61,6 +62,7 @@ ${example('alumia login --base-url http://localhost:3000', 'alumia agents list',
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(io: Io): Promise<number> {
+  quietOnBrokenPipe(io);
   try {
     await buildProgram(io).parseAsync(io.argv, { from: 'user' });
     return EXIT.ok;
