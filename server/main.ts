@@ -9,7 +9,7 @@ import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
 import { createHttpServer } from './http-server.js';
 import { createLogger, type Logger } from './logger.js';
-import { localRevocations, redisRevocations } from './revocations.js';
+import { clusterRevocations, forwardRevocations, localRevocations, redisRevocations } from './revocations.js';
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
@@ -32,7 +32,8 @@ async function serve(config: Config, logger: Logger) {
   const db = await openDatabase(config, logger);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
-  const revocations = config.redisUrl ? redisRevocations(config.redisUrl, logger) : localRevocations();
+  // Without Redis, the workers of one machine hear each other's revocations through the primary.
+  const revocations = config.redisUrl ? redisRevocations(config.redisUrl, logger) : cluster.isWorker ? clusterRevocations(logger) : localRevocations();
 
   // With workers, the primary has bootstrapped already.
   const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv);
@@ -92,6 +93,7 @@ async function supervise(config: Config, logger: Logger) {
   await db.close();
   // The key-minting bucket is shared by the workers through the primary when there is no Redis.
   new RateLimiterClusterMaster();
+  if (!config.redisUrl) forwardRevocations(logger);
 
   let stopping = false;
   const fork = () => cluster.fork();
