@@ -1,7 +1,8 @@
 // The scenarios and the load driver (autocannon, programmatic, in this process).
 import { randomBytes } from 'node:crypto';
 import autocannon, { type Instance, type Request, type Result } from 'autocannon';
-import { cpuByPid, cpuSeconds, loadAverage, machineBusySeconds, quantile, round, rssMb, runQueueWaitSeconds } from './lib.js';
+import { quantile, round } from './lib.js';
+import { cpuByPid, cpuSeconds, loadAverage, machineBusySeconds, rssMb, runQueueWaitSeconds } from './machine.js';
 import { FIRST_NAMES, LAST_NAMES, ROLE_NAMES, rng, description, systemPrompt } from './seed.js';
 import type { SeedInfo } from './seed.js';
 

@@ -10,11 +10,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSummary, loadProfile, summarize } from './cpuprofile.js';
-import { DEFAULT_ADMIN_URL, ROOT, assertLoopback, buildInfo, log, pinSelf, stopAllProcesses, stopProcess } from './lib.js';
+import { buildInfo, ensureBuild, snapshotBuild } from './build.js';
+import { ROOT, log } from './lib.js';
 import { SCENARIOS, drive, probe, walkCursor, wrongKeys, type Target } from './load.js';
-import {
-  createPostgresDatabase, ensureBuild, seedEmbedded, seedPostgres, snapshotBuild, startServer, useServerEntry, type PostgresBench,
-} from './setup.js';
+import { LOCAL_ADMIN_URL, assertLoopback } from './postgres.js';
+import { pinSelf, stopAllProcesses, stopProcess } from './processes.js';
+import { createPostgresDatabase, seedEmbedded, seedPostgres, startServer, useServerEntry, type PostgresBench } from './setup.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,7 +69,7 @@ async function main() {
     db = { dataDir: join(tmp, 'data') };
     seed = await seedEmbedded(db.dataDir);
   } else {
-    const adminUrl = process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
+    const adminUrl = process.env.DATABASE_URL ?? LOCAL_ADMIN_URL;
     assertLoopback(adminUrl);
     pgBench = await createPostgresDatabase(adminUrl);
     seed = await seedPostgres(pgBench.url);
@@ -119,7 +120,7 @@ async function profileStartup(profDir: string) {
   if (args.db === 'embedded') {
     db = { dataDir: join(tmp!, 'data') };
   } else {
-    const adminUrl = process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
+    const adminUrl = process.env.DATABASE_URL ?? LOCAL_ADMIN_URL;
     assertLoopback(adminUrl);
     pgBench = await createPostgresDatabase(adminUrl);
     db = { url: pgBench.url };

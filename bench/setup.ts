@@ -1,54 +1,17 @@
 // Database and server set-up for the bench: a fresh PostgreSQL database or embedded data dir, migrated
-// with the server's own migration runner, seeded with SQL, and the built server started against it.
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// with the server's own migration runner, seeded with SQL, the built server started against it, readied
+// for load (deep cursor, warm-up), and watched (pg_stat counters) and checked afterwards.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrate } from '../server/db/migrate.js';
-import {
-  ROOT, SERVER_ENTRY, adminQuery, distIsFresh, freePort, log, startProcess, stopProcess, waitReady, withDatabase,
-  type Spawned,
-} from './lib.js';
+import { SERVER_ENTRY } from './build.js';
+import { ROOT, log } from './lib.js';
+import { SCENARIOS, drive, probe, walkCursor, wrongKeys, type Target } from './load.js';
+import { createDatabase, dropDatabase } from './postgres.js';
+import { freePort, startProcess, stopProcess, waitReady, type Spawned } from './processes.js';
 import { seed, type SeedInfo, type SeedOptions } from './seed.js';
-
-/** Builds with `npm run build` unless dist is newer than every source (or the caller says not to). */
-export function ensureBuild(mode: 'auto' | 'always' | 'never') {
-  if (mode === 'never' || (mode === 'auto' && distIsFresh())) {
-    log(`build: reusing ${SERVER_ENTRY}${mode === 'never' ? ' (--no-build)' : ' (newer than its sources)'}`);
-    return;
-  }
-  log('build: npm run build ...');
-  const started = performance.now();
-  try {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer };
-    log(`build failed:\n${String(e.stdout ?? '').split('\n').slice(-30).join('\n')}\n${String(e.stderr ?? '').split('\n').slice(-30).join('\n')}`);
-    throw new Error('npm run build failed (use --no-build to bench the existing dist)');
-  }
-  log(`build: done in ${Math.round((performance.now() - started) / 1000)} s`);
-}
-
-/**
- * Copies the built server into a private directory so that other people rebuilding dist/ while the bench
- * runs cannot change the code under test between two server starts. The copy is laid out like the
- * project (package.json at its root, so the server finds its contract, migrations and model catalog;
- * node_modules linked), and `entry` is its dist/server/main.js.
- */
-export function snapshotBuild(): { root: string; entry: string; remove(): void } {
-  const root = mkdtempSync(join(tmpdir(), 'alumia-bench-app-'));
-  cpSync(join(ROOT, 'package.json'), join(root, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
-  for (const dir of [['dist', 'server'], ['dist', 'generated']]) {
-    if (existsSync(join(ROOT, ...dir))) cpSync(join(ROOT, ...dir), join(root, ...dir), { recursive: true });
-  }
-  cpSync(join(ROOT, 'generated', 'openapi.json'), join(root, 'generated', 'openapi.json'));
-  cpSync(join(ROOT, 'prisma', 'migrations'), join(root, 'prisma', 'migrations'), { recursive: true });
-  cpSync(join(ROOT, 'server', 'data', 'models.json'), join(root, 'server', 'data', 'models.json'));
-  return { root, entry: join(root, 'dist', 'server', 'main.js'), remove: () => rmSync(root, { recursive: true, force: true }) };
-}
 
 let serverEntry = SERVER_ENTRY;
 /** Runs every later server start from `entry` (a snapshot) instead of dist/server/main.js. */
@@ -62,18 +25,21 @@ export interface PostgresBench {
   drop(): Promise<void>;
 }
 
-/** A new database `alumia_bench_<pid>_<time>` next to the admin URL's; drop() removes it (forcefully). */
-export async function createPostgresDatabase(adminUrl: string): Promise<PostgresBench> {
-  const name = `alumia_bench_${process.pid}_${Date.now().toString(36)}`;
-  await adminQuery(adminUrl, `CREATE DATABASE "${name}"`);
+/**
+ * A new database `alumia_bench_<pid>_<time>[_<suffix>]` next to the admin URL's (a copy of `template` when
+ * given); drop() removes it (forcefully).
+ */
+export async function createPostgresDatabase(adminUrl: string, options: { suffix?: string; template?: string } = {}): Promise<PostgresBench> {
+  const name = `alumia_bench_${process.pid}_${Date.now().toString(36)}${options.suffix ? `_${options.suffix}` : ''}`;
+  const url = await createDatabase(adminUrl, name, { template: options.template });
   let dropped = false;
   return {
-    url: withDatabase(adminUrl, name),
+    url,
     name,
     async drop() {
       if (dropped) return;
       dropped = true;
-      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await dropDatabase(adminUrl, name);
     },
   };
 }
@@ -122,6 +88,8 @@ export async function startServer(options: {
   env?: Record<string, string>;
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  /** The main.js to run; by default the one useServerEntry set (or dist/server/main.js). */
+  entry?: string;
 }): Promise<RunningServer> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -133,7 +101,7 @@ export async function startServer(options: {
     ...('url' in options.db ? { DATABASE_URL: options.db.url } : { DATA_DIR: options.db.dataDir }),
     ...options.env,
   };
-  const proc = startProcess(process.execPath, [...(options.nodeFlags ?? []), serverEntry], { env, core: options.core, logFile: options.logFile });
+  const proc = startProcess(process.execPath, [...(options.nodeFlags ?? []), options.entry ?? serverEntry], { env, core: options.core, logFile: options.logFile });
   const url = `http://127.0.0.1:${port}`;
   try {
     const readyMs = await waitReady(`${url}/readyz`, proc, options.readyTimeoutMs ?? 120_000);
@@ -181,4 +149,50 @@ export async function measureStartup(dir: string, options: { core?: number; logF
     await s.stop();
   }
   return { fresh: fresh.readyMs, migrated };
+}
+
+/** Probes a key, walks the list `deepPages` pages deep for the deep cursor, and checks the messages data is there. */
+export async function prepareTarget(server: RunningServer, seed: SeedInfo, deepPages: number): Promise<Target> {
+  const key = seed.keys[0]!;
+  const { cursor, ms } = await walkCursor(server.url, key, deepPages);
+  log(`cursor: walked ${deepPages} full pages of 50 in ${ms} ms`);
+  const msgs = await probe(server.url, { method: 'GET', path: `/api/v1/agents/${seed.messageAgentIds[0]}/messages`, headers: { authorization: `Bearer ${key}` } });
+  const count = msgs.status === 200 ? (JSON.parse(msgs.body) as { data: { items: unknown[] } }).data.items.length : -1;
+  log(`messages: first message agent answers ${msgs.status} with ${count} messages`);
+  return { seed, deepCursor: cursor, wrongKeys: wrongKeys() };
+}
+
+/** `seconds` of GET-by-id at 8 connections so the JIT, the pools and the key lastUsedAt writes are settled. */
+export async function warmupServer(server: RunningServer, target: Target, seconds: number) {
+  const byId = SCENARIOS.find((s) => s.name === 'get-by-id')!;
+  await drive({ url: server.url, connections: 8, duration: seconds, warmup: 0, make: byId.request(target), expect: byId.expect });
+}
+
+/** The backends serving database `name` and its transaction and row counters, read over an open admin connection. */
+export function databaseMonitor(admin: pg.Client, name: string) {
+  return {
+    backends: async () =>
+      (await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [name],
+      )).rows.map((r) => r.pid),
+    stats: async () => {
+      const { rows: r } = await admin.query<{ xact: string; rows: string }>(
+        'SELECT xact_commit + xact_rollback AS xact, tup_returned + tup_fetched AS rows FROM pg_stat_database WHERE datname = $1', [name]);
+      return { xact: Number(r[0]?.xact ?? 0), rows: Number(r[0]?.rows ?? 0) };
+    },
+  };
+}
+
+/** After a run: no two live agents share a slug, and how many agents the org has now. */
+export async function databaseChecks(url: string, seed: SeedInfo) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const dup = await client.query(
+      `SELECT count(*)::int AS n FROM (SELECT slug FROM "Agent" WHERE "orgId" = $1 AND "deletedAt" IS NULL GROUP BY slug HAVING count(*) > 1) d`, [seed.orgId]);
+    const agents = await client.query(`SELECT count(*)::int AS n FROM "Agent" WHERE "orgId" = $1`, [seed.orgId]);
+    return { duplicateLiveSlugs: dup.rows[0].n as number, agentsAfterRun: agents.rows[0].n as number };
+  } finally {
+    await client.end();
+  }
 }
