@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { LOCAL_ADMIN_URL, adminQuery, createDatabase, dropDatabase } from '../../bench/postgres.js';
 import { migrate } from '../../server/db/migrate.js';
-import { withDatabase } from '../setup/global.js';
 
 /**
  * A fresh, migrated PostgreSQL database for tests that need a real server even on an embedded run (a
@@ -12,31 +12,18 @@ import { withDatabase } from '../setup/global.js';
  */
 export type FreshPostgres = { url: string; drop: () => Promise<void>; reason?: undefined } | { reason: string; url?: undefined; drop?: undefined };
 
-const LOCAL_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-async function adminQuery(url: string, sql: string) {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function freshPostgres(label: string): Promise<FreshPostgres> {
   const run = inject('postgres');
   const name = `${run?.prefix ?? 'alumia_test_local'}_${label}_${randomBytes(5).toString('hex')}`;
   if (run) {
-    await adminQuery(run.adminUrl, `CREATE DATABASE "${name}" TEMPLATE "${run.template}"`);
-    return { url: withDatabase(run.adminUrl, name), drop: () => adminQuery(run.adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
+    return { url: await createDatabase(run.adminUrl, name, { template: run.template }), drop: () => dropDatabase(run.adminUrl, name) };
   }
+  let url: string;
   try {
-    await adminQuery(LOCAL_ADMIN_URL, `CREATE DATABASE "${name}"`);
+    url = await createDatabase(LOCAL_ADMIN_URL, name);
   } catch (err) {
     return { reason: `DATABASE_URL is not set and no PostgreSQL answers on 127.0.0.1:5432 (${(err as Error).message})` };
   }
-  const url = withDatabase(LOCAL_ADMIN_URL, name);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -44,7 +31,7 @@ export async function freshPostgres(label: string): Promise<FreshPostgres> {
   } finally {
     await client.end();
   }
-  return { url, drop: () => adminQuery(LOCAL_ADMIN_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
+  return { url, drop: () => dropDatabase(LOCAL_ADMIN_URL, name) };
 }
 
 /** An empty database (not migrated): a server started on it migrates and bootstraps it as on a first start. */
@@ -53,11 +40,10 @@ export async function emptyPostgres(label: string): Promise<FreshPostgres> {
   const admin = run?.adminUrl ?? LOCAL_ADMIN_URL;
   const name = `${run?.prefix ?? 'alumia_test_local'}_${label}_${randomBytes(5).toString('hex')}`;
   try {
-    await adminQuery(admin, `CREATE DATABASE "${name}"`);
+    return { url: await createDatabase(admin, name), drop: () => dropDatabase(admin, name) };
   } catch (err) {
     return { reason: `no PostgreSQL to create a database on (${(err as Error).message})` };
   }
-  return { url: withDatabase(admin, name), drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
 }
 
 /** Undefined when a PostgreSQL server is there to create databases on; else why not. */

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+// The PostgreSQL admin helper the bench uses too: it imports only pg, so neither side loads the other's code.
+import { createDatabase, dropDatabasesWithPrefix, withDatabase } from '../../bench/postgres.js';
 import { migrate } from '../../server/db/migrate.js';
+
+// Test files and helpers import withDatabase from here.
+export { withDatabase };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,11 +38,7 @@ export default async function setup(project: TestProject) {
   if (adminUrl) {
     const prefix = `alumia_test_${process.pid}_${Date.now().toString(36)}`;
     const template = `${prefix}_template`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${template}"`);
-    await admin.end();
-    const tpl = new pg.Client({ connectionString: withDatabase(adminUrl, template) });
+    const tpl = new pg.Client({ connectionString: await createDatabase(adminUrl, template) });
     await tpl.connect();
     await migrate({ query: async (s, p) => ({ rows: (await tpl.query(s, p)).rows }), exec: (s) => tpl.query(s) });
     await tpl.end();
@@ -47,22 +48,8 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     rmSync(dir, { recursive: true, force: true });
-    if (postgres) await dropDatabases(postgres.adminUrl, postgres.prefix);
+    if (postgres) await dropDatabasesWithPrefix(postgres.adminUrl, postgres.prefix);
   };
 }
 
 type ProvidedContext = import('vitest').ProvidedContext;
-
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function dropDatabases(adminUrl: string, prefix: string) {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
-  for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  await admin.end();
-}
