@@ -239,7 +239,7 @@ async function main() {
     machine: { ...machineInfo(), calibrationCpuMs: calibration, postgres: await serverVersion(adminUrl), pinned: taskset() !== null, serverCore: SERVER_CORE, loadGeneratorCore: LOADGEN_CORE },
     build: builtWith,
     date: startedAt.toISOString(),
-    options: { quick: QUICK, durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, only: ONLY ? [...ONLY] : null, embedded: EMBEDDED, deepPages: DEEP_PAGES, serverEnv: 'NODE_ENV=production, defaults otherwise (pool 10, LOG_LEVEL info to a file, response validation on)' },
+    options: { quick: QUICK, durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, only: ONLY ? [...ONLY] : null, embedded: EMBEDDED, deepPages: DEEP_PAGES, serverEnv: 'NODE_ENV=production, AUTH_FAILURE_LIMIT_PER_MINUTE=1000000, defaults otherwise (pool 10, LOG_LEVEL info to a file, response validation on)' },
     wallS: round((Date.now() - startedAt.getTime()) / 1000, 0),
   };
   printTable(rows, result.startupMs, targets, variantEffects, { variantReps: VARIANT_REPS, serverCore: SERVER_CORE, calibration });

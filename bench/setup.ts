@@ -98,6 +98,10 @@ export async function startServer(options: {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // The wrong-key scenarios send thousands of unknown keys a second from one address on purpose; the
+    // default per-address limit on failed authentications (100/min) would answer them, and everything
+    // after them for a minute, with 429.
+    AUTH_FAILURE_LIMIT_PER_MINUTE: '1000000',
     ...('url' in options.db ? { DATABASE_URL: options.db.url } : { DATA_DIR: options.db.dataDir }),
     ...options.env,
   };
