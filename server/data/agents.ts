@@ -9,7 +9,8 @@ import type { ModelCatalog } from './models.js';
 import { after, decodeCursor, toPage, type Page } from './pagination.js';
 import { iso, nextTimestamp } from './serialize.js';
 import { toSession, sessionInclude } from './sessions.js';
-import { UUID_SHAPE, collapseWhitespace, isReservedName, slugify } from './slugs.js';
+import { UUID_SHAPE, slugify } from './slugs.js';
+import { agentName } from '../domain/agent-names.js';
 import { DEFAULT_VOICE, normalizeVoice } from './voice.js';
 
 type AgentRow = Prisma.AgentGetPayload<object>;
@@ -65,18 +66,8 @@ export function byRef(ref: string): { id: string } | { slug: string } {
   return UUID_SHAPE.test(canonical) ? { id: canonical } : { slug: canonical };
 }
 
-function checkedName(raw: string, isAla = false): string {
-  const name = collapseWhitespace(raw);
-  if (name.length < 1 || name.length > 255) {
-    throw new ApiError('VALIDATION_ERROR', 'name must be 1 to 255 characters after collapsing whitespace', [
-      { path: 'body.name', message: 'must be 1 to 255 characters after collapsing whitespace' },
-    ]);
-  }
-  if (isReservedName(name) && !isAla) {
-    throw new ApiError('BAD_REQUEST', 'The name Ala is reserved for the default agent', [{ path: 'body.name', message: 'is reserved' }]);
-  }
-  return name;
-}
+/** The name to store; the rules (whitespace, invisible characters, the reserved name) are the domain's. */
+const checkedName = (raw: string, isAla = false): string => agentName(raw, { isAla });
 
 function checkedSettings(input: AgentSettingsInput): Prisma.InputJsonObject {
   checkJsonLimits(input, METADATA_LIMITS, 'body.settings');

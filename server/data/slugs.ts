@@ -27,8 +27,4 @@ export function slugify(name: string): string {
   return slug;
 }
 
-/** `name` with surrounding whitespace trimmed and inner runs of whitespace turned into one space. */
-export const collapseWhitespace = (name: string) => name.trim().replace(/\s+/g, ' ');
-
-/** `Ala` in any case and spacing is the default agent's name. */
-export const isReservedName = (name: string) => name.normalize('NFKC').replace(/\s+/g, '').toLowerCase() === 'ala';
+// The name rules (whitespace, invisible characters, the reserved name Ala) live in ../domain/agent-names.ts.
