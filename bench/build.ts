@@ -1,6 +1,6 @@
 // The code under test: building dist (when stale), a private snapshot of it for the servers to run, and
 // what was built (commit, uncommitted server changes, a hash of dist/server). Every function takes the
-// checkout's root, this one by default.
+// checkout's root, this one by default; the A/B mode (ab.ts) passes others.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // Paired measurement runs: a baseline run (bench/baseline.ts) remembered per kind and connection count, and
 // a scenario run on the real server turned into a table row with its ratio to the latest such baseline.
-// The full bench (run.ts) measures through this.
+// The full bench (run.ts) and the A/B mode (ab.ts) both measure through this.
 import { log, round } from './lib.js';
 import { SCENARIOS, drive, probe, type BaselineKind, type Measurement, type Scenario, type Target } from './load.js';
 import { fmt, type Row } from './report.js';

@@ -5,12 +5,13 @@
 // pins this process (the load generator) to core 0, and drives every scenario with autocannon at each
 // connection count. Then the same on the embedded database. Prints a table (ratios first) and writes
 // bench/results/<date>-<host>.json (bench/report.ts). Everything it starts or creates is removed on the
-// way out.
+// way out. `--ab <dir> <dir> ...` runs the interleaved comparison of builds instead (bench/ab.ts).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { runAb } from './ab.js';
 import { buildInfo, ensureBuild, snapshotBuild } from './build.js';
 import { ROOT, log, round } from './lib.js';
 import { SCENARIOS, drive, probe, type BaselineKind, type Measurement, type Scenario, type Target } from './load.js';
@@ -28,7 +29,8 @@ import {
   startServer, useServerEntry, warmupServer, type PostgresBench, type RunningServer,
 } from './setup.js';
 
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -43,6 +45,8 @@ const { values: args } = parseArgs({
     'deep-pages': { type: 'string', default: '150' },
     pair: { type: 'string', default: 'all' },
     'wait-quiet': { type: 'string' },
+    ab: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '10' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -51,6 +55,7 @@ if (args.help) {
   process.stdout.write(readFileSync(join(ROOT, 'bench', 'README.md'), 'utf8'));
   process.exit(0);
 }
+if (!args.ab && positionals.length > 0) throw new Error(`unexpected arguments ${positionals.join(' ')} (directories go after --ab)`);
 
 const QUICK = args.quick;
 const DURATION = Number(args.duration ?? (QUICK ? 2 : 10));
@@ -250,15 +255,22 @@ async function main() {
   if (args.json) process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-runBounded('bench', main, {
-  budgetS,
-  cleanup,
-  onFailure: () => {
-    if (!tmp) return;
-    try {
-      log(`server log tail:\n${readFileSync(join(tmp, 'server.log'), 'utf8').split('\n').slice(-20).join('\n')}`);
-    } catch {
-      // no log
-    }
-  },
-});
+if (args.ab) {
+  runAb(positionals, {
+    rounds: Number(args.rounds), duration: DURATION, warmup: WARMUP, warmupServerS: WARMUP_SERVER_S,
+    connections: Number(args.connections ?? 32), build: BUILD, json: args.json, waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
+  });
+} else {
+  runBounded('bench', main, {
+    budgetS,
+    cleanup,
+    onFailure: () => {
+      if (!tmp) return;
+      try {
+        log(`server log tail:\n${readFileSync(join(tmp, 'server.log'), 'utf8').split('\n').slice(-20).join('\n')}`);
+      } catch {
+        // no log
+      }
+    },
+  });
+}
