@@ -256,11 +256,16 @@ describe('GET /api/v1/agents/:id/peers', () => {
     expect(await peerSlugs(t, f.slug)).toEqual([b.slug]);
   });
 
-  it('skips peers in workspaces the caller cannot see', async () => {
+  it('skips peers in workspaces the caller cannot see, in the list and in the record', async () => {
     const member = await h.colleague(t);
-    const mine = await createAgent(h, member, { name: 'Member Agent', allowedPeers: [c.slug, 'ala'] });
+    // The member cannot name c (its workspace is hidden from them); a dashboard session of the owner could.
+    const mine = await createAgent(h, member, { name: 'Member Agent', allowedPeers: ['ala'] });
+    const ala = await h.db.prisma.agent.findFirstOrThrow({ where: { orgId: t.orgId, isDefault: true } });
+    await h.db.prisma.agent.update({ where: { id: mine.id }, data: { allowedPeerIds: [c.id, ala.id] } });
     expect(await peerSlugs(member, mine.slug)).toEqual(['ala']);
+    expect((await h.http.get(`${API}/agents/${mine.slug}`).set(member.auth).expect(200)).body.data.allowedPeers).toEqual(['ala']);
     expect(await peerSlugs(t, mine.id)).toEqual([c.slug, 'ala']);
+    expect((await h.http.get(`${API}/agents/${mine.id}`).set(t.auth).expect(200)).body.data.allowedPeers).toEqual([c.slug, 'ala']);
   });
 
   it('answers 404 for a deleted agent, another org\'s agent and one a member cannot see', async () => {

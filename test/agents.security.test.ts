@@ -101,3 +101,61 @@ describe('browser-only agent fields', () => {
     expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ allowedTools: 'nope', name: 5 }), 403, 'FORBIDDEN');
   });
 });
+
+describe('peer grants refer to agents, not to slugs (findings 3 and 5)', () => {
+  const get = async (t: Tenant, ref: string) => (await h.http.get(`/api/v1/agents/${ref}`).set(t.auth).expect(200)).body.data;
+  const peers = async (t: Tenant, ref: string) =>
+    (await h.http.get(`/api/v1/agents/${ref}/peers`).set(t.auth).expect(200)).body.data.items.map((a: { id: string }) => a.id);
+  /** Whether `author` may post in a peer session with `other`: the rule that the grant exists for. */
+  const mayMessage = async (t: Tenant, author: string, other: string) => {
+    const session = (await h.http.post('/api/v1/sessions').set(t.auth).send({ agentIds: [author, other], metadata: { relationship: 'peer' } }).expect(201)).body.data;
+    const res = await h.http.post(`/api/v1/sessions/${session.id}/messages`).set(t.auth).send({ content: 'hello', agentId: author });
+    expect([201, 403]).toContain(res.status);
+    return res.status === 201;
+  };
+
+  it('keeps a grant on its agent when the peer is renamed, and never hands it to the agent that takes the old slug', async () => {
+    const t = await h.tenant();
+    const trusted = await createAgent(h, t, { name: 'Trusted' });
+    const granter = await createAgent(h, t, { name: 'Granter', allowedPeers: [trusted.slug] });
+    const impostor = await createAgent(h, t, { name: 'Impostor' });
+    await h.http.patch(`/api/v1/agents/${trusted.id}`).set(t.auth).send({ slug: 'renamed-away' }).expect(200);
+    await h.http.patch(`/api/v1/agents/${impostor.id}`).set(t.auth).send({ slug: trusted.slug }).expect(200);
+    expect((await get(t, granter.id)).allowedPeers).toEqual(['renamed-away']);
+    expect(await peers(t, granter.id)).toEqual([trusted.id]);
+    expect(await mayMessage(t, granter.id, impostor.id)).toBe(false);
+    expect(await mayMessage(t, granter.id, trusted.id)).toBe(true);
+  });
+
+  it('does not pass a deleted peer\'s grant to a new agent created with its name', async () => {
+    const t = await h.tenant();
+    const old = await createAgent(h, t, { name: 'Old Friend' });
+    const granter = await createAgent(h, t, { name: 'Loyal', allowedPeers: [old.slug] });
+    await h.http.delete(`/api/v1/agents/${old.id}`).set(t.auth).expect(200);
+    const reborn = await createAgent(h, t, { name: 'Old Friend' });
+    expect(reborn.slug).toBe(old.slug);
+    expect((await get(t, granter.id)).allowedPeers).toEqual([]);
+    expect(await peers(t, granter.id)).toEqual([]);
+    expect(await mayMessage(t, granter.id, reborn.id)).toBe(false);
+  });
+
+  it('treats a slug in a workspace hidden from the caller exactly like a missing one, and never stores it', async () => {
+    const owner = await h.tenant();
+    const member = await h.colleague(owner, { role: 'member' });
+    const secret = await createAgent(h, owner, { name: 'Secret Bot' });
+    const before = await h.db.prisma.agent.count({ where: { orgId: owner.orgId } });
+    const both = expectError(
+      await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug, 'nope-bot'] }),
+      400,
+      'BAD_REQUEST',
+    );
+    expect(both.message).toContain(secret.slug);
+    expect(both.message).toContain('nope-bot');
+    const hiddenOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug] }), 400, 'BAD_REQUEST');
+    const missingOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: ['nope-bot'] }), 400, 'BAD_REQUEST');
+    expect(hiddenOnly.message.replace(secret.slug, 'X')).toBe(missingOnly.message.replace('nope-bot', 'X'));
+    expect(await h.db.prisma.agent.count({ where: { orgId: owner.orgId } })).toBe(before);
+    // The owner, who sees the workspace, may name it.
+    expect((await createAgent(h, owner, { name: 'Allowed', allowedPeers: [secret.slug] })).allowedPeers).toEqual([secret.slug]);
+  });
+});

@@ -135,8 +135,11 @@ beforeAll(async () => {
     rows.find((r) => r.id === goneSession.id)!.deleted = true;
   }
   // Traps across workspaces of one org: rows a member can reach only through something they can see.
-  // memberA1's agent names memberA2's agent as a peer (peers are checked org-wide when set)...
-  await addAgent('memberA1', "memberA1's agent peering into memberA2's workspace", { allowedPeers: [agents.memberA2.slug, 'ala'] });
+  // memberA1's agent names memberA2's agent as a peer (memberA1 cannot set that, a dashboard session of the
+  // owner can: written here directly)...
+  const peering = await addAgent('memberA1', "memberA1's agent peering into memberA2's workspace", { allowedPeers: ['ala'] });
+  const alaA = rows.find((r) => r.kind === 'agent' && r.orgId === peering.orgId && r.label.startsWith('Ala of'))!;
+  await h.db.prisma.agent.update({ where: { id: peering.id }, data: { allowedPeerIds: [agents.memberA2.id, alaA.id] } });
   // ...and the owner puts memberA1's agent into a session (and a peer conversation) in the owner's workspace.
   await addSession('ownerA', "ownerA's session with memberA1's agent", [agents.memberA1.id]);
   const ownerPeer = await addSession('ownerA', "ownerA's peer session with memberA1's agent", [agents.memberA1.id, 'ala'], { relationship: 'peer' });

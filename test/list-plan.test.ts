@@ -94,7 +94,7 @@ describe('agents list query plan', () => {
   // org-wide or in the current workspace, after the cursor, newest first, limit + 1 rows.
   const listSql = (keyset: string) => `
     SELECT "id", "orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt", "allowedTools",
-           "allowedPeers", "allowedConnectors", "isActive", "isDefault", "settings", "createdAt", "updatedAt", "deletedAt"
+           "allowedPeerIds", "allowedConnectors", "isActive", "isDefault", "settings", "createdAt", "updatedAt", "deletedAt"
     FROM "Agent"
     WHERE "deletedAt" IS NULL AND "orgId" = '${t.orgId}' AND ("workspaceId" IS NULL OR "workspaceId" = '${t.workspaceId}')${keyset}
     ORDER BY "updatedAt" DESC, "id" DESC

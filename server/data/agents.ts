@@ -25,6 +25,9 @@ const SLUG_RETRIES = 50;
 const ROW = Object.values(Prisma.AgentScalarFieldEnum).map((c) => `t."${c}"`).join(', ');
 const FIND_BY_ID = `SELECT ${ROW} FROM "Agent" t WHERE t.id = $4::uuid AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
 const FIND_BY_SLUG = `SELECT ${ROW} FROM "Agent" t WHERE t.slug = $4 AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
+// Peer grants are stored as ids and shown as slugs.
+const PEER_SLUGS = `SELECT t.id, t.slug FROM "Agent" t WHERE t.id = ANY($4::uuid[]) AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL}`;
+const PEERS_BY_SLUG = `SELECT t.id, t.slug FROM "Agent" t WHERE t.slug = ANY($4::text[]) AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL}`;
 // So do the statements of a create.
 const TAKEN_SLUGS = `SELECT slug FROM "Agent" WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND slug = ANY($2::text[])`;
 const HIGHEST_SLUG_SUFFIX = `
@@ -33,11 +36,15 @@ const HIGHEST_SLUG_SUFFIX = `
   WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
 const INSERT_AGENT = `
   INSERT INTO "Agent" AS t ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
-                            "allowedTools", "allowedPeers", "allowedConnectors", "settings")
-  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb)
+                            "allowedTools", "allowedPeerIds", "allowedConnectors", "settings")
+  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::text[], $10::uuid[], $11::text[], $12::jsonb)
   RETURNING ${ROW}`;
 
-export function toAgent(row: AgentRow): Agent {
+/** Current slugs of peer agents by id; peers missing from it (deleted, or hidden from the caller) are not shown. */
+type PeerSlugs = ReadonlyMap<string, string>;
+const NO_PEERS: PeerSlugs = new Map();
+
+export function toAgent(row: AgentRow, peerSlugs: PeerSlugs = NO_PEERS): Agent {
   return {
     id: row.id,
     orgId: row.orgId,
@@ -49,7 +56,7 @@ export function toAgent(row: AgentRow): Agent {
     model: row.model,
     systemPrompt: row.systemPrompt,
     allowedTools: row.allowedTools,
-    allowedPeers: row.allowedPeers,
+    allowedPeers: row.allowedPeerIds.flatMap((id) => peerSlugs.get(id) ?? []),
     allowedConnectors: row.allowedConnectors,
     isActive: row.isActive,
     settings: row.settings as AgentSettings,
@@ -120,11 +127,13 @@ export class AgentStore {
       orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
-    return toPage(rows, limit, (r) => r.updatedAt, toAgent);
+    const page = toPage(rows, limit, (r) => r.updatedAt, (r) => r);
+    return { ...page, items: await this.present(caller, page.items) };
   }
 
   async get(caller: Caller, ref: string): Promise<Agent> {
-    return toAgent(await this.find(caller, ref));
+    const [agent] = await this.present(caller, [await this.find(caller, ref)]);
+    return agent!;
   }
 
   async create(caller: Caller, body: CreateAgentRequest): Promise<Agent> {
@@ -138,16 +147,17 @@ export class AgentStore {
     }
     const model = body.model ?? this.models.defaultModel;
     this.checkModel(model);
-    if (body.allowedPeers) await this.checkPeers(caller, body.allowedPeers);
+    const peerIds = body.allowedPeers ? await this.peerIds(caller, body.allowedPeers) : [];
     const settings = JSON.stringify(checkedSettings(body.settings ?? {}));
     const base = slugify(name);
     const insert = async (sql: Sql) => {
       const slug = await this.nextFreeSlug(sql, caller.orgId, base);
       const [row] = await sql<AgentRow>(INSERT_AGENT, [
         caller.orgId, caller.currentWorkspaceId, name, slug, body.description ?? null, body.avatar ?? DEFAULT_AVATAR, model,
-        body.systemPrompt ?? null, body.allowedTools ?? [], body.allowedPeers ?? [], body.allowedConnectors ?? [], settings,
+        body.systemPrompt ?? null, body.allowedTools ?? [], peerIds, body.allowedConnectors ?? [], settings,
       ]);
-      return toAgent(row!);
+      const [agent] = await this.present(caller, [row!]);
+      return agent!;
     };
     // Optimistic first: the next free slug, and the live-slug unique index as referee. Losers retry under
     // an advisory lock on (org, base), so a burst of creates with one name queues up instead of colliding
@@ -210,15 +220,14 @@ export class AgentStore {
     }
     if (body.avatar !== undefined) data.avatar = body.avatar;
     if (body.settings !== undefined) data.settings = checkedSettings(body.settings);
-    if (body.allowedPeers !== undefined) {
-      await this.checkPeers(caller, body.allowedPeers);
-      data.allowedPeers = body.allowedPeers;
-    }
+    if (body.allowedPeers !== undefined) data.allowedPeerIds = await this.peerIds(caller, body.allowedPeers);
     if (body.allowedTools !== undefined) data.allowedTools = body.allowedTools;
     if (body.allowedConnectors !== undefined) data.allowedConnectors = body.allowedConnectors;
     data.updatedAt = nextTimestamp(row.updatedAt);
     try {
-      return toAgent(await this.prisma.agent.update({ where: { id: row.id, deletedAt: null }, data }));
+      const updated = await this.prisma.agent.update({ where: { id: row.id, deletedAt: null }, data });
+      const [agent] = await this.present(caller, [updated]);
+      return agent!;
     } catch (err) {
       if (isUniqueViolation(err)) throw new ApiError('CONFLICT', `The slug ${body.slug} is already taken in this organization`);
       if (isMissingRow(err)) throw notFound('Agent');
@@ -291,15 +300,21 @@ export class AgentStore {
 
   async peers(caller: Caller, ref: string): Promise<Agent[]> {
     const agent = await this.find(caller, ref);
-    if (agent.allowedPeers.length === 0) return [];
+    if (agent.allowedPeerIds.length === 0) return [];
     const rows = await this.prisma.agent.findMany({
-      where: { slug: { in: agent.allowedPeers }, deletedAt: null, AND: [visibleAgents(caller)] },
+      where: { id: { in: agent.allowedPeerIds }, deletedAt: null, AND: [visibleAgents(caller)] },
     });
-    const bySlug = new Map(rows.map((r) => [r.slug, r]));
-    return agent.allowedPeers.flatMap((slug) => {
-      const peer = bySlug.get(slug);
-      return peer ? [toAgent(peer)] : [];
-    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return this.present(caller, agent.allowedPeerIds.flatMap((id) => byId.get(id) ?? []));
+  }
+
+  /** The API form of agent rows: peer grants are shown as the peers' current slugs, in one query for all rows. */
+  private async present(caller: Caller, rows: AgentRow[]): Promise<Agent[]> {
+    const ids = [...new Set(rows.flatMap((r) => r.allowedPeerIds))];
+    if (ids.length === 0) return rows.map((r) => toAgent(r));
+    const peers = await this.sql<{ id: string; slug: string }>(PEER_SLUGS, [...visibleScopeParams(caller), ids]);
+    const slugs = new Map(peers.map((p) => [p.id, p.slug]));
+    return rows.map((r) => toAgent(r, slugs));
   }
 
   private checkModel(model: string) {
@@ -310,16 +325,21 @@ export class AgentStore {
     }
   }
 
-  /** allowedPeers must name live agents of the caller's organization. */
-  private async checkPeers(caller: Caller, slugs: string[]) {
-    if (slugs.length === 0) return;
-    const found = await this.prisma.agent.findMany({ where: { orgId: caller.orgId, deletedAt: null, slug: { in: slugs } }, select: { slug: true } });
-    const known = new Set(found.map((r) => r.slug));
-    const unknown = slugs.filter((s) => !known.has(s));
+  /**
+   * The ids behind the slugs of `allowedPeers`, which must name live agents the caller can see: a slug in a
+   * workspace hidden from the caller is as unknown as a missing one, so the answer tells it nothing.
+   */
+  private async peerIds(caller: Caller, slugs: string[]): Promise<string[]> {
+    if (slugs.length === 0) return [];
+    const wanted = [...new Set(slugs.map((s) => s.toLowerCase()))];
+    const found = await this.sql<{ id: string; slug: string }>(PEERS_BY_SLUG, [...visibleScopeParams(caller), wanted]);
+    const idOf = new Map(found.map((r) => [r.slug, r.id]));
+    const unknown = wanted.filter((s) => !idOf.has(s));
     if (unknown.length > 0) {
-      throw new ApiError('BAD_REQUEST', `allowedPeers names no agent of this organization: ${unknown.join(', ')}`, [
+      throw new ApiError('BAD_REQUEST', `allowedPeers names no agent you can see: ${unknown.join(', ')}`, [
         { path: 'body.allowedPeers', message: `unknown agents: ${unknown.join(', ')}` },
       ]);
     }
+    return wanted.map((s) => idOf.get(s)!);
   }
 }

@@ -147,9 +147,9 @@ export class SessionStore {
         // A deleted agent no longer takes part: it cannot post, and it does not bar the others.
         const others = await this.prisma.agent.findMany({
           where: { id: { in: session.participants.map((p) => p.agentId).filter((a) => a !== author.id) }, deletedAt: null },
-          select: { slug: true },
+          select: { id: true, slug: true },
         });
-        const barred = others.map((o) => o.slug).filter((slug) => !author.allowedPeers.includes(slug));
+        const barred = others.filter((o) => !author.allowedPeerIds.includes(o.id)).map((o) => o.slug);
         if (barred.length > 0) {
           throw new ApiError('FORBIDDEN', `Agent ${author.slug} may not message ${barred.join(', ')}: they are not in its allowedPeers`);
         }
