@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from './helpers/api.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
@@ -15,6 +16,9 @@ const create = (key: string | undefined, body: object = { name: 'Idem' }, auth =
   if (key !== undefined) req.set('Idempotency-Key', key);
   return req.send(body);
 };
+/** The id of the API key `key`, which idempotency records are scoped to. */
+const keyIdOf = async (key: string) =>
+  (await h.db.prisma.apiKey.findUniqueOrThrow({ where: { hash: createHash('sha256').update(key).digest('hex') } })).id;
 const countAgents = (name: string) => h.db.prisma.agent.count({ where: { orgId: t.orgId, name, deletedAt: null } });
 
 describe('Idempotency-Key on POST', () => {
@@ -27,16 +31,17 @@ describe('Idempotency-Key on POST', () => {
     expect(await countAgents('Once')).toBe(1);
   });
 
-  it('answers 409 naming the mismatch when the key is reused with another body, path or method', async () => {
+  it('answers 409 when the key is reused with another body or path, without describing the first request', async () => {
     await create('reuse-1', { name: 'Original' }).expect(201);
     const body = expectError(await create('reuse-1', { name: 'Different' }), 409, 'CONFLICT');
-    expect(body.message).toMatch(/different body/);
+    expect(body.message).toMatch(/different request/);
     const path = expectError(
       await h.http.post('/api/v1/sessions').set(t.auth).set('Idempotency-Key', 'reuse-1').send({ agentIds: ['ala'] }),
       409,
       'CONFLICT',
     );
-    expect(path.message).toContain('POST /api/v1/agents');
+    expect(path.message).toBe(body.message);
+    expect(`${body.message} ${path.message}`).not.toMatch(/\/api\/v1|agents|Original/);
     expect(await countAgents('Different')).toBe(0);
     expect(await h.db.prisma.session.count({ where: { orgId: t.orgId } })).toBe(0);
   });
@@ -75,30 +80,55 @@ describe('Idempotency-Key on POST', () => {
     expect(await h.db.prisma.idempotencyKey.count({ where: { orgId: t.orgId, key: { startsWith: 'x' } } })).toBe(0);
   });
 
-  it('scopes keys per organization', async () => {
-    const other = await h.tenant();
-    await create('shared-key', { name: 'Org A' }).expect(201);
-    const res = await create('shared-key', { name: 'Org B' }, other.auth).expect(201);
-    expect(res.headers['idempotent-replayed']).toBeUndefined();
-    expect(res.body.data.orgId).toBe(other.orgId);
+  it('treats the same body with its keys in another order as the same request', async () => {
+    const first = await create('order-1', { name: 'Ordered', description: 'd', model: 'grok-3' }).expect(201);
+    const again = await create('order-1', { model: 'grok-3', description: 'd', name: 'Ordered' }).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await countAgents('Ordered')).toBe(1);
+  });
+
+  it('scopes records to the API key: any other key reusing the Idempotency-Key runs a fresh request', async () => {
+    const stranger = await h.tenant();
+    const member = await h.colleague(t, { role: 'member' });
+    const sameUser = { Authorization: `Bearer ${await h.mintKey(t)}` };
+    const hidden = await create('shared-key', { name: 'Admin Only' }).expect(201);
+    for (const [label, auth, orgId] of [
+      ['another organization', stranger.auth, stranger.orgId],
+      ['a member of another workspace', member.auth, t.orgId],
+      ["another key of the same user", sameUser, t.orgId],
+    ] as const) {
+      const res = await create('shared-key', { name: 'Admin Only' }, auth);
+      expect(res.status, label).toBe(201);
+      expect(res.headers['idempotent-replayed'], label).toBeUndefined();
+      expect(res.body.data.id, label).not.toBe(hidden.body.data.id);
+      expect(res.body.data.orgId, label).toBe(orgId);
+      // The other key's reuse on another path is its own first use too, not a 409 about someone else's request.
+      const other = await h.http.post('/api/v1/sessions').set(auth).set('Idempotency-Key', 'shared-key').send({ agentIds: ['ala'] });
+      expect(other.status, label).toBe(409);
+      expect(other.body.error.message).not.toMatch(/agents/);
+    }
+    expect(await h.db.prisma.idempotencyKey.count({ where: { key: 'shared-key' } })).toBe(4);
   });
 
   it('keeps answers at least 24 hours, then treats the key as new', async () => {
     const first = await create('ttl-1', { name: 'Aging' }).expect(201);
-    const row = await h.db.prisma.idempotencyKey.findUniqueOrThrow({ where: { orgId_key: { orgId: t.orgId, key: 'ttl-1' } } });
+    const apiKeyId = await keyIdOf(t.key);
+    const row = await h.db.prisma.idempotencyKey.findUniqueOrThrow({ where: { apiKeyId_key: { apiKeyId, key: 'ttl-1' } } });
     expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBeGreaterThanOrEqual(24 * 3600 * 1000);
-    await h.db.prisma.idempotencyKey.update({ where: { orgId_key: { orgId: t.orgId, key: 'ttl-1' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.db.prisma.idempotencyKey.update({ where: { apiKeyId_key: { apiKeyId, key: 'ttl-1' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const fresh = await create('ttl-1', { name: 'Aging' }).expect(201);
     expect(fresh.body.data.id).not.toBe(first.body.data.id);
   });
 
   it('releases a reservation whose request died without answering, after five minutes', async () => {
+    const apiKeyId = await keyIdOf(t.key);
     await h.db.prisma.idempotencyKey.create({
-      data: { orgId: t.orgId, key: 'orphan-1', fingerprint: '0'.repeat(64), method: 'POST', path: '/api/v1/agents', expiresAt: new Date(Date.now() + 86400000) },
+      data: { apiKeyId, orgId: t.orgId, key: 'orphan-1', fingerprint: '0'.repeat(64), method: 'POST', path: '/api/v1/agents', expiresAt: new Date(Date.now() + 86400000) },
     });
     expectError(await create('orphan-1', { name: 'Orphan' }), 409, 'CONFLICT');
     await h.db.prisma.idempotencyKey.update({
-      where: { orgId_key: { orgId: t.orgId, key: 'orphan-1' } },
+      where: { apiKeyId_key: { apiKeyId, key: 'orphan-1' } },
       data: { createdAt: new Date(Date.now() - 6 * 60 * 1000) },
     });
     await create('orphan-1', { name: 'Orphan' }).expect(201);

@@ -99,20 +99,22 @@ describe('no plaintext key in the database', () => {
     }
   });
 
-  it('still replays an idempotent mint to the key that made it, with the same secret, and to no other key', async () => {
+  it('still replays an idempotent mint to the key that made it, with the same secret, and never to another key', async () => {
     const idem = `mint-${randomBytes(4).toString('hex')}`;
     const first = await send('POST', '/api/v1/api-keys', { ...bearer(t.key), 'idempotency-key': idem }, { name: 'sealed' });
     expect(first.status, first.text).toBe(201);
     const again = await send('POST', '/api/v1/api-keys', { ...bearer(t.key), 'idempotency-key': idem }, { name: 'sealed' });
     expect(again.status).toBe(201);
     expect(again.json).toEqual(first.json);
-    // Another key of the same organization cannot read the stored secret: it gets a 409, without it.
+    // Records belong to the key that made them: another key of the same organization reusing the
+    // Idempotency-Key mints a key of its own and never sees the first one's secret.
     const other = await h.mintKey(t, { name: 'other caller' });
     const stranger = await send('POST', '/api/v1/api-keys', { ...bearer(other), 'idempotency-key': idem }, { name: 'sealed' });
-    expect(stranger.status, stranger.text).toBe(409);
-    expect(stranger.json.error.code).toBe('CONFLICT');
+    expect(stranger.status, stranger.text).toBe(201);
+    expect(stranger.headers['idempotent-replayed']).toBeUndefined();
+    expect(stranger.json.data.id).not.toBe(first.json.data.id);
     expect(stranger.text).not.toContain(first.json.data.key.slice(-48));
-    expect(await h.db.prisma.apiKey.count({ where: { orgId: t.orgId, name: 'sealed' } })).toBe(1);
+    expect(await h.db.prisma.apiKey.count({ where: { orgId: t.orgId, name: 'sealed' } })).toBe(2);
   });
 });
 

@@ -2,6 +2,8 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import type { Prisma, PrismaClient } from '../db/database.js';
 
 export interface IdempotentRequest {
+  /** The API key that sent the request: records are scoped to it. */
+  apiKeyId: string;
   orgId: string;
   key: string;
   method: string;
@@ -13,16 +15,25 @@ export type Reservation =
   | { kind: 'reserved' }
   | { kind: 'replay'; status: number; body: unknown }
   | { kind: 'in-progress' }
-  | { kind: 'mismatch'; what: string };
+  | { kind: 'mismatch' };
 
 // A reservation never completed this long after it was made belongs to a request that died with its
 // process (requests are bounded by the database timeout long before this): it is released.
 const ABANDONED_AFTER_MS = 5 * 60 * 1000;
 
-const fingerprint = (r: IdempotentRequest) =>
-  createHash('sha256').update(`${r.method} ${r.path}\n${JSON.stringify(r.body ?? null)}`).digest('hex');
+/** JSON with every object's keys sorted, so the same body sent with its keys in another order is the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
 
-/** Stored outcomes of POSTs sent with an Idempotency-Key, per organization and key. */
+const fingerprint = (r: IdempotentRequest) => createHash('sha256').update(`${r.method} ${r.path}\n${canonicalJson(r.body)}`).digest('hex');
+
+/** Stored outcomes of POSTs sent with an Idempotency-Key, per API key and Idempotency-Key. */
 export class IdempotencyStore {
   constructor(
     private readonly prisma: PrismaClient,
@@ -40,36 +51,34 @@ export class IdempotencyStore {
     // An expired record is gone for every purpose, even before the purge runs; so is an abandoned one.
     await this.prisma.idempotencyKey.deleteMany({
       where: {
-        orgId: r.orgId,
+        apiKeyId: r.apiKeyId,
         key: r.key,
         OR: [{ expiresAt: { lte: now } }, { completedAt: null, createdAt: { lte: new Date(now.getTime() - ABANDONED_AFTER_MS) } }],
       },
     });
     const inserted = await this.prisma.$executeRaw`
-      INSERT INTO "IdempotencyKey" ("orgId", "key", "fingerprint", "method", "path", "createdAt", "expiresAt")
-      VALUES (${r.orgId}::uuid, ${r.key}, ${print}, ${r.method}, ${r.path}, ${now}, ${expiresAt})
+      INSERT INTO "IdempotencyKey" ("apiKeyId", "orgId", "key", "fingerprint", "method", "path", "createdAt", "expiresAt")
+      VALUES (${r.apiKeyId}::uuid, ${r.orgId}::uuid, ${r.key}, ${print}, ${r.method}, ${r.path}, ${now}, ${expiresAt})
       ON CONFLICT DO NOTHING`;
     if (inserted === 1) return { kind: 'reserved' };
-    const existing = await this.prisma.idempotencyKey.findUnique({ where: { orgId_key: { orgId: r.orgId, key: r.key } } });
+    const existing = await this.prisma.idempotencyKey.findUnique({ where: { apiKeyId_key: { apiKeyId: r.apiKeyId, key: r.key } } });
     // Released by a failed first attempt between our INSERT and this read: the retry may run.
     if (!existing) return this.reserve(r);
-    if (existing.method !== r.method || existing.path !== r.path) {
-      return { kind: 'mismatch', what: `it was first used for ${existing.method} ${existing.path}` };
-    }
-    if (existing.fingerprint !== print) return { kind: 'mismatch', what: 'it was first used with a different body' };
+    // The fingerprint covers method, path and body; the first request is not described, only refused.
+    if (existing.fingerprint !== print) return { kind: 'mismatch' };
     if (existing.completedAt === null || existing.responseStatus === null) return { kind: 'in-progress' };
     return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
   }
 
   complete(r: IdempotentRequest, status: number, body: unknown): Promise<unknown> {
     return this.prisma.idempotencyKey.update({
-      where: { orgId_key: { orgId: r.orgId, key: r.key } },
+      where: { apiKeyId_key: { apiKeyId: r.apiKeyId, key: r.key } },
       data: { responseStatus: status, responseBody: body as Prisma.InputJsonValue, completedAt: new Date() },
     });
   }
 
   release(r: IdempotentRequest): Promise<unknown> {
-    return this.prisma.idempotencyKey.deleteMany({ where: { orgId: r.orgId, key: r.key, completedAt: null } });
+    return this.prisma.idempotencyKey.deleteMany({ where: { apiKeyId: r.apiKeyId, key: r.key, completedAt: null } });
   }
 
   /** Deletes expired records; the server runs it on a schedule. Returns how many went. */
@@ -81,13 +90,13 @@ export class IdempotencyStore {
 /**
  * Secrets in a stored answer (the plaintext of a freshly minted API key) must not be stored as such: only
  * a key's hash is kept anywhere. They are sealed with AES-256-GCM under a key derived from the caller's
- * own API key, which the database does not hold either, so only a retry by the same caller can open them.
+ * own API key, which the database does not hold either, so only the caller's retry can open them.
  */
 const SECRET = /alm_(?:live|test)_[0-9a-f]{48}/g;
 const SEALED = '$sealed';
 
 function sealingKey(callerKey: string, r: IdempotentRequest): Buffer {
-  return Buffer.from(hkdfSync('sha256', callerKey, r.orgId, `alumia idempotency ${r.key}`, 32));
+  return Buffer.from(hkdfSync('sha256', callerKey, r.apiKeyId, `alumia idempotency ${r.key}`, 32));
 }
 
 /** The body with every secret string replaced by `{ "$sealed": "<iv|tag|ciphertext>" }`. */

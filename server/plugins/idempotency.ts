@@ -31,18 +31,17 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
   return async (req, res, next) => {
     const key = req.headers[HEADER];
     if (req.method !== 'POST' || typeof key !== 'string' || !req.caller) return next();
-    const request: IdempotentRequest = { orgId: req.caller.orgId, key, method: req.method, path: req.path, body: req.body };
+    const request: IdempotentRequest = { apiKeyId: req.caller.keyId, orgId: req.caller.orgId, key, method: req.method, path: req.path, body: req.body };
     const reservation = await store.reserve(request);
     switch (reservation.kind) {
       case 'mismatch':
-        throw new ApiError('CONFLICT', `This Idempotency-Key was already used for another request: ${reservation.what}`);
+        throw new ApiError('CONFLICT', 'This Idempotency-Key was already used by this API key for a different request (method, path or body)');
       case 'in-progress':
         throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry once it has finished');
       case 'replay': {
+        // The record is this key's own, so its seal opens; if it ever did not, nothing is replayed.
         const opened = openSecrets(reservation.body, callerKey(req.headers.authorization), request);
-        if (!opened) {
-          throw new ApiError('CONFLICT', 'This Idempotency-Key was used by another API key, and its answer holds a secret only that key may see');
-        }
+        if (!opened) throw new Error('A stored idempotent answer could not be opened with the key that sealed it');
         res.setHeader('Idempotent-Replayed', 'true');
         res.status(reservation.status).type('application/json').send(JSON.stringify(opened.body));
         return;
