@@ -219,7 +219,7 @@ describe('DELETE /api/v1/api-keys/:id', () => {
     expectError(await h.http.delete('/api/v1/api-keys/7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f').set(t.auth), 'NOT_FOUND');
   });
 
-  it('answers 404 to a member revoking someone else\'s key; members revoke their own, admins any', async () => {
+  it('answers 404 to a member revoking someone else\'s key; members revoke their own, admins theirs and members\'', async () => {
     const owner = await h.tenant();
     const member = await h.colleague(owner, { role: 'member' });
     const admin = await h.colleague(owner, { role: 'admin' });
@@ -233,7 +233,27 @@ describe('DELETE /api/v1/api-keys/:id', () => {
     expectSuccess(await h.http.delete(`/api/v1/api-keys/${memberKey.id}`).set(member.auth));
     const another = expectSuccess(await mint(member, { name: 'mine too' }), 201);
     expectSuccess(await h.http.delete(`/api/v1/api-keys/${another.id}`).set(admin.auth));
-    expectSuccess(await h.http.delete(`/api/v1/api-keys/${ownerKey.id}`).set(admin.auth));
+    const adminsOwn = expectSuccess(await mint(admin, { name: 'admin own' }), 201);
+    expectSuccess(await h.http.delete(`/api/v1/api-keys/${adminsOwn.id}`).set(admin.auth));
+  });
+
+  it('lets nobody revoke the keys of a user ranked as high or higher, whatever scopes the key holds', async () => {
+    const owner = await h.tenant();
+    const admin = await h.colleague(owner, { role: 'admin' });
+    const otherAdmin = await h.colleague(owner, { role: 'admin' });
+    const ownerKey = await h.db.prisma.apiKey.findFirstOrThrow({ where: { userId: owner.userId, orgId: owner.orgId } });
+    const otherAdminKey = expectSuccess(await mint(otherAdmin, { name: 'other admin' }), 201);
+    const narrow = { Authorization: `Bearer ${await h.keyWithScopes(admin, ['keys:write'])}` };
+    for (const auth of [admin.auth, narrow]) {
+      for (const target of [ownerKey.id, otherAdminKey.id]) {
+        const error = expectError(await h.http.delete(`/api/v1/api-keys/${target}`).set(auth), 'FORBIDDEN');
+        expect(error.message).toMatch(/ranked below you/);
+        expect(await revokedAt(target)).toBeNull();
+      }
+    }
+    expectSuccess(await h.http.get('/api/v1/me').set(owner.auth));
+    // The owner outranks everyone.
+    expectSuccess(await h.http.delete(`/api/v1/api-keys/${otherAdminKey.id}`).set(owner.auth));
   });
 
   it('answers 409 CONFLICT to a second revoke and keeps the first revokedAt', async () => {

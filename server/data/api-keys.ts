@@ -75,6 +75,7 @@ const FIND_IDENTITY = `
   WHERE k.hash = $1`;
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
 
 /**
  * Identities by key hash, for at most `ttlMs` (1 s), unknown hashes included so a flood of one wrong key
@@ -202,9 +203,21 @@ export class ApiKeyStore {
     return mintKey(this.prisma, { orgId: caller.orgId, userId: caller.userId, name, scopes, env: this.keyEnv, expiresAt });
   }
 
-  /** Exactly one of several concurrent revokes wins; the rest see the key already revoked (409). */
+  /**
+   * A caller may revoke its own keys and those of users ranked below it: the owner any key, an admin its
+   * own and members' keys, a member only its own (the only ones it can see). Exactly one of several
+   * concurrent revokes wins; the rest see the key already revoked (409).
+   */
   async revoke(caller: Caller, id: string): Promise<ApiKey> {
     const where = { id, ...this.visible(caller) };
+    const target = await this.prisma.apiKey.findFirst({ where, select: { userId: true } });
+    if (!target) throw notFound('API key');
+    if (target.userId !== caller.userId) {
+      const owner = await this.prisma.membership.findUnique({ where: { orgId_userId: { orgId: caller.orgId, userId: target.userId } }, select: { role: true } });
+      if (owner && RANK[owner.role] >= RANK[caller.role]) {
+        throw new ApiError('FORBIDDEN', `You may revoke your own keys and those of users ranked below you; this key belongs to ${owner.role === 'owner' ? 'the owner' : `an ${owner.role}`}`);
+      }
+    }
     const { count } = await this.prisma.apiKey.updateMany({ where: { ...where, revokedAt: null }, data: { revokedAt: new Date() } });
     const row = await this.prisma.apiKey.findFirst({ where });
     if (!row) throw notFound('API key');
