@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Config } from './config.js';
 import { statusOf, type ErrorCode } from './errors.js';
+import { quote } from './logger.js';
 import { SECURITY_HEADERS } from './plugins/security-headers.js';
 
 export interface HttpServer {
@@ -15,7 +17,7 @@ export interface HttpServer {
 /** The transport settings of the server's config (see config.ts for each). */
 export type HttpServerOptions = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs' | 'maxConnections'>;
 
-const REASON: Partial<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASON: Partial<Record<number, string>> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** What Node's parser and timers report before the app sees a request, as the envelope's code. */
 function clientErrorCode(code: string | undefined): ErrorCode {
@@ -61,6 +63,8 @@ export function createHttpServer(app: Express, options: HttpServerOptions): Http
       // connections between requests are not affected (keepAliveTimeout governs those).
       requestTimeout: options.requestTimeoutMs,
       headersTimeout: Math.min(options.keepAliveTimeoutMs + 1_000, options.requestTimeoutMs),
+      // Node looks for expired requests this often (30 s by default, which would add up to 30 s to both).
+      connectionsCheckingInterval: 1_000,
       // Node's own Host check answers outside the envelope; the app refuses instead (plugins/host.ts).
       requireHostHeader: false,
     },
@@ -83,6 +87,14 @@ export function createHttpServer(app: Express, options: HttpServerOptions): Http
     const message = CLIENT_ERROR_MESSAGE[code] ?? `The request is not valid HTTP (${err.code ?? 'parse error'})`;
     socket.end(rawAnswer(code, message));
   });
+  // Node hands CONNECT and Upgrade requests to these events and, with no listener, drops the socket
+  // without a word; this API tunnels and upgrades nothing, so they get a 404 like any unknown route.
+  const refuse = (req: IncomingMessage, socket: Duplex) => {
+    if (socket.writable) socket.end(rawAnswer('NOT_FOUND', `No route ${quote(req.method ?? '', 16)} ${quote(req.url ?? '')}`));
+    else socket.destroy();
+  };
+  server.on('connect', refuse);
+  server.on('upgrade', refuse);
   return {
     server,
     closeConnectionsAfterResponse() {

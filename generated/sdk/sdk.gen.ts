@@ -125,9 +125,11 @@ export const createApiKey = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Revoke an API key
  *
- * Revokes a key: it stops authenticating at once. Owners and admins may revoke any key of the
- * organization, members only their own (others answer 404). Revoking a key that is already revoked
- * answers 409 and changes nothing. A key may revoke itself.
+ * Revokes a key: it stops authenticating at once, on every server. A caller may revoke its own keys and
+ * the keys of users ranked below it: the owner any key of the organization, an admin its own and members'
+ * keys (another admin's or the owner's answers 403), a member only its own (others answer 404, as members
+ * cannot see them). The scope `keys:write` does not change who may be revoked. Revoking a key that is
+ * already revoked answers 409 and changes nothing. A key may revoke itself.
  *
  */
 export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Options<RevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError>({

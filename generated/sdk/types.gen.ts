@@ -274,6 +274,13 @@ export type Agent = {
     model: string;
     systemPrompt: string | null;
     allowedTools: Array<string>;
+    /**
+     * Current slugs of the agents this agent may message. A grant is stored against the agent, not its
+     * slug: renaming a peer keeps the grant (the new slug shows here), and a new agent that takes an old
+     * slug, or the name of a deleted peer, gets no grant. Deleted peers and peers in workspaces the caller
+     * cannot see are not listed.
+     *
+     */
     allowedPeers: Array<string>;
     allowedConnectors: Array<string>;
     isActive: boolean;
@@ -283,8 +290,26 @@ export type Agent = {
 };
 
 /**
- * Surrounding whitespace is trimmed and inner runs of whitespace become one space; the result must be 1 to
- * 255 characters (else 422). `Ala`, in any case and spacing, is reserved for the default agent (400).
+ * Stored as sent, except that surrounding whitespace is trimmed and inner runs of whitespace become one
+ * space; the result must be 1 to 255 characters (else 422 VALIDATION_ERROR).
+ *
+ * Invisible characters are refused, not stripped (422 VALIDATION_ERROR, the detail names the code point
+ * and its position): every format character (General Category Cf, such as U+00AD soft hyphen, U+200B zero
+ * width space, U+2060 word joiner, U+FEFF, the bidirectional controls U+200E, U+200F, U+202A-U+202E and
+ * U+2066-U+2069, tag characters) and every other default-ignorable code point that renders as nothing,
+ * such as the Hangul filler U+3164. They would let a name look like another, or reorder what is
+ * displayed around it, and stripping them would store something the client did not send. Allowed, because
+ * text needs them: variation selectors (as in a red heart emoji); U+200D zero width joiner between two
+ * emoji (emoji ZWJ sequences such as a scientist); U+200C and U+200D between two letters of a script they
+ * shape (Arabic-script languages such as Persian, and the Indic scripts); U+180E between Mongolian
+ * letters; the tag characters of a subdivision flag emoji.
+ *
+ * `Ala` is reserved for the default agent (400 BAD_REQUEST), and so is every name that reads as `Ala`.
+ * The server compares names by their Unicode confusable skeleton (UTS #39, Unicode's confusables.txt):
+ * compatibility forms folded (NFKC), whitespace and default-ignorable code points removed, look-alike
+ * characters mapped to one prototype, case ignored. So `ALA`, `A l a`, fullwidth `Ａｌａ`, Greek `ΑLΑ`,
+ * Cyrillic `Аla`, `AIa` and `A1a` (capital I and digit one look like l), and also `AIA`, are reserved;
+ * `Alan`, `Alba`, `Lala` and `Ala Moana` are ordinary names. The skeleton is only compared, never stored.
  *
  */
 export type AgentName = string;
@@ -359,7 +384,10 @@ export type CreateAgentRequest = {
     avatar?: AvatarId;
     allowedTools?: SlugList;
     /**
-     * Slugs of agents of the same organization this agent may message; an unknown slug answers 400.
+     * Slugs of agents this agent may message, each a live agent the caller can see; any other slug (missing,
+     * deleted, or in a workspace hidden from the caller) answers 400, all alike. Stored as the agents
+     * themselves, so later renames do not move the grant.
+     *
      */
     allowedPeers?: SlugList;
     allowedConnectors?: SlugList;
@@ -526,14 +554,16 @@ export type DashboardOverview = {
 
 /**
  * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
- * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
- * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
- * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
- * different method, path or body answers 409, as does a retry while the first request is still running.
+ * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+ * calling API key (not its organization: another API key sending the same value runs its own request) for
+ * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+ * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+ * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+ * does a retry while the first request is still running; the 409 does not describe the first request.
  * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
  * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
  * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
- * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
+ * is kept encrypted under the calling key, so the database never holds it in plain text.
  *
  */
 export type IdempotencyKey = string;
@@ -580,6 +610,10 @@ export type GetMeErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
      */
     429: ErrorEnvelope;
@@ -624,6 +658,10 @@ export type ListWorkspacesErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
      */
     429: ErrorEnvelope;
@@ -660,14 +698,16 @@ export type CreateWorkspaceData = {
     headers?: {
         /**
          * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
-         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
-         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
-         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
-         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
          * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
          * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
-         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
          *
          */
         'Idempotency-Key'?: string;
@@ -699,7 +739,7 @@ export type CreateWorkspaceErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts.
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -756,6 +796,10 @@ export type DeleteWorkspaceErrors = {
      */
     403: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -809,6 +853,10 @@ export type GetWorkspaceErrors = {
      * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
      */
     404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
     /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
@@ -871,6 +919,10 @@ export type ListApiKeysErrors = {
      */
     403: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -909,14 +961,16 @@ export type CreateApiKeyData = {
     headers?: {
         /**
          * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
-         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
-         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
-         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
-         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
          * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
          * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
-         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
          *
          */
         'Idempotency-Key'?: string;
@@ -948,7 +1002,7 @@ export type CreateApiKeyErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts.
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1017,6 +1071,10 @@ export type RevokeApiKeyErrors = {
      */
     409: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1064,6 +1122,10 @@ export type ListModelsErrors = {
      * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
      */
     401: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
     /**
      * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
      */
@@ -1124,6 +1186,10 @@ export type ListAgentsErrors = {
      */
     403: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1162,14 +1228,16 @@ export type CreateAgentData = {
     headers?: {
         /**
          * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
-         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
-         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
-         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
-         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
          * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
          * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
-         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
          *
          */
         'Idempotency-Key'?: string;
@@ -1205,7 +1273,7 @@ export type CreateAgentErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts.
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1270,6 +1338,10 @@ export type DeleteAgentErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1327,6 +1399,10 @@ export type GetAgentErrors = {
      * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
      */
     404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
     /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
@@ -1397,7 +1473,7 @@ export type UpdateAgentErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts.
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1471,6 +1547,10 @@ export type ListAgentSessionsErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1539,6 +1619,10 @@ export type ListAgentMessagesErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1601,6 +1685,10 @@ export type ListAgentPeersErrors = {
      * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
      */
     404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
     /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
@@ -1665,6 +1753,10 @@ export type ListSessionsErrors = {
      */
     403: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1703,14 +1795,16 @@ export type CreateSessionData = {
     headers?: {
         /**
          * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
-         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
-         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
-         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
-         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
          * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
          * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
-         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
          *
          */
         'Idempotency-Key'?: string;
@@ -1742,7 +1836,7 @@ export type CreateSessionErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts.
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1807,6 +1901,10 @@ export type DeleteSessionErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1864,6 +1962,10 @@ export type GetSessionErrors = {
      * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
      */
     404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
     /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
@@ -1935,6 +2037,10 @@ export type ListSessionMessagesErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
      * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
      */
     422: ErrorEnvelope;
@@ -1973,14 +2079,16 @@ export type CreateSessionMessageData = {
     headers?: {
         /**
          * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
-         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for your
-         * organization for 24 hours and its answer is stored; a retry with the same method, path and body gets that
-         * stored answer again, with `Idempotent-Replayed: true`, and nothing is done twice. The same key with a
-         * different method, path or body answers 409, as does a retry while the first request is still running.
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
          * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
          * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
          * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
-         * is kept encrypted under the calling key: a retry with another API key answers 409 instead of the secret.
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
          *
          */
         'Idempotency-Key'?: string;
@@ -2021,7 +2129,7 @@ export type CreateSessionMessageErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts.
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2076,6 +2184,10 @@ export type GetDashboardOverviewErrors = {
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
     /**
      * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
      */

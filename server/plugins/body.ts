@@ -72,8 +72,8 @@ export const MAX_BODY_DEPTH = 64;
 
 /**
  * PostgreSQL text and jsonb cannot hold NUL or an unpaired UTF-16 surrogate (text would silently get
- * U+FFFD, jsonb fails), so both are refused at the door rather than failing later; so are prototype keys
- * and a body nested deeper than MAX_BODY_DEPTH. Iterative, so no input can exhaust the stack here.
+ * U+FFFD, jsonb fails), nor a number past double range, so all are refused at the door rather than failing
+ * or changing later; so are prototype keys and a body nested deeper than MAX_BODY_DEPTH. Iterative, so no input can exhaust the stack here.
  */
 function unstorable(value: unknown): ApiError | undefined {
   const stack: Array<[unknown, string, number]> = [[value, 'body', 0]];
@@ -82,6 +82,11 @@ function unstorable(value: unknown): ApiError | undefined {
     if (typeof node === 'string') {
       const bad = badString(node);
       if (bad) return invalidString(at, bad);
+    } else if (typeof node === 'number' && !Number.isFinite(node)) {
+      // JSON.parse turns 1e400 into Infinity, which JSON and jsonb cannot hold: it would be stored as null.
+      return new ApiError('BAD_REQUEST', 'Numbers must be finite: this one is too large for JSON to hold', [
+        { path: at, message: 'is a number too large to store' },
+      ]);
     } else if (node !== null && typeof node === 'object') {
       if (depth >= MAX_BODY_DEPTH) {
         return new ApiError('BAD_REQUEST', `The body nests deeper than ${MAX_BODY_DEPTH} levels`, [

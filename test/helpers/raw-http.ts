@@ -1,5 +1,5 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createConnection, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
 /**
@@ -128,5 +128,52 @@ export function sendChunks(options: {
     req.on('error', reject);
     for (const c of options.chunks) req.write(c);
     req.end();
+  });
+}
+
+export interface SocketAnswer {
+  status: number;
+  /** Header names lowercased; the last value of a repeated header wins. */
+  headers: Record<string, string>;
+  text: string;
+  body: unknown;
+}
+
+/**
+ * Writes `request` byte for byte on a fresh socket (so the request target, the method and the headers are
+ * exactly what a hostile client sends, with nothing normalized) and reads one answer. `Connection: close`
+ * is the caller's to send.
+ */
+export function sendRaw(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<SocketAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (err) => (chunks.length > 0 ? undefined : reject(err)));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const split = raw.indexOf('\r\n\r\n');
+      const head = split < 0 ? raw : raw.slice(0, split);
+      const text = split < 0 ? '' : raw.slice(split + 4);
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON; keep the text
+      }
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, text, body });
+    });
+    socket.write(request);
   });
 }
