@@ -4,10 +4,12 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { AgentStore } from '../server/data/agents.js';
-import { ApiKeyStore, hashKey } from '../server/data/api-keys.js';
+import { ApiKeyStore } from '../server/data/api-keys.js';
 import type { Caller } from '../server/data/caller.js';
 import type { ModelCatalog } from '../server/data/models.js';
+import { SessionStore } from '../server/data/sessions.js';
 import { sqlThroughPrisma } from '../server/db/database.js';
+import { hashKey } from '../server/domain/keys.js';
 import { PrismaClient } from '../server/db/prisma/client.js';
 import { log, round } from './lib.js';
 import type { SeedInfo } from './seed.js';
@@ -59,6 +61,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   prisma.$on('query', (e) => captured.push({ query: e.query, params: JSON.parse(e.params) as unknown[] }));
   const models = { alaModel: 'grok-3', defaultModel: 'grok-3', has: () => true } as unknown as ModelCatalog;
   const agents = new AgentStore(prisma, models);
+  const sessions = new SessionStore(prisma, agents);
   // Only the uncached lookup query is wanted; the store's constructor (caches, buses) is not needed for it.
   const keys = { findIdentity: (hash: string) => ApiKeyStore.prototype.findIdentity.call({ sql: sqlThroughPrisma(prisma) } as unknown as ApiKeyStore, hash) };
   const identity = await keys.findIdentity(hashKey(seed.keys[0]!));
@@ -84,7 +87,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
     await capture('get agent by slug', () => agents.get(caller, seed.agentSlugs[456]!)),
     await capture('list first page (limit 50)', () => agents.list(caller, { limit: 50 })),
     await capture('list cursor page 151 (limit 50)', () => agents.list(caller, { limit: 50, cursor: deepCursor })),
-    await capture('agent messages (peer sessions)', () => agents.messages(caller, seed.messageAgentIds[0]!)),
+    await capture('agent messages (peer sessions)', () => sessions.peerMessages(caller, seed.messageAgentIds[0]!)),
     await capture('create: next free slug (new name)', () => {
       const fn = (agents as unknown as { nextFreeSlug: (...a: unknown[]) => Promise<string> }).nextFreeSlug;
       return fn.call(agents, sqlThroughPrisma(prisma), caller.orgId, 'maya-okafor-research-assistant');

@@ -1,8 +1,8 @@
 // Seeds one benchmark organization straight into the database with SQL, on PostgreSQL (pg) or the
 // embedded database (PGlite): the same statements for both. Deterministic apart from ids and keys.
 import { randomUUID } from 'node:crypto';
-import { generateKey } from '../server/data/api-keys.js';
-import { slugify } from '../server/data/slugs.js';
+import { generateKey } from '../server/domain/keys.js';
+import { slugify } from '../server/domain/slugs.js';
 
 /** What both node-postgres clients and PGlite offer: one statement, no parameters. */
 export interface SqlConn {

@@ -35,7 +35,7 @@ export interface AppDeps {
 
 /** Builds the app without listening, so tests drive it in-process. The list below is the pipeline. */
 export function buildApp({ config, db, logger, redis, revocations = localRevocations() }: AppDeps): Express {
-  const data = createDataLayer(db, config, revocations);
+  const data = createDataLayer(db, config, revocations, logger);
   const limits = config.rateLimit;
   const app = express();
   app.disable('x-powered-by');
@@ -55,8 +55,7 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     healthRoutes(db),               // /healthz, /readyz: no key, outside the contract
     docsRoutes(),                   // /docs and the contract itself: no key
     operation(),                    // place the request in the contract, or 404: nothing below runs unplaced
-    auth({ apiKeys: data.apiKeys, keyEnv: config.keyEnv, logger, redis,
-      failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller, or 401/403
+    auth({ apiKeys: data.apiKeys, redis, failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller, or 401/403
     apiRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.requestsPerMinute, redis }), // per key: 429
     idempotencyKeyFormat(),         // a malformed Idempotency-Key is a 400 before the body is read
     body({ requireContentLength: config.isProduction }), // the route's cap (413), then JSON parsing

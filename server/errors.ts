@@ -1,4 +1,5 @@
 import type { ErrorCode, ErrorDetail } from '../generated/sdk/types.gen.js';
+import { redactKeys } from './logger.js';
 
 /** The one place where an error code meets its HTTP status. */
 export const statusOf: Record<ErrorCode, number> = {
@@ -36,3 +37,15 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not found`);
+
+/**
+ * The error envelope as sent, written here only. Messages may quote the request (a path, a parameter
+ * name): a key in them is never repeated.
+ */
+export function errorEnvelope(error: ApiError, requestId: string): string {
+  const details = error.details?.map((d) => ({ path: redactKeys(d.path), message: redactKeys(d.message) }));
+  return JSON.stringify({
+    success: false,
+    error: { code: error.code, message: redactKeys(error.message), requestId, ...(details && details.length > 0 ? { details } : {}) },
+  });
+}

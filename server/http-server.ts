@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Config } from './config.js';
-import { statusOf, type ErrorCode } from './errors.js';
+import { ApiError, errorEnvelope, statusOf, type ErrorCode } from './errors.js';
 import { quote } from './logger.js';
 import { SECURITY_HEADERS } from './plugins/security-headers.js';
 
@@ -35,7 +35,7 @@ const CLIENT_ERROR_MESSAGE: Record<string, string> = {
 function rawAnswer(code: ErrorCode, message: string): string {
   const requestId = randomUUID();
   const status = statusOf[code];
-  const body = JSON.stringify({ success: false, error: { code, message, requestId } });
+  const body = errorEnvelope(new ApiError(code, message), requestId);
   const headers = [
     `HTTP/1.1 ${status} ${REASON[status] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',

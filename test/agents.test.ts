@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_VOICE } from '../server/data/voice.js';
+import { DEFAULT_VOICE } from '../server/domain/voice.js';
 import { createAgent, expectError } from './helpers/api.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../server/data/api-keys.js';
+import { hashKey } from '../server/domain/keys.js';
 import { expectError, expectInvalid, expectSuccess, ISO, UUID, type HttpResult } from './helpers/envelope.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hashKey } from '../server/data/api-keys.js';
+import { hashKey } from '../server/domain/keys.js';
 import { expectError, expectSuccess, type HttpResult } from './helpers/envelope.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Agent, DashboardOverview, Session } from '../generated/sdk/types.gen.js';
 import { buildApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
-import { hashKey, mintKey } from '../server/data/api-keys.js';
+import { mintKey } from '../server/data/api-keys.js';
+import { hashKey } from '../server/domain/keys.js';
 import { bootstrap } from '../server/data/bootstrap.js';
-import { DEFAULT_VOICE } from '../server/data/voice.js';
+import { DEFAULT_VOICE } from '../server/domain/voice.js';
 import { openEmbedded } from '../server/db/database.js';
 import { createLogger } from '../server/logger.js';
 import {

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../generated/sdk/types.gen.js';
-import { hashKey } from '../server/data/api-keys.js';
+import { hashKey } from '../server/domain/keys.js';
 import { fromRoot } from '../server/paths.js';
 import {
   arbitraryFor, materialize, operations, PoolRef, responseErrors, smallJson,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentStore } from '../server/data/agents.js';
 import type { Caller } from '../server/data/caller.js';
 import type { ModelCatalog } from '../server/data/models.js';
-import { encodeCursor } from '../server/data/pagination.js';
+import { encodeCursor } from '../server/domain/pagination.js';
 import { PrismaClient } from '../server/db/prisma/client.js';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { openEmbeddedCopy, startHarness, type Harness, type Tenant } from './helpers/harness.js';

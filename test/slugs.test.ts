@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slugify } from '../server/data/slugs.js';
+import { slugify } from '../server/domain/slugs.js';
 import { agentName, collapseWhitespace } from '../server/domain/agent-names.js';
 import { ApiError } from '../server/errors.js';
 import { startHarness, type Harness } from './helpers/harness.js';

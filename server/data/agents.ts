@@ -1,21 +1,18 @@
-import type {
-  Agent, AgentSettings, AgentSettingsInput, CreateAgentRequest, PeerMessage, Session, UpdateAgentRequest,
-} from '../../generated/sdk/types.gen.js';
+import type { Agent, AgentSettings, CreateAgentRequest, UpdateAgentRequest } from '../../generated/sdk/types.gen.js';
 import { Prisma, isUniqueViolation, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
-import { VISIBLE_SCOPE_SQL, listedAgents, visibleAgents, visibleScopeParams, visibleSessions, type Caller } from './caller.js';
-import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
+import type { Caller } from './caller.js';
 import type { ModelCatalog } from './models.js';
-import { after, decodeCursor, toPage, type Page } from './pagination.js';
+import { after, decodeCursor, toPage, type Page } from '../domain/pagination.js';
 import { iso, nextTimestamp } from './serialize.js';
-import { toSession, sessionInclude } from './sessions.js';
-import { UUID_SHAPE, slugify } from './slugs.js';
 import { agentName } from '../domain/agent-names.js';
-import { DEFAULT_VOICE, normalizeVoice } from './voice.js';
+import { ALA_SLUG, agentSettings, alaPatch, checkDeletable, checkedSlug } from '../domain/agents.js';
+import { byRef, slugify } from '../domain/slugs.js';
+import { DEFAULT_VOICE } from '../domain/voice.js';
+import { listed, orgWide, orgWideSql, scopeParams, visible, visibleSql } from './tenancy.js';
 
 type AgentRow = Prisma.AgentGetPayload<object>;
 
-export const ALA_SLUG = 'ala';
 const DEFAULT_AVATAR = 'default';
 const SLUG_PROBES = 64;
 const SLUG_RETRIES = 50;
@@ -23,17 +20,17 @@ const SLUG_RETRIES = 50;
 // Agent lookups run on nearly every /agents request, so they skip the ORM (see Sql). The columns are the
 // model's, named rather than `*`: a prepared `*` fails once a migration adds a column under a running server.
 const ROW = Object.values(Prisma.AgentScalarFieldEnum).map((c) => `t."${c}"`).join(', ');
-const FIND_BY_ID = `SELECT ${ROW} FROM "Agent" t WHERE t.id = $4::uuid AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
-const FIND_BY_SLUG = `SELECT ${ROW} FROM "Agent" t WHERE t.slug = $4 AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL} LIMIT 1`;
+const FIND_BY_ID = `SELECT ${ROW} FROM "Agent" t WHERE t.id = $4::uuid AND ${visibleSql('agent')} LIMIT 1`;
+const FIND_BY_SLUG = `SELECT ${ROW} FROM "Agent" t WHERE t.slug = $4 AND ${visibleSql('agent')} LIMIT 1`;
 // Peer grants are stored as ids and shown as slugs.
-const PEER_SLUGS = `SELECT t.id, t.slug FROM "Agent" t WHERE t.id = ANY($4::uuid[]) AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL}`;
-const PEERS_BY_SLUG = `SELECT t.id, t.slug FROM "Agent" t WHERE t.slug = ANY($4::text[]) AND t."deletedAt" IS NULL AND ${VISIBLE_SCOPE_SQL}`;
+const PEER_SLUGS = `SELECT t.id, t.slug FROM "Agent" t WHERE t.id = ANY($4::uuid[]) AND ${visibleSql('agent')}`;
+const PEERS_BY_SLUG = `SELECT t.id, t.slug FROM "Agent" t WHERE t.slug = ANY($4::text[]) AND ${visibleSql('agent')}`;
 // So do the statements of a create.
-const TAKEN_SLUGS = `SELECT slug FROM "Agent" WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND slug = ANY($2::text[])`;
+const TAKEN_SLUGS = `SELECT slug FROM "Agent" WHERE ${orgWideSql('agent')} AND slug = ANY($2::text[])`;
 const HIGHEST_SLUG_SUFFIX = `
   SELECT COALESCE(MAX(substring(slug FROM $3::int)::int), 1)::int AS n
   FROM "Agent"
-  WHERE "orgId" = $1::uuid AND "deletedAt" IS NULL AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
+  WHERE ${orgWideSql('agent')} AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
 const INSERT_AGENT = `
   INSERT INTO "Agent" AS t ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
                             "allowedTools", "allowedPeerIds", "allowedConnectors", "settings")
@@ -67,19 +64,7 @@ export function toAgent(row: AgentRow, peerSlugs: PeerSlugs = NO_PEERS): Agent {
 
 const isMissingRow = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
 
-/** An agent reference is a UUID or a slug, in any case: both are stored lowercase. */
-export function byRef(ref: string): { id: string } | { slug: string } {
-  const canonical = ref.toLowerCase();
-  return UUID_SHAPE.test(canonical) ? { id: canonical } : { slug: canonical };
-}
 
-/** The name to store; the rules (whitespace, invisible characters, the reserved name) are the domain's. */
-const checkedName = (raw: string, isAla = false): string => agentName(raw, { isAla });
-
-function checkedSettings(input: AgentSettingsInput): Prisma.InputJsonObject {
-  checkJsonLimits(input, METADATA_LIMITS, 'body.settings');
-  return { ...input, voice: normalizeVoice(input.voice, 'body.settings.voice') } as Prisma.InputJsonObject;
-}
 
 export class AgentStore {
   /** Orgs known to have their Ala, so the insert-if-missing runs once per org and process. */
@@ -109,10 +94,9 @@ export class AgentStore {
 
   /** A live agent the caller can see, by UUID or slug; 404 otherwise. */
   async find(caller: Caller, ref: string): Promise<AgentRow> {
-    await this.ensureAla(caller.orgId);
     const target = byRef(ref);
     const [row] = await this.sql<AgentRow>('id' in target ? FIND_BY_ID : FIND_BY_SLUG, [
-      ...visibleScopeParams(caller),
+      ...scopeParams(caller),
       'id' in target ? target.id : target.slug,
     ]);
     if (!row) throw notFound('Agent');
@@ -120,10 +104,9 @@ export class AgentStore {
   }
 
   async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<Agent>> {
-    await this.ensureAla(caller.orgId);
     const limit = query.limit ?? 100;
     const rows = await this.prisma.agent.findMany({
-      where: { deletedAt: null, AND: [listedAgents(caller), after('updatedAt', decodeCursor(query.cursor))] },
+      where: { AND: [listed(caller, 'agent'), after('updatedAt', decodeCursor(query.cursor))] },
       orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
@@ -137,18 +120,16 @@ export class AgentStore {
   }
 
   async create(caller: Caller, body: CreateAgentRequest): Promise<Agent> {
-    await this.ensureAla(caller.orgId);
     if (!caller.currentWorkspaceId) {
       throw new ApiError('FORBIDDEN', 'You have no workspace to create the agent in; ask an admin for access to one');
     }
-    const name = checkedName(body.name);
-    if (this.agentLimit > 0 && (await this.prisma.agent.count({ where: { orgId: caller.orgId, deletedAt: null } })) >= this.agentLimit) {
+    const name = agentName(body.name, { isAla: false });
+    if (this.agentLimit > 0 && (await this.prisma.agent.count({ where: orgWide(caller.orgId, 'agent') })) >= this.agentLimit) {
       throw new ApiError('PAYMENT_REQUIRED', `This organization's plan includes ${this.agentLimit} agents; delete one or upgrade the plan`);
     }
-    const model = body.model ?? this.models.defaultModel;
-    this.checkModel(model);
+    const model = this.checkModel(body.model ?? this.models.defaultModel);
     const peerIds = body.allowedPeers ? await this.peerIds(caller, body.allowedPeers) : [];
-    const settings = JSON.stringify(checkedSettings(body.settings ?? {}));
+    const settings = JSON.stringify(agentSettings(body.settings ?? {}));
     const base = slugify(name);
     const insert = async (sql: Sql) => {
       const slug = await this.nextFreeSlug(sql, caller.orgId, base);
@@ -196,36 +177,22 @@ export class AgentStore {
     if (Object.keys(body).length === 0) throw new ApiError('BAD_REQUEST', 'The body is empty: send at least one field to change');
     const row = await this.find(caller, ref);
     const isAla = row.isDefault;
+    const change = isAla ? alaPatch(body, this.models.alaModel) : body;
     const data: Prisma.AgentUpdateInput = {};
-    if (body.name !== undefined) data.name = checkedName(body.name, isAla);
-    if (body.slug !== undefined && !isAla) {
-      if (UUID_SHAPE.test(body.slug)) {
-        throw new ApiError('VALIDATION_ERROR', 'A slug may not be shaped like a UUID', [{ path: 'body.slug', message: 'must not be shaped like a UUID' }]);
-      }
-      if (body.slug === ALA_SLUG) throw new ApiError('CONFLICT', 'The slug ala belongs to the default agent Ala');
-      data.slug = body.slug;
-    }
-    if (body.description !== undefined) data.description = body.description;
-    if (body.systemPrompt !== undefined) data.systemPrompt = body.systemPrompt;
-    if (body.model !== undefined) {
-      if (isAla && body.model !== this.models.alaModel) {
-        throw new ApiError('FORBIDDEN', `Ala's model is locked to ${this.models.alaModel}`);
-      }
-      this.checkModel(body.model);
-      data.model = body.model;
-    }
-    if (body.isActive !== undefined) {
-      if (isAla && !body.isActive) throw new ApiError('FORBIDDEN', 'Ala cannot be deactivated');
-      data.isActive = body.isActive;
-    }
-    if (body.avatar !== undefined) data.avatar = body.avatar;
-    if (body.settings !== undefined) data.settings = checkedSettings(body.settings);
-    if (body.allowedPeers !== undefined) data.allowedPeerIds = await this.peerIds(caller, body.allowedPeers);
-    if (body.allowedTools !== undefined) data.allowedTools = body.allowedTools;
-    if (body.allowedConnectors !== undefined) data.allowedConnectors = body.allowedConnectors;
+    if (change.name !== undefined) data.name = agentName(change.name, { isAla });
+    if (change.slug !== undefined) data.slug = checkedSlug(change.slug);
+    if (change.description !== undefined) data.description = change.description;
+    if (change.systemPrompt !== undefined) data.systemPrompt = change.systemPrompt;
+    if (change.model !== undefined) data.model = this.checkModel(change.model);
+    if (change.isActive !== undefined) data.isActive = change.isActive;
+    if (change.avatar !== undefined) data.avatar = change.avatar;
+    if (change.settings !== undefined) data.settings = agentSettings(change.settings) as Prisma.InputJsonObject;
+    if (change.allowedPeers !== undefined) data.allowedPeerIds = await this.peerIds(caller, change.allowedPeers);
+    if (change.allowedTools !== undefined) data.allowedTools = change.allowedTools;
+    if (change.allowedConnectors !== undefined) data.allowedConnectors = change.allowedConnectors;
     data.updatedAt = nextTimestamp(row.updatedAt);
     try {
-      const updated = await this.prisma.agent.update({ where: { id: row.id, deletedAt: null }, data });
+      const updated = await this.prisma.agent.update({ where: { id: row.id, AND: [visible(caller, 'agent')] }, data });
       const [agent] = await this.present(caller, [updated]);
       return agent!;
     } catch (err) {
@@ -240,69 +207,23 @@ export class AgentStore {
    * means the most recently deleted agent that had it, when no live agent has it now.
    */
   async remove(caller: Caller, ref: string): Promise<{ deleted: true }> {
-    await this.ensureAla(caller.orgId);
     const row =
-      (await this.prisma.agent.findFirst({ where: { ...byRef(ref), deletedAt: null, AND: [visibleAgents(caller)] } })) ??
+      (await this.prisma.agent.findFirst({ where: { ...byRef(ref), AND: [visible(caller, 'agent')] } })) ??
       (await this.prisma.agent.findFirst({
-        where: { ...byRef(ref), deletedAt: { not: null }, AND: [visibleAgents(caller)] },
+        where: { ...byRef(ref), deletedAt: { not: null }, AND: [visible(caller, 'agent', { deleted: true })] },
         orderBy: { deletedAt: 'desc' },
       }));
     if (!row) throw notFound('Agent');
-    if (row.isDefault) throw new ApiError('FORBIDDEN', 'Ala, the default agent, cannot be deleted');
-    if (!row.deletedAt) await this.prisma.agent.updateMany({ where: { id: row.id, deletedAt: null }, data: { deletedAt: new Date() } });
+    checkDeletable(row);
+    if (!row.deletedAt) await this.prisma.agent.updateMany({ where: { id: row.id, AND: [visible(caller, 'agent')] }, data: { deletedAt: new Date() } });
     return { deleted: true };
-  }
-
-  async sessions(caller: Caller, ref: string, query: { limit?: number; cursor?: string }): Promise<Page<Session>> {
-    const agent = await this.find(caller, ref);
-    const limit = query.limit ?? 100;
-    const rows = await this.prisma.session.findMany({
-      where: {
-        deletedAt: null,
-        participants: { some: { agentId: agent.id } },
-        AND: [visibleSessions(caller), after('updatedAt', decodeCursor(query.cursor))],
-      },
-      include: sessionInclude,
-      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-    });
-    return toPage(rows, limit, (r) => r.updatedAt, toSession);
-  }
-
-  async messages(caller: Caller, ref: string, limit = 50): Promise<PeerMessage[]> {
-    const agent = await this.find(caller, ref);
-    const rows = await this.prisma.message.findMany({
-      where: {
-        agentId: { not: null },
-        session: {
-          deletedAt: null,
-          metadata: { path: ['relationship'], equals: 'peer' },
-          participants: { some: { agentId: agent.id } },
-          AND: [visibleSessions(caller)],
-        },
-      },
-      include: { agent: { select: { name: true, avatar: true } } },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit,
-    });
-    return rows.map((m) => ({
-      id: m.id,
-      sessionId: m.sessionId,
-      agentId: m.agentId,
-      userId: m.userId,
-      content: m.content,
-      createdAt: iso(m.createdAt),
-      fromAgentName: m.agent?.name ?? '',
-      fromAgentAvatar: m.agent?.avatar ?? '',
-      isSelf: m.agentId === agent.id,
-    }));
   }
 
   async peers(caller: Caller, ref: string): Promise<Agent[]> {
     const agent = await this.find(caller, ref);
     if (agent.allowedPeerIds.length === 0) return [];
     const rows = await this.prisma.agent.findMany({
-      where: { id: { in: agent.allowedPeerIds }, deletedAt: null, AND: [visibleAgents(caller)] },
+      where: { id: { in: agent.allowedPeerIds }, AND: [visible(caller, 'agent')] },
     });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return this.present(caller, agent.allowedPeerIds.flatMap((id) => byId.get(id) ?? []));
@@ -312,17 +233,19 @@ export class AgentStore {
   private async present(caller: Caller, rows: AgentRow[]): Promise<Agent[]> {
     const ids = [...new Set(rows.flatMap((r) => r.allowedPeerIds))];
     if (ids.length === 0) return rows.map((r) => toAgent(r));
-    const peers = await this.sql<{ id: string; slug: string }>(PEER_SLUGS, [...visibleScopeParams(caller), ids]);
+    const peers = await this.sql<{ id: string; slug: string }>(PEER_SLUGS, [...scopeParams(caller), ids]);
     const slugs = new Map(peers.map((p) => [p.id, p.slug]));
     return rows.map((r) => toAgent(r, slugs));
   }
 
-  private checkModel(model: string) {
+  /** A model id of the catalog, or 400 naming where the valid ids are. */
+  private checkModel(model: string): string {
     if (!this.models.has(model)) {
       throw new ApiError('BAD_REQUEST', `Unknown model "${model}"; GET /api/v1/models lists the valid ids`, [
         { path: 'body.model', message: 'is not a model id from GET /api/v1/models' },
       ]);
     }
+    return model;
   }
 
   /**
@@ -332,7 +255,7 @@ export class AgentStore {
   private async peerIds(caller: Caller, slugs: string[]): Promise<string[]> {
     if (slugs.length === 0) return [];
     const wanted = [...new Set(slugs.map((s) => s.toLowerCase()))];
-    const found = await this.sql<{ id: string; slug: string }>(PEERS_BY_SLUG, [...visibleScopeParams(caller), wanted]);
+    const found = await this.sql<{ id: string; slug: string }>(PEERS_BY_SLUG, [...scopeParams(caller), wanted]);
     const idOf = new Map(found.map((r) => [r.slug, r.id]));
     const unknown = wanted.filter((s) => !idOf.has(s));
     if (unknown.length > 0) {

@@ -1,23 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKey, ApiKeyCreated, CreateApiKeyRequest, Role, Scope } from '../../generated/sdk/types.gen.js';
 import { sqlThroughPrisma, type Prisma, type PrismaClient, type Sql } from '../db/database.js';
 import type { RevocationBus } from '../revocations.js';
 import { ApiError, notFound } from '../errors.js';
-import { hasScope, seesEveryWorkspace, type Caller } from './caller.js';
-import { after, decodeCursor, toPage, type Page } from './pagination.js';
+import { KEY_PATTERN, bearerToken, generateKey, hashKey, type KeyEnv } from '../domain/keys.js';
+import { after, decodeCursor, toPage, type Page } from '../domain/pagination.js';
+import { hasScope, type Caller } from './caller.js';
+import { visibleKeys, workspaceVisibleSql } from './tenancy.js';
 import { iso, isoOrNull } from './serialize.js';
 
 type Tx = Prisma.TransactionClient | PrismaClient;
 type ApiKeyRow = Prisma.ApiKeyGetPayload<object>;
-
-export const KEY_PATTERN = /^alm_(live|test)_[0-9a-f]{48}$/;
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-/** `alm_<env>_` and 24 random bytes as hex; only the hash and the first 12 characters are stored. */
-export function generateKey(env: 'live' | 'test'): { key: string; prefix: string; hash: string } {
-  const key = `alm_${env}_${randomBytes(24).toString('hex')}`;
-  return { key, prefix: key.slice(0, 12), hash: hashKey(key) };
-}
 
 export async function mintKey(
   tx: Tx,
@@ -63,9 +55,7 @@ export interface KeyIdentity {
 const FIND_IDENTITY = `
   SELECT k.id AS "keyId", k.prefix AS "keyPrefix", k."orgId", k."userId", m.role::text AS role, k.scopes,
          k.env::text AS env, k."expiresAt", k."revokedAt", k."lastUsedAt",
-         CASE WHEN w.id IS NOT NULL AND w."deletedAt" IS NULL AND (
-                m.role IN ('owner', 'admin') OR EXISTS (
-                  SELECT 1 FROM "WorkspaceAccess" a WHERE a."workspaceId" = w.id AND a."userId" = k."userId"))
+         CASE WHEN w.id IS NOT NULL AND w."deletedAt" IS NULL AND ${workspaceVisibleSql('w', 'm.role::text', 'k."userId"')}
               THEN w.id END AS "currentWorkspaceId"
   FROM "ApiKey" k
   JOIN "Organization" o ON o.id = k."orgId" AND o."deletedAt" IS NULL
@@ -113,15 +103,67 @@ export class KeyCache {
   }
 }
 
+export interface ApiKeyStoreOptions {
+  prisma: PrismaClient;
+  keyEnv: KeyEnv;
+  cache: KeyCache;
+  revocations: RevocationBus;
+  sql?: Sql;
+  /** Runs for the org of every authenticated caller before its request goes on (the default agent). */
+  whenOrgSeen?: (orgId: string) => Promise<void>;
+  /** Where failures of work done behind the request's back (recording key use) are reported. */
+  onBackgroundError?: (err: unknown, keyId: string) => void;
+}
+
+const unauthorized = (message: string) => new ApiError('UNAUTHORIZED', message);
+
 export class ApiKeyStore {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly keyEnv: 'live' | 'test',
-    private readonly cache: KeyCache,
-    private readonly revocations: RevocationBus,
-    private readonly sql: Sql = sqlThroughPrisma(prisma),
-  ) {
-    revocations.subscribe((keyId) => cache.evict(keyId));
+  private readonly prisma: PrismaClient;
+  private readonly keyEnv: KeyEnv;
+  private readonly cache: KeyCache;
+  private readonly revocations: RevocationBus;
+  private readonly sql: Sql;
+  private readonly whenOrgSeen: (orgId: string) => Promise<void>;
+  private readonly onBackgroundError: (err: unknown, keyId: string) => void;
+
+  constructor(options: ApiKeyStoreOptions) {
+    this.prisma = options.prisma;
+    this.keyEnv = options.keyEnv;
+    this.cache = options.cache;
+    this.revocations = options.revocations;
+    this.sql = options.sql ?? sqlThroughPrisma(options.prisma);
+    this.whenOrgSeen = options.whenOrgSeen ?? (async () => undefined);
+    this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    this.revocations.subscribe((keyId) => this.cache.evict(keyId));
+  }
+
+  /**
+   * The caller behind an `Authorization` header, or a 401 saying why not. Malformed keys and keys of the
+   * other environment are refused before any database work.
+   */
+  async authenticate(header: string | undefined): Promise<Caller> {
+    if (header === undefined) throw unauthorized('Missing API key: send Authorization: Bearer alm_<env>_<key>');
+    const key = bearerToken(header);
+    if (!key || !KEY_PATTERN.test(key)) throw unauthorized('Malformed API key: expected alm_<env>_ and 48 hex characters');
+    if (!key.startsWith(`alm_${this.keyEnv}_`)) {
+      throw unauthorized(`This server accepts only ${this.keyEnv} keys; this key was minted for another environment`);
+    }
+    const identity = await this.identify(hashKey(key));
+    if (!identity) throw unauthorized('Invalid API key');
+    if (identity.revokedAt) throw unauthorized('This API key has been revoked');
+    if (identity.expiresAt && identity.expiresAt.getTime() <= Date.now()) throw unauthorized('This API key has expired');
+    this.touch(identity).catch((err) => this.onBackgroundError(err, identity.keyId));
+    await this.whenOrgSeen(identity.orgId);
+    return {
+      keyId: identity.keyId,
+      keyPrefix: identity.keyPrefix,
+      orgId: identity.orgId,
+      userId: identity.userId,
+      role: identity.role,
+      scopes: identity.scopes,
+      keyEnv: identity.env,
+      currentWorkspaceId: identity.currentWorkspaceId,
+    };
   }
 
   /** The identity behind a key hash, from the cache when it is fresh. */
@@ -156,15 +198,10 @@ export class ApiKeyStore {
     });
   }
 
-  /** Owners and admins see every key of the org; members their own. */
-  private visible(caller: Caller): Prisma.ApiKeyWhereInput {
-    return seesEveryWorkspace(caller) ? { orgId: caller.orgId } : { orgId: caller.orgId, userId: caller.userId };
-  }
-
   async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<ApiKey>> {
     const limit = query.limit ?? 100;
     const rows = await this.prisma.apiKey.findMany({
-      where: { ...this.visible(caller), ...after('createdAt', decodeCursor(query.cursor)) },
+      where: { ...visibleKeys(caller), ...after('createdAt', decodeCursor(query.cursor)) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
@@ -174,7 +211,7 @@ export class ApiKeyStore {
   /** Keys the caller can list that still authenticate: not revoked, not expired. */
   countActive(caller: Caller): Promise<number> {
     return this.prisma.apiKey.count({
-      where: { ...this.visible(caller), revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
+      where: { ...visibleKeys(caller), revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
     });
   }
 
@@ -209,7 +246,7 @@ export class ApiKeyStore {
    * concurrent revokes wins; the rest see the key already revoked (409).
    */
   async revoke(caller: Caller, id: string): Promise<ApiKey> {
-    const where = { id, ...this.visible(caller) };
+    const where = { id, ...visibleKeys(caller) };
     const target = await this.prisma.apiKey.findFirst({ where, select: { userId: true } });
     if (!target) throw notFound('API key');
     if (target.userId !== caller.userId) {

@@ -2,7 +2,8 @@ import type { DashboardOverview } from '../../generated/sdk/types.gen.js';
 import type { PrismaClient } from '../db/database.js';
 import type { AgentStore } from './agents.js';
 import type { ApiKeyStore } from './api-keys.js';
-import { listedAgents, listedSessions, type Caller } from './caller.js';
+import type { Caller } from './caller.js';
+import { listed } from './tenancy.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -15,9 +16,8 @@ export class DashboardStore {
 
   /** Five queries, run together, whatever the size of the org: no per-row follow-ups. */
   async overview(caller: Caller): Promise<DashboardOverview> {
-    await this.agents.ensureAla(caller.orgId);
-    const agentScope = { deletedAt: null, AND: [listedAgents(caller)] };
-    const sessionScope = { deletedAt: null, AND: [listedSessions(caller)] };
+    const agentScope = listed(caller, 'agent');
+    const sessionScope = listed(caller, 'session');
     const [byActive, sessions, messagesLast24h, activeApiKeys, recent] = await Promise.all([
       this.prisma.agent.groupBy({ by: ['isActive'], where: agentScope, _count: { _all: true } }),
       this.prisma.session.count({ where: sessionScope }),

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
 import type { RevocationBus } from '../revocations.js';
 import { AgentStore } from './agents.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
@@ -15,11 +16,20 @@ import { WorkspaceStore } from './workspaces.js';
 const KEY_CACHE_TTL_MS = 1_000;
 
 /** The data layer: the only code that talks to the database, and where tenancy is enforced. */
-export function createDataLayer(db: Database, config: Config, revocations: RevocationBus) {
+export function createDataLayer(db: Database, config: Config, revocations: RevocationBus, logger?: Logger) {
   const { prisma, sql } = db;
   const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel);
-  const apiKeys = new ApiKeyStore(prisma, config.keyEnv, new KeyCache(KEY_CACHE_TTL_MS), revocations, sql);
   const agents = new AgentStore(prisma, models, config.agentLimitPerOrg, sql);
+  const apiKeys = new ApiKeyStore({
+    prisma,
+    keyEnv: config.keyEnv,
+    cache: new KeyCache(KEY_CACHE_TTL_MS),
+    revocations,
+    sql,
+    // Every org has its default agent from its first authenticated request on: ensured here, once.
+    whenOrgSeen: (orgId) => agents.ensureAla(orgId),
+    onBackgroundError: (err, keyId) => logger?.warn({ err, keyId }, 'could not record key use'),
+  });
   return {
     agents,
     apiKeys,

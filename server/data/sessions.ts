@@ -1,11 +1,14 @@
-import type { CreateMessageRequest, CreateSessionRequest, Message, Session } from '../../generated/sdk/types.gen.js';
+import type { CreateMessageRequest, CreateSessionRequest, Message, PeerMessage, Session } from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
-import { byRef, type AgentStore } from './agents.js';
-import { listedSessions, visibleAgents, visibleSessions, type Caller } from './caller.js';
-import { METADATA_LIMITS, checkJsonLimits } from './json-limits.js';
-import { after, decodeCursor, toPage, type Page } from './pagination.js';
+import { METADATA_LIMITS, checkJsonLimits } from '../domain/json-limits.js';
+import { after, decodeCursor, toPage, type Page } from '../domain/pagination.js';
+import { checkAgentMayPost } from '../domain/sessions.js';
+import { byRef } from '../domain/slugs.js';
+import type { AgentStore } from './agents.js';
+import type { Caller } from './caller.js';
 import { iso, nextTimestamp } from './serialize.js';
+import { listed, orgWide, visible } from './tenancy.js';
 
 export const sessionInclude = { participants: { select: { agentId: true }, orderBy: { createdAt: 'asc' } } } as const;
 type SessionRow = Prisma.SessionGetPayload<{ include: typeof sessionInclude }>;
@@ -42,7 +45,7 @@ export class SessionStore {
   ) {}
 
   private async find(caller: Caller, id: string): Promise<SessionRow> {
-    const row = await this.prisma.session.findFirst({ where: { id, deletedAt: null, AND: [visibleSessions(caller)] }, include: sessionInclude });
+    const row = await this.prisma.session.findFirst({ where: { id, AND: [visible(caller, 'session')] }, include: sessionInclude });
     if (!row) throw notFound('Session');
     return row;
   }
@@ -50,12 +53,49 @@ export class SessionStore {
   async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<Session>> {
     const limit = query.limit ?? 100;
     const rows = await this.prisma.session.findMany({
-      where: { deletedAt: null, AND: [listedSessions(caller), after('updatedAt', decodeCursor(query.cursor))] },
+      where: { AND: [listed(caller, 'session'), after('updatedAt', decodeCursor(query.cursor))] },
       include: sessionInclude,
       orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
     return toPage(rows, limit, (r) => r.updatedAt, toSession);
+  }
+
+  /** Sessions the agent takes part in, among those the caller can see, newest first. */
+  async forAgent(caller: Caller, ref: string, query: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+    const agent = await this.agents.find(caller, ref);
+    const limit = query.limit ?? 100;
+    const rows = await this.prisma.session.findMany({
+      where: { participants: { some: { agentId: agent.id } }, AND: [visible(caller, 'session'), after('updatedAt', decodeCursor(query.cursor))] },
+      include: sessionInclude,
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (r) => r.updatedAt, toSession);
+  }
+
+  /** The latest agent-authored messages of the peer sessions (visible to the caller) the agent takes part in. */
+  async peerMessages(caller: Caller, ref: string, limit = 50): Promise<PeerMessage[]> {
+    const agent = await this.agents.find(caller, ref);
+    const rows = await this.prisma.message.findMany({
+      where: {
+        agentId: { not: null },
+        session: {
+          metadata: { path: ['relationship'], equals: 'peer' },
+          participants: { some: { agentId: agent.id } },
+          AND: [visible(caller, 'session')],
+        },
+      },
+      include: { agent: { select: { name: true, avatar: true } } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+    return rows.map((m) => ({
+      ...toMessage(m),
+      fromAgentName: m.agent?.name ?? '',
+      fromAgentAvatar: m.agent?.avatar ?? '',
+      isSelf: m.agentId === agent.id,
+    }));
   }
 
   async get(caller: Caller, id: string): Promise<Session> {
@@ -87,10 +127,9 @@ export class SessionStore {
 
   /** Each reference (UUID or slug) must be a live agent the caller can see; duplicates count once. */
   private async resolveAgents(caller: Caller, refs: string[]): Promise<string[]> {
-    await this.agents.ensureAla(caller.orgId);
     const wanted = refs.map(byRef);
     const rows = await this.prisma.agent.findMany({
-      where: { deletedAt: null, OR: wanted, AND: [visibleAgents(caller)] },
+      where: { OR: wanted, AND: [visible(caller, 'agent')] },
       select: { id: true, slug: true },
     });
     const idOf = (ref: { id: string } | { slug: string }) => rows.find((r) => ('id' in ref ? r.id === ref.id : r.slug === ref.slug))?.id;
@@ -105,9 +144,9 @@ export class SessionStore {
 
   /** Deleting a deleted session answers the same, with no side effect. */
   async remove(caller: Caller, id: string): Promise<{ deleted: true }> {
-    const row = await this.prisma.session.findFirst({ where: { id, AND: [visibleSessions(caller)] } });
+    const row = await this.prisma.session.findFirst({ where: { id, AND: [visible(caller, 'session', { deleted: true })] } });
     if (!row) throw notFound('Session');
-    if (!row.deletedAt) await this.prisma.session.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: new Date() } });
+    if (!row.deletedAt) await this.prisma.session.updateMany({ where: { id, AND: [visible(caller, 'session')] }, data: { deletedAt: new Date() } });
     return { deleted: true };
   }
 
@@ -130,30 +169,21 @@ export class SessionStore {
     const session = await this.find(caller, id);
     let agentId: string | null = null;
     if (body.agentId !== undefined) {
+      // The session's participants are reached through the session, wherever they live (tenancy.orgWide).
+      const participants = session.participants.map((p) => p.agentId);
       const author = await this.prisma.agent.findFirst({
-        where: {
-          deletedAt: null,
-          orgId: caller.orgId,
-          AND: [byRef(body.agentId), { id: { in: session.participants.map((p) => p.agentId) } }],
-        },
+        where: { AND: [orgWide(caller.orgId, 'agent'), byRef(body.agentId), { id: { in: participants } }] },
       });
       if (!author) {
         throw new ApiError('BAD_REQUEST', `Agent ${body.agentId} does not participate in this session`, [
           { path: 'body.agentId', message: 'must be a live agent participating in the session' },
         ]);
       }
-      if (!author.isActive) throw new ApiError('FORBIDDEN', `Agent ${author.slug} is inactive and cannot post`);
-      if ((session.metadata as { relationship?: unknown }).relationship === 'peer') {
-        // A deleted agent no longer takes part: it cannot post, and it does not bar the others.
-        const others = await this.prisma.agent.findMany({
-          where: { id: { in: session.participants.map((p) => p.agentId).filter((a) => a !== author.id) }, deletedAt: null },
-          select: { id: true, slug: true },
-        });
-        const barred = others.filter((o) => !author.allowedPeerIds.includes(o.id)).map((o) => o.slug);
-        if (barred.length > 0) {
-          throw new ApiError('FORBIDDEN', `Agent ${author.slug} may not message ${barred.join(', ')}: they are not in its allowedPeers`);
-        }
-      }
+      const isPeerSession = (session.metadata as { relationship?: unknown }).relationship === 'peer';
+      const others = isPeerSession
+        ? await this.prisma.agent.findMany({ where: { id: { in: participants }, AND: [orgWide(caller.orgId, 'agent')] }, select: { id: true, slug: true } })
+        : [];
+      checkAgentMayPost(author, others, isPeerSession);
       agentId = author.id;
     }
     // The message and the session share one timestamp, strictly after the session's last one, so messages

@@ -1,7 +1,8 @@
 import type { Workspace } from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
 import { notFound } from '../errors.js';
-import { visibleWorkspaces, type Caller } from './caller.js';
+import type { Caller } from './caller.js';
+import { visibleWorkspaces } from './tenancy.js';
 import { iso } from './serialize.js';
 
 export function toWorkspace(row: Prisma.WorkspaceGetPayload<object>): Workspace {

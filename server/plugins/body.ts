@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler, type Response } from 'express';
 import { DEFAULT_BODY_LIMIT } from '../contract.js';
+import { unstorable } from '../domain/json-input.js';
 import { ApiError } from '../errors.js';
 
 /**
@@ -67,60 +68,27 @@ function requireUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string
   }
 }
 
-/** Deeper than this, a body is refused before anything recursive (serializers, validators) walks it. */
-export const MAX_BODY_DEPTH = 64;
-
 /**
- * PostgreSQL text and jsonb cannot hold NUL or an unpaired UTF-16 surrogate (text would silently get
- * U+FFFD, jsonb fails), nor a number past double range, so all are refused at the door rather than failing
- * or changing later; so are prototype keys and a body nested deeper than MAX_BODY_DEPTH. Iterative, so no input can exhaust the stack here.
+ * Errors raised while reading the body (express.json, raw-body, http-errors) as the API's error, or
+ * undefined when `err` is none of them. Any client error met while reading the request (a gzip body that
+ * does not inflate, say) is the client's fault, not a 500.
  */
-function unstorable(value: unknown): ApiError | undefined {
-  const stack: Array<[unknown, string, number]> = [[value, 'body', 0]];
-  while (stack.length > 0) {
-    const [node, at, depth] = stack.pop()!;
-    if (typeof node === 'string') {
-      const bad = badString(node);
-      if (bad) return invalidString(at, bad);
-    } else if (typeof node === 'number' && !Number.isFinite(node)) {
-      // JSON.parse turns 1e400 into Infinity, which JSON and jsonb cannot hold: it would be stored as null.
-      return new ApiError('BAD_REQUEST', 'Numbers must be finite: this one is too large for JSON to hold', [
-        { path: at, message: 'is a number too large to store' },
-      ]);
-    } else if (node !== null && typeof node === 'object') {
-      if (depth >= MAX_BODY_DEPTH) {
-        return new ApiError('BAD_REQUEST', `The body nests deeper than ${MAX_BODY_DEPTH} levels`, [
-          { path: at, message: `nests deeper than ${MAX_BODY_DEPTH} levels` },
-        ]);
-      }
-      for (const [key, child] of Object.entries(node)) {
-        const bad = badString(key);
-        if (bad) return invalidString(at, bad);
-        if (isPrototypeKey(key, child)) {
-          return new ApiError('BAD_REQUEST', `The key ${key} is not accepted in a body`, [{ path: `${at}.${key}`, message: 'is a reserved key' }]);
-        }
-        stack.push([child, `${at}.${key}`, depth + 1]);
-      }
-    }
+export function fromBodyParser(err: unknown): ApiError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { type?: string; limit?: number; expose?: unknown; status?: unknown };
+  switch (e.type) {
+    case 'entity.too.large':
+      return new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${e.limit} bytes`);
+    case 'entity.parse.failed':
+      return new ApiError('BAD_REQUEST', `The body is not valid JSON: ${e.message}`, [{ path: 'body', message: 'is not valid JSON' }]);
+    case 'entity.verify.failed':
+      return new ApiError('BAD_REQUEST', e.message, [{ path: 'body', message: 'is not valid UTF-8' }]);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+    case 'request.size.invalid':
+      return new ApiError('BAD_REQUEST', e.message);
   }
-  return undefined;
-}
-
-/**
- * `__proto__` (JSON.parse keeps it as an own key, which spreads, merges and Prisma then drop or choke on)
- * and `constructor.prototype` are the prototype-pollution keys; refused as secure-json-parse does.
- */
-const isPrototypeKey = (key: string, value: unknown) =>
-  key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype'));
-
-// With the u flag a well-formed pair is one code point, so only unpaired surrogates match.
-const LONE_SURROGATE = /\p{Cs}/u;
-const badString = (s: string): 'nul' | 'surrogate' | undefined => (s.includes('\0') ? 'nul' : LONE_SURROGATE.test(s) ? 'surrogate' : undefined);
-
-function invalidString(path: string, bad: 'nul' | 'surrogate'): ApiError {
-  return bad === 'nul'
-    ? new ApiError('BAD_REQUEST', 'Strings may not contain NUL (\\u0000) characters', [{ path, message: 'contains a NUL character' }])
-    : new ApiError('BAD_REQUEST', 'Strings may not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)', [
-        { path, message: 'contains an unpaired surrogate' },
-      ]);
+  // http-errors marks what is safe to show with `expose`.
+  if (e.expose !== true || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return undefined;
+  return e.status === 413 ? new ApiError('PAYLOAD_TOO_LARGE', e.message) : new ApiError('BAD_REQUEST', `The request could not be read: ${e.message}`);
 }

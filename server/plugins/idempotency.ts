@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { openSecrets, sealSecrets, type IdempotencyStore, type IdempotentRequest } from '../data/idempotency.js';
 import { ApiError } from '../errors.js';
-import { bearerToken } from './auth.js';
+import { bearerToken } from '../domain/keys.js';
 import type { Logger } from '../logger.js';
 
 const HEADER = 'idempotency-key';

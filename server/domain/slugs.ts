@@ -28,3 +28,9 @@ export function slugify(name: string): string {
 }
 
 // The name rules (whitespace, invisible characters, the reserved name Ala) live in ../domain/agent-names.ts.
+
+/** An agent reference is a UUID or a slug, in any case: both are stored lowercase. */
+export function byRef(ref: string): { id: string } | { slug: string } {
+  const canonical = ref.toLowerCase();
+  return UUID_SHAPE.test(canonical) ? { id: canonical } : { slug: canonical };
+}
