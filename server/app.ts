@@ -11,6 +11,7 @@ import { accessLog } from './plugins/access-log.js';
 import { auth } from './plugins/auth.js';
 import { body } from './plugins/body.js';
 import { browserOnly } from './plugins/browser-only.js';
+import { compose } from './plugins/compose.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { requireHost } from './plugins/host.js';
 import { idempotency, idempotencyKeyFormat } from './plugins/idempotency.js';
@@ -65,7 +66,7 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     idempotency({ store: data.idempotency, logger }), // replay, or reserve the key for this request
     dispatch(apiOperations(data)),  // the operation's handler
   ];
-  for (const step of pipeline) app.use(step);
+  app.use(compose(pipeline));           // the list as one middleware: one express layer, not one per step
   app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope
   return app;
 }
