@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent, Message, PeerMessage, Session } from '../generated/sdk/types.gen.js';
-import {
-  API, createAgent, createSession, deleteAgent, deleteSession, expectError, expectInvalid, expectOk, getAgent, ids,
-  peerMessages, postMessage, sorted, walkPages,
-} from './helpers/activity.js';
+import { expectError, expectInvalid, expectSuccess } from './helpers/envelope.js';
+import { API, createAgent, createSession, deleteAgent, deleteSession, getAgent, peerMessages, postMessage } from './helpers/fixtures.js';
+import { ids, sorted, walkPages } from './helpers/lists.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -20,7 +19,7 @@ const setSessionUpdatedAt = (id: string, when: Date) => h.db.prisma.session.upda
 const setMessageCreatedAt = (id: string, when: Date) => h.db.prisma.message.update({ where: { id }, data: { createdAt: when } });
 
 const agentSessionIds = async (t: Tenant, ref: string) =>
-  ids(expectOk<{ items: Session[] }>(await h.http.get(`${API}/agents/${ref}/sessions`).set(t.auth)).items);
+  ids(expectSuccess<{ items: Session[] }>(await h.http.get(`${API}/agents/${ref}/sessions`).set(t.auth)).items);
 
 describe('GET /api/v1/agents/:id/sessions', () => {
   let t: Tenant;
@@ -43,7 +42,7 @@ describe('GET /api/v1/agents/:id/sessions', () => {
 
   it('lists only the live sessions the agent participates in, most recently updated first', async () => {
     expect(await agentSessionIds(t, a.id)).toEqual(expected);
-    const page = expectOk(await h.http.get(`${API}/agents/${a.id}/sessions`).set(t.auth));
+    const page = expectSuccess(await h.http.get(`${API}/agents/${a.id}/sessions`).set(t.auth));
     expect(page).toMatchObject({ limit: 100, nextCursor: null, hasMore: false });
     for (const s of page.items as Session[]) expect(s.agentIds).toContain(a.id);
   });
@@ -62,8 +61,8 @@ describe('GET /api/v1/agents/:id/sessions', () => {
   });
 
   it('refuses limit 0 and 101 with 422 on query.limit', async () => {
-    expectInvalid(await h.http.get(`${API}/agents/${a.id}/sessions?limit=0`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
-    expectInvalid(await h.http.get(`${API}/agents/${a.id}/sessions?limit=101`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/agents/${a.id}/sessions?limit=0`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/agents/${a.id}/sessions?limit=101`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
   });
 
   it('answers 404 for a deleted agent, by UUID and by slug', async () => {
@@ -71,16 +70,16 @@ describe('GET /api/v1/agents/:id/sessions', () => {
     await createSession(h, t, { agentIds: [doomed.id] });
     expect(await agentSessionIds(t, doomed.slug)).toHaveLength(1);
     await deleteAgent(h, t, doomed.id);
-    expectError(await h.http.get(`${API}/agents/${doomed.id}/sessions`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${doomed.slug}/sessions`).set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${doomed.id}/sessions`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${doomed.slug}/sessions`).set(t.auth), 'NOT_FOUND');
   });
 
   it('answers 404 for another org\'s agent and for one in a workspace a member cannot see', async () => {
     const other = await h.tenant();
     const member = await h.colleague(t);
-    expectError(await h.http.get(`${API}/agents/${a.id}/sessions`).set(other.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${a.id}/sessions`).set(member.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${a.slug}/sessions`).set(member.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${a.id}/sessions`).set(other.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${a.id}/sessions`).set(member.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${a.slug}/sessions`).set(member.auth), 'NOT_FOUND');
   });
 
   it('shows a member only the sessions of an org-wide agent that sit in workspaces the member can see', async () => {
@@ -168,9 +167,9 @@ describe('GET /api/v1/agents/:id/messages', () => {
   });
 
   it('refuses limit 0 and 101 with 422 on query.limit', async () => {
-    expectInvalid(await h.http.get(`${API}/agents/${b.id}/messages?limit=0`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
-    expectInvalid(await h.http.get(`${API}/agents/${b.id}/messages?limit=101`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
-    expectInvalid(await h.http.get(`${API}/agents/${b.id}/messages?limit=ten`).set(t.auth), 400, 'BAD_REQUEST', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/agents/${b.id}/messages?limit=0`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/agents/${b.id}/messages?limit=101`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/agents/${b.id}/messages?limit=ten`).set(t.auth), 'BAD_REQUEST', ['query.limit']);
   });
 
   it('returns 50 by default, the 50 newest of 60, and up to 100 when asked', async () => {
@@ -212,10 +211,10 @@ describe('GET /api/v1/agents/:id/messages', () => {
   it('answers 404 for a deleted agent, another org\'s agent and one a member cannot see', async () => {
     const doomed = await createAgent(h, t, { name: 'Doomed Peer' });
     await deleteAgent(h, t, doomed.id);
-    expectError(await h.http.get(`${API}/agents/${doomed.id}/messages`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${doomed.slug}/messages`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${b.id}/messages`).set((await h.tenant()).auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${b.id}/messages`).set((await h.colleague(t)).auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${doomed.id}/messages`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${doomed.slug}/messages`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${b.id}/messages`).set((await h.tenant()).auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${b.id}/messages`).set((await h.colleague(t)).auth), 'NOT_FOUND');
   });
 });
 
@@ -234,18 +233,18 @@ describe('GET /api/v1/agents/:id/peers', () => {
   });
 
   const peerSlugs = async (who: Tenant, ref: string) =>
-    expectOk<{ items: Agent[] }>(await h.http.get(`${API}/agents/${ref}/peers`).set(who.auth)).items.map((p) => p.slug);
+    expectSuccess<{ items: Agent[] }>(await h.http.get(`${API}/agents/${ref}/peers`).set(who.auth)).items.map((p) => p.slug);
 
   it('lists the agents named in allowedPeers, as full records, in the order named', async () => {
-    const data = expectOk<{ items: Agent[] }>(await h.http.get(`${API}/agents/${d.slug}/peers`).set(t.auth));
+    const data = expectSuccess<{ items: Agent[] }>(await h.http.get(`${API}/agents/${d.slug}/peers`).set(t.auth));
     expect(Object.keys(data)).toEqual(['items']);
     expect(data.items).toEqual([await getAgent(h, t, c.id), await getAgent(h, t, 'ala'), await getAgent(h, t, a.id)]);
     expect(await peerSlugs(t, d.id)).toEqual([c.slug, 'ala', a.slug]);
   });
 
   it('answers an empty list for an agent without peers', async () => {
-    expect(expectOk(await h.http.get(`${API}/agents/${b.id}/peers`).set(t.auth))).toEqual({ items: [] });
-    expect(expectOk(await h.http.get(`${API}/agents/ala/peers`).set(t.auth))).toEqual({ items: [] });
+    expect(expectSuccess(await h.http.get(`${API}/agents/${b.id}/peers`).set(t.auth))).toEqual({ items: [] });
+    expect(expectSuccess(await h.http.get(`${API}/agents/ala/peers`).set(t.auth))).toEqual({ items: [] });
   });
 
   it('skips peers that have been deleted', async () => {
@@ -271,9 +270,9 @@ describe('GET /api/v1/agents/:id/peers', () => {
   it('answers 404 for a deleted agent, another org\'s agent and one a member cannot see', async () => {
     const g = await createAgent(h, t, { name: 'Golf', allowedPeers: ['ala'] });
     await deleteAgent(h, t, g.id);
-    expectError(await h.http.get(`${API}/agents/${g.id}/peers`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${g.slug}/peers`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${d.id}/peers`).set((await h.tenant()).auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/agents/${d.slug}/peers`).set((await h.colleague(t)).auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${g.id}/peers`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${g.slug}/peers`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${d.id}/peers`).set((await h.tenant()).auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/agents/${d.slug}/peers`).set((await h.colleague(t)).auth), 'NOT_FOUND');
   });
 });

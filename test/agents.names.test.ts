@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, expectError } from './helpers/api.js';
+import { expectError } from './helpers/envelope.js';
+import { createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 // Security finding 6 of issue 9: the reserved name Ala could be spoofed with invisible characters and
@@ -46,7 +47,7 @@ describe('agent names on create', () => {
   for (const [label, name] of Object.entries(INVISIBLE)) {
     it(`refuses ${label} with 422 naming the character, and creates nothing`, async () => {
       const before = await agentCount();
-      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 422, 'VALIDATION_ERROR');
+      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 'VALIDATION_ERROR');
       expect(err.details).toEqual([{ path: 'body.name', message: expect.stringMatching(/invisible character U\+[0-9A-F]{4}/) }]);
       expect(await agentCount()).toBe(before);
     });
@@ -55,7 +56,7 @@ describe('agent names on create', () => {
   for (const [label, name] of Object.entries(LOOK_ALIKES)) {
     it(`refuses the look-alike ${label} with 400 as reserved, and creates nothing`, async () => {
       const before = await agentCount();
-      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 400, 'BAD_REQUEST');
+      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 'BAD_REQUEST');
       expect(err.details).toEqual([{ path: 'body.name', message: expect.stringContaining('reserved') }]);
       expect(await agentCount()).toBe(before);
     });
@@ -80,7 +81,7 @@ describe('agent names on PATCH', () => {
   for (const [label, name] of Object.entries(INVISIBLE)) {
     it(`refuses renaming to ${label} with 422, and changes nothing`, async () => {
       const agent = await renamable();
-      const err = expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }), 422, 'VALIDATION_ERROR');
+      const err = expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }), 'VALIDATION_ERROR');
       expect(err.details?.[0]?.path).toBe('body.name');
       await expectUnchanged(agent);
     });
@@ -89,7 +90,7 @@ describe('agent names on PATCH', () => {
   for (const [label, name] of Object.entries(LOOK_ALIKES)) {
     it(`refuses renaming to the look-alike ${label} with 400, and changes nothing`, async () => {
       const agent = await renamable();
-      const err = expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }), 400, 'BAD_REQUEST');
+      const err = expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }), 'BAD_REQUEST');
       expect(err.details?.[0]?.path).toBe('body.name');
       await expectUnchanged(agent);
     });
@@ -106,7 +107,7 @@ describe('agent names on PATCH', () => {
   it('lets Ala keep its own name but not gain an invisible character', async () => {
     await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ name: 'Ala' }).expect(200);
     const before = (await h.http.get('/api/v1/agents/ala').set(t.auth).expect(200)).body.data;
-    expectError(await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ name: 'Ala\u200b' }), 422, 'VALIDATION_ERROR');
+    expectError(await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ name: 'Ala\u200b' }), 'VALIDATION_ERROR');
     expect((await h.http.get('/api/v1/agents/ala').set(t.auth).expect(200)).body.data).toEqual(before);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, expectError } from './helpers/api.js';
+import { expectError } from './helpers/envelope.js';
+import { createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import { describeRouteSecurity, type RouteCase } from './helpers/security.js';
 
@@ -51,7 +52,7 @@ describe('agents across tenants', () => {
     const alaB = (await h.http.get('/api/v1/agents/ala').set(b.auth).expect(200)).body.data;
     expect(alaA.orgId).toBe(a.orgId);
     expect(alaB.orgId).toBe(b.orgId);
-    expectError(await h.http.get(`/api/v1/agents/${alaA.id}`).set(b.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`/api/v1/agents/${alaA.id}`).set(b.auth), 'NOT_FOUND');
   });
 
   it('lets owners and admins read agents in any workspace of their org, but lists only the current one', async () => {
@@ -86,7 +87,6 @@ describe('browser-only agent fields', () => {
       const agent = await createAgent(h, t, { name: 'Restricted', allowedTools: ['web-search'], allowedPeers: ['ala'] });
       const err = expectError(
         await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name: 'Sneaky', [field]: [] }),
-        403,
         'FORBIDDEN',
       );
       expect(err.message).toMatch(/dashboard/i);
@@ -98,7 +98,7 @@ describe('browser-only agent fields', () => {
   it('refuses the browser-only field even when the rest of the body is invalid', async () => {
     const t = await h.tenant();
     const agent = await createAgent(h, t, { name: 'Restricted' });
-    expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ allowedTools: 'nope', name: 5 }), 403, 'FORBIDDEN');
+    expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ allowedTools: 'nope', name: 5 }), 'FORBIDDEN');
   });
 });
 
@@ -146,13 +146,12 @@ describe('peer grants refer to agents, not to slugs (findings 3 and 5)', () => {
     const before = await h.db.prisma.agent.count({ where: { orgId: owner.orgId } });
     const both = expectError(
       await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug, 'nope-bot'] }),
-      400,
       'BAD_REQUEST',
     );
     expect(both.message).toContain(secret.slug);
     expect(both.message).toContain('nope-bot');
-    const hiddenOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug] }), 400, 'BAD_REQUEST');
-    const missingOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: ['nope-bot'] }), 400, 'BAD_REQUEST');
+    const hiddenOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug] }), 'BAD_REQUEST');
+    const missingOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: ['nope-bot'] }), 'BAD_REQUEST');
     expect(hiddenOnly.message.replace(secret.slug, 'X')).toBe(missingOnly.message.replace('nope-bot', 'X'));
     expect(await h.db.prisma.agent.count({ where: { orgId: owner.orgId } })).toBe(before);
     // The owner, who sees the workspace, may name it.

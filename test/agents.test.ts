@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VOICE } from '../server/domain/voice.js';
-import { createAgent, expectError } from './helpers/api.js';
+import { expectError } from './helpers/envelope.js';
+import { createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -49,10 +50,10 @@ describe('Ala, the default agent', () => {
   it('cannot be deactivated, moved to another model or deleted (403), and nothing changes', async () => {
     const t = await h.tenant();
     const before = (await list(t)).items[0];
-    expectError(await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ isActive: false }), 403, 'FORBIDDEN');
-    expectError(await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ model: 'gpt-4.1' }), 403, 'FORBIDDEN');
-    expectError(await h.http.patch(`/api/v1/agents/${before.id}`).set(t.auth).send({ model: 'no-such-model' }), 403, 'FORBIDDEN');
-    expectError(await h.http.delete('/api/v1/agents/ala').set(t.auth), 403, 'FORBIDDEN');
+    expectError(await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ isActive: false }), 'FORBIDDEN');
+    expectError(await h.http.patch('/api/v1/agents/ala').set(t.auth).send({ model: 'gpt-4.1' }), 'FORBIDDEN');
+    expectError(await h.http.patch(`/api/v1/agents/${before.id}`).set(t.auth).send({ model: 'no-such-model' }), 'FORBIDDEN');
+    expectError(await h.http.delete('/api/v1/agents/ala').set(t.auth), 'FORBIDDEN');
     expect((await h.http.get('/api/v1/agents/ala').set(t.auth).expect(200)).body.data).toEqual(before);
   });
 
@@ -132,16 +133,16 @@ describe('listing agents', () => {
     expect((await list(t, '?limit=100')).items).toHaveLength(100);
     expect((await list(t, '?limit=1')).items).toHaveLength(1);
     for (const bad of ['0', '101', '-1']) {
-      const err = expectError(await h.http.get(`/api/v1/agents?limit=${bad}`).set(t.auth), 422, 'VALIDATION_ERROR');
+      const err = expectError(await h.http.get(`/api/v1/agents?limit=${bad}`).set(t.auth), 'VALIDATION_ERROR');
       expect(err.details?.[0]?.path).toBe('query.limit');
     }
-    expectError(await h.http.get('/api/v1/agents?limit=ten').set(t.auth), 400, 'BAD_REQUEST');
+    expectError(await h.http.get('/api/v1/agents?limit=ten').set(t.auth), 'BAD_REQUEST');
   });
 
   it('refuses a damaged cursor with 422', async () => {
     const t = await h.tenant();
     for (const cursor of ['abc', Buffer.from('["not a date","x"]').toString('base64url'), Buffer.from('{}').toString('base64url')]) {
-      const err = expectError(await h.http.get(`/api/v1/agents?cursor=${cursor}`).set(t.auth), 422, 'VALIDATION_ERROR');
+      const err = expectError(await h.http.get(`/api/v1/agents?cursor=${cursor}`).set(t.auth), 'VALIDATION_ERROR');
       expect(err.details?.[0]?.path).toBe('query.cursor');
     }
   });
@@ -194,19 +195,19 @@ describe('creating agents', () => {
   it('collapses whitespace in the name and counts 1-255 after collapsing', async () => {
     expect((await createAgent(h, t, { name: '  Deep \t\n  Thought  ' })).name).toBe('Deep Thought');
     const spaced = 'a '.repeat(200); // 400 characters that collapse to 399... then trimmed
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: spaced }), 422, 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: spaced }), 'VALIDATION_ERROR');
     const fits = `${'b'.repeat(255)}${' '.repeat(300)}`;
     expect((await createAgent(h, t, { name: fits })).name).toBe('b'.repeat(255));
-    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'c'.repeat(256) }), 422, 'VALIDATION_ERROR');
+    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'c'.repeat(256) }), 'VALIDATION_ERROR');
     expect(err.details?.[0]?.path).toBe('body.name');
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: ' \t ' }), 422, 'VALIDATION_ERROR');
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: '' }), 422, 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: ' \t ' }), 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: '' }), 'VALIDATION_ERROR');
   });
 
   it('rejects the reserved name Ala in any case and spacing with 400', async () => {
     const before = await agentRows(t.orgId);
     for (const name of ['Ala', 'ala', 'ALA', '  aLa ', 'A la', 'a\tL a', 'ＡＬＡ']) {
-      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 400, 'BAD_REQUEST');
+      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name }), 'BAD_REQUEST');
       expect(err.details?.[0]?.path).toBe('body.name');
     }
     expect(await agentRows(t.orgId)).toHaveLength(before.length);
@@ -215,46 +216,46 @@ describe('creating agents', () => {
   it('bounds description (5,000) and systemPrompt (20,000) with 422, and accepts null', async () => {
     await createAgent(h, t, { name: 'Long', description: 'd'.repeat(5000), systemPrompt: 's'.repeat(20000) });
     await createAgent(h, t, { name: 'Nulls', description: null, systemPrompt: null });
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', description: 'd'.repeat(5001) }), 422, 'VALIDATION_ERROR');
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', systemPrompt: 's'.repeat(20001) }), 422, 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', description: 'd'.repeat(5001) }), 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', systemPrompt: 's'.repeat(20001) }), 'VALIDATION_ERROR');
   });
 
   it('rejects an unknown model with 400 naming the way to list models', async () => {
-    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', model: 'gpt-9' }), 400, 'BAD_REQUEST');
+    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', model: 'gpt-9' }), 'BAD_REQUEST');
     expect(err.message).toContain('/api/v1/models');
   });
 
   it('checks the lists: unique slugs (422), at most 100 (422), slug-shaped items (422), strings only (400)', async () => {
-    const bad = async (body: object, status: number, code: string) =>
-      expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', ...body }), status, code);
-    await bad({ allowedTools: ['a', 'a'] }, 422, 'VALIDATION_ERROR');
-    await bad({ allowedConnectors: Array.from({ length: 101 }, (_, i) => `c${i}`) }, 422, 'VALIDATION_ERROR');
-    await bad({ allowedTools: ['Not A Slug'] }, 422, 'VALIDATION_ERROR');
-    await bad({ allowedTools: [1] }, 400, 'BAD_REQUEST');
-    await bad({ allowedTools: 'web-search' }, 400, 'BAD_REQUEST');
+    const bad = async (body: object, code: 'BAD_REQUEST' | 'VALIDATION_ERROR') =>
+      expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', ...body }), code);
+    await bad({ allowedTools: ['a', 'a'] }, 'VALIDATION_ERROR');
+    await bad({ allowedConnectors: Array.from({ length: 101 }, (_, i) => `c${i}`) }, 'VALIDATION_ERROR');
+    await bad({ allowedTools: ['Not A Slug'] }, 'VALIDATION_ERROR');
+    await bad({ allowedTools: [1] }, 'BAD_REQUEST');
+    await bad({ allowedTools: 'web-search' }, 'BAD_REQUEST');
   });
 
   it('requires allowedPeers to name live agents of the same org (400)', async () => {
     const other = await h.tenant();
     const foreign = await createAgent(h, other, { name: 'Foreign Peer' });
-    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', allowedPeers: [foreign.slug] }), 400, 'BAD_REQUEST');
+    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', allowedPeers: [foreign.slug] }), 'BAD_REQUEST');
     expect(err.message).toContain(foreign.slug);
     const gone = await createAgent(h, t, { name: 'Gone Peer' });
     await h.http.delete(`/api/v1/agents/${gone.id}`).set(t.auth).expect(200);
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', allowedPeers: [gone.slug] }), 400, 'BAD_REQUEST');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', allowedPeers: [gone.slug] }), 'BAD_REQUEST');
     expect((await createAgent(h, t, { name: 'Peered', allowedPeers: ['ala'] })).allowedPeers).toEqual(['ala']);
   });
 
   it('checks the avatar identifier (422) and assigns a default', async () => {
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', avatar: '../etc/passwd' }), 422, 'VALIDATION_ERROR');
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', avatar: '' }), 422, 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', avatar: '../etc/passwd' }), 'VALIDATION_ERROR');
+    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', avatar: '' }), 'VALIDATION_ERROR');
     expect((await createAgent(h, t, { name: 'Avatarless' })).avatar).toBe('default');
   });
 
   it('rejects fields the server owns or does not know with 400', async () => {
     const before = await agentRows(t.orgId);
     for (const field of ['id', 'orgId', 'workspaceId', 'slug', 'isDefault', 'createdAt', 'updatedAt', 'deletedAt', 'nickname']) {
-      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', [field]: 'v' }), 400, 'BAD_REQUEST');
+      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', [field]: 'v' }), 'BAD_REQUEST');
       expect(err.details?.[0]?.path).toBe(`body.${field}`);
     }
     expect(await agentRows(t.orgId)).toHaveLength(before.length);
@@ -263,7 +264,7 @@ describe('creating agents', () => {
   it('refuses a caller without a visible workspace with 403', async () => {
     const member = await h.colleague(t);
     await h.db.prisma.workspaceAccess.deleteMany({ where: { userId: member.userId } });
-    expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Homeless' }), 403, 'FORBIDDEN');
+    expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Homeless' }), 'FORBIDDEN');
     expect(await h.db.prisma.agent.count({ where: { orgId: t.orgId, name: 'Homeless' } })).toBe(0);
   });
 });
@@ -286,25 +287,25 @@ describe('settings and the voice profile', () => {
 
   it('rejects values outside the documented sets and ranges with 422, never clamps', async () => {
     for (const voice of [{ provider: 'acme' }, { speed: 4.5 }, { speed: 0.2 }, { pitch: 13 }, { pitch: -12.5 }, { language: 'english!' }, { voiceId: '   ' }]) {
-      const err = expectError(await post({ voice }), 422, 'VALIDATION_ERROR');
+      const err = expectError(await post({ voice }), 'VALIDATION_ERROR');
       expect(err.details?.[0]?.path).toMatch(/^body\.settings\.voice\./);
     }
     await post({ voice: { speed: 4, pitch: -12 } }).expect(201);
   });
 
   it('rejects wrong types and unknown voice fields with 400', async () => {
-    expectError(await post({ voice: { speed: 'fast' } }), 400, 'BAD_REQUEST');
-    expectError(await post({ voice: { gender: 'x' } }), 400, 'BAD_REQUEST');
-    expectError(await post('loud'), 400, 'BAD_REQUEST');
+    expectError(await post({ voice: { speed: 'fast' } }), 'BAD_REQUEST');
+    expectError(await post({ voice: { gender: 'x' } }), 'BAD_REQUEST');
+    expectError(await post('loud'), 'BAD_REQUEST');
   });
 
   it('caps settings at 32 KB serialized and 8 levels deep (422)', async () => {
     const nest = (levels: number): object => (levels === 1 ? {} : { n: nest(levels - 1) });
     await post(nest(8)).expect(201);
-    const deep = expectError(await post(nest(9)), 422, 'VALIDATION_ERROR');
+    const deep = expectError(await post(nest(9)), 'VALIDATION_ERROR');
     expect(deep.details?.[0]?.path).toBe('body.settings');
     await post({ blob: 'x'.repeat(31 * 1024) }).expect(201);
-    expectError(await post({ blob: 'x'.repeat(32 * 1024) }), 422, 'VALIDATION_ERROR');
+    expectError(await post({ blob: 'x'.repeat(32 * 1024) }), 'VALIDATION_ERROR');
   });
 });
 
@@ -375,13 +376,13 @@ describe('getting an agent', () => {
 
   it('answers 404 for a missing or deleted agent, and 422 for an id that is neither UUID nor slug', async () => {
     const t = await h.tenant();
-    expectError(await h.http.get('/api/v1/agents/00000000-0000-4000-8000-000000000000').set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get('/api/v1/agents/nobody').set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get('/api/v1/agents/00000000-0000-4000-8000-000000000000').set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get('/api/v1/agents/nobody').set(t.auth), 'NOT_FOUND');
     const a = await createAgent(h, t, { name: 'Deleted' });
     await h.http.delete(`/api/v1/agents/${a.id}`).set(t.auth).expect(200);
-    expectError(await h.http.get(`/api/v1/agents/${a.id}`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`/api/v1/agents/${a.slug}`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get("/api/v1/agents/x'%20OR%201=1").set(t.auth), 422, 'VALIDATION_ERROR');
+    expectError(await h.http.get(`/api/v1/agents/${a.id}`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`/api/v1/agents/${a.slug}`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get("/api/v1/agents/x'%20OR%201=1").set(t.auth), 'VALIDATION_ERROR');
   });
 
   it('keeps answering while a migration adds a column to Agent under the running server', async () => {
@@ -440,33 +441,33 @@ describe('updating agents', () => {
   it('applies the create rules: 422 for ranges, 400 for the reserved name, unknown model and unknown fields', async () => {
     const a = await createAgent(h, t, { name: 'Rules' });
     const patch = (body: object) => h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send(body);
-    expectError(await patch({ name: 'n'.repeat(256) }), 422, 'VALIDATION_ERROR');
-    expectError(await patch({ description: 'd'.repeat(5001) }), 422, 'VALIDATION_ERROR');
-    expectError(await patch({ settings: { voice: { speed: 9 } } }), 422, 'VALIDATION_ERROR');
-    expectError(await patch({ name: ' ALA ' }), 400, 'BAD_REQUEST');
-    expectError(await patch({ model: 'gpt-9' }), 400, 'BAD_REQUEST');
-    expectError(await patch({ isActive: 'no' }), 400, 'BAD_REQUEST');
+    expectError(await patch({ name: 'n'.repeat(256) }), 'VALIDATION_ERROR');
+    expectError(await patch({ description: 'd'.repeat(5001) }), 'VALIDATION_ERROR');
+    expectError(await patch({ settings: { voice: { speed: 9 } } }), 'VALIDATION_ERROR');
+    expectError(await patch({ name: ' ALA ' }), 'BAD_REQUEST');
+    expectError(await patch({ model: 'gpt-9' }), 'BAD_REQUEST');
+    expectError(await patch({ isActive: 'no' }), 'BAD_REQUEST');
     for (const field of ['id', 'orgId', 'workspaceId', 'createdAt', 'deletedAt', 'isDefault']) {
-      expectError(await patch({ [field]: 'x' }), 400, 'BAD_REQUEST');
+      expectError(await patch({ [field]: 'x' }), 'BAD_REQUEST');
     }
     expect((await h.http.get(`/api/v1/agents/${a.id}`).set(t.auth).expect(200)).body.data).toEqual(a);
   });
 
   it('answers 400 to an empty body and to a body that is not an object', async () => {
     const a = await createAgent(h, t, { name: 'Empty' });
-    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({}), 400, 'BAD_REQUEST');
-    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).set('content-type', 'application/json').send('[]'), 400, 'BAD_REQUEST');
-    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).set('content-type', 'application/json'), 400, 'BAD_REQUEST');
+    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({}), 'BAD_REQUEST');
+    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).set('content-type', 'application/json').send('[]'), 'BAD_REQUEST');
+    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).set('content-type', 'application/json'), 'BAD_REQUEST');
   });
 
   it('checks a new slug: pattern (422), UUID shape (422), taken (409), ala (409)', async () => {
     const a = await createAgent(h, t, { name: 'Sluggish' });
     const b = await createAgent(h, t, { name: 'Taken' });
     const patch = (slug: string) => h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({ slug });
-    for (const slug of ['Upper', '-lead', 'trail-', 'two words', 'a'.repeat(65)]) expectError(await patch(slug), 422, 'VALIDATION_ERROR');
-    expectError(await patch('7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f'), 422, 'VALIDATION_ERROR');
-    expectError(await patch(b.slug), 409, 'CONFLICT');
-    expectError(await patch('ala'), 409, 'CONFLICT');
+    for (const slug of ['Upper', '-lead', 'trail-', 'two words', 'a'.repeat(65)]) expectError(await patch(slug), 'VALIDATION_ERROR');
+    expectError(await patch('7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f'), 'VALIDATION_ERROR');
+    expectError(await patch(b.slug), 'CONFLICT');
+    expectError(await patch('ala'), 'CONFLICT');
     expect((await h.http.get(`/api/v1/agents/${a.id}`).set(t.auth).expect(200)).body.data.slug).toBe(a.slug);
     expect((await patch('brand-new').expect(200)).body.data.slug).toBe('brand-new');
     await h.http.get('/api/v1/agents/brand-new').set(t.auth).expect(200);
@@ -492,7 +493,7 @@ describe('updating agents', () => {
   it('answers 404 for a deleted agent', async () => {
     const a = await createAgent(h, t, { name: 'Late' });
     await h.http.delete(`/api/v1/agents/${a.id}`).set(t.auth).expect(200);
-    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({ name: 'Back' }), 404, 'NOT_FOUND');
+    expectError(await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({ name: 'Back' }), 'NOT_FOUND');
   });
 });
 
@@ -522,7 +523,7 @@ describe('deleting agents', () => {
 
   it('answers 404 for an agent that never existed', async () => {
     const t = await h.tenant();
-    expectError(await h.http.delete('/api/v1/agents/ghost').set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.delete('/api/v1/agents/ghost').set(t.auth), 'NOT_FOUND');
   });
 });
 
@@ -530,11 +531,10 @@ describe('strings the database cannot hold', () => {
   it('refuses a NUL character anywhere in a body with 400 naming the field, and stores nothing', async () => {
     const t = await h.tenant();
     const before = await agentRows(t.orgId);
-    const name = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x\u0000y' }), 400, 'BAD_REQUEST');
+    const name = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x\u0000y' }), 'BAD_REQUEST');
     expect(name.details?.[0]?.path).toBe('body.name');
     const nested = expectError(
       await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'ok', settings: { deep: { 'k\u0000': 1 } } }),
-      400,
       'BAD_REQUEST',
     );
     expect(nested.details?.[0]?.path).toBe('body.settings.deep');

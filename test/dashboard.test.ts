@@ -12,9 +12,8 @@ import { bootstrap } from '../server/data/bootstrap.js';
 import { DEFAULT_VOICE } from '../server/domain/voice.js';
 import { openEmbedded } from '../server/db/database.js';
 import { createLogger } from '../server/logger.js';
-import {
-  API, createAgent, createSession, deleteAgent, deleteSession, expectError, expectOk, getAgent, postMessage,
-} from './helpers/activity.js';
+import { expectError, expectSuccess } from './helpers/envelope.js';
+import { API, createAgent, createSession, deleteAgent, deleteSession, getAgent, postMessage } from './helpers/fixtures.js';
 import { startHarness, TEST_ENV, uniq, type Harness, type Tenant } from './helpers/harness.js';
 
 const HOUR = 3_600_000;
@@ -26,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const overview = async (t: { auth: { Authorization: string } }) => expectOk<DashboardOverview>(await h.http.get(PATH).set(t.auth));
+const overview = async (t: { auth: { Authorization: string } }) => expectSuccess<DashboardOverview>(await h.http.get(PATH).set(t.auth));
 const asKey = (key: string) => ({ auth: { Authorization: `Bearer ${key}` } });
 const keyRow = (key: string) => h.db.prisma.apiKey.findUniqueOrThrow({ where: { hash: hashKey(key) } });
 const pinAgent = (id: string, at: Date) => h.db.prisma.agent.update({ where: { id }, data: { updatedAt: at } });
@@ -51,7 +50,7 @@ describe('GET /api/v1/dashboard/overview', () => {
     // Agents shown to t: Ala + six (one inactive); one more deleted; the member's agent is in another workspace.
     agents = [];
     for (const name of ['One', 'Two', 'Three', 'Four', 'Five', 'Six']) agents.push(await createAgent(h, t, { name }));
-    expectOk(await h.http.patch(`${API}/agents/${agents[2]!.id}`).set(t.auth).send({ isActive: false }));
+    expectSuccess(await h.http.patch(`${API}/agents/${agents[2]!.id}`).set(t.auth).send({ isActive: false }));
     const gone = await createAgent(h, t, { name: 'Gone' });
     await deleteAgent(h, t, gone.id);
     memberAgent = await createAgent(h, member, { name: 'Member Agent' });
@@ -81,7 +80,7 @@ describe('GET /api/v1/dashboard/overview', () => {
     await h.keyWithScopes(t, ['agents:read'], new Date(Date.now() + 24 * HOUR));
     await h.keyWithScopes(t, ['agents:read'], new Date(Date.now() - 1000));
     const revoked = await h.keyWithScopes(t, ['agents:read']);
-    expectOk(await h.http.delete(`${API}/api-keys/${(await keyRow(revoked)).id}`).set(t.auth));
+    expectSuccess(await h.http.delete(`${API}/api-keys/${(await keyRow(revoked)).id}`).set(t.auth));
 
     // Another org full of data that must never leak into t's numbers.
     for (const name of ['X1', 'X2', 'X3']) await createAgent(h, outsider, { name });
@@ -96,7 +95,7 @@ describe('GET /api/v1/dashboard/overview', () => {
     for (const [i, a] of pinned.entries()) await pinAgent(a.id, new Date(base + i * 60_000));
     // The member's agent is the newest of all but is not in t's workspace.
     await pinAgent(memberAgent.id, new Date(Date.now() - HOUR));
-    expectOk(await h.http.patch(`${API}/agents/${agents[3]!.id}`).set(t.auth).send({ description: 'touched' }));
+    expectSuccess(await h.http.patch(`${API}/agents/${agents[3]!.id}`).set(t.auth).send({ description: 'touched' }));
     touched = agents[3]!;
   });
 
@@ -138,7 +137,7 @@ describe('GET /api/v1/dashboard/overview', () => {
     const s = await createSession(h, org, { agentIds: [a.id] });
     await postMessage(h, org, s.id, { content: 'hello' });
     expect(await overview(org)).toMatchObject({ agents: { total: 2, active: 2 }, sessions: 1, messagesLast24h: 1 });
-    expectOk(await h.http.patch(`${API}/agents/${a.id}`).set(org.auth).send({ isActive: false }));
+    expectSuccess(await h.http.patch(`${API}/agents/${a.id}`).set(org.auth).send({ isActive: false }));
     expect((await overview(org)).agents).toEqual({ total: 2, active: 1 });
     await deleteSession(h, org, s.id);
     expect(await overview(org)).toMatchObject({ sessions: 0, messagesLast24h: 0 });
@@ -160,15 +159,15 @@ describe('GET /api/v1/dashboard/overview', () => {
 
   it('needs both the agents:read and sessions:read scopes (403 FORBIDDEN otherwise)', async () => {
     const org = await h.tenant();
-    expectError(await h.http.get(PATH).set(asKey(await h.keyWithScopes(org, ['agents:read'])).auth), 403, 'FORBIDDEN');
-    expectError(await h.http.get(PATH).set(asKey(await h.keyWithScopes(org, ['sessions:read'])).auth), 403, 'FORBIDDEN');
-    expectError(await h.http.get(PATH).set(asKey(await h.keyWithScopes(org, ['agents:write', 'sessions:write'])).auth), 403, 'FORBIDDEN');
+    expectError(await h.http.get(PATH).set(asKey(await h.keyWithScopes(org, ['agents:read'])).auth), 'FORBIDDEN');
+    expectError(await h.http.get(PATH).set(asKey(await h.keyWithScopes(org, ['sessions:read'])).auth), 'FORBIDDEN');
+    expectError(await h.http.get(PATH).set(asKey(await h.keyWithScopes(org, ['agents:write', 'sessions:write'])).auth), 'FORBIDDEN');
     const both = await overview(asKey(await h.keyWithScopes(org, ['agents:read', 'sessions:read'])));
     expect(both.agents.total).toBe(1);
   });
 
   it('answers 401 without a key', async () => {
-    expectError(await h.http.get(PATH), 401, 'UNAUTHORIZED');
+    expectError(await h.http.get(PATH), 'UNAUTHORIZED');
   });
 });
 
@@ -211,7 +210,7 @@ describe('GET /api/v1/dashboard/overview cost', () => {
         const before = statements;
         const res = await http.get(PATH).set({ Authorization: `Bearer ${key}` });
         const used = statements - before;
-        return { data: expectOk<DashboardOverview>(res), used };
+        return { data: expectSuccess<DashboardOverview>(res), used };
       };
       await measure(); // warms per-process caches (the default agent is known to exist)
 

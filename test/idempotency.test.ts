@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError } from './helpers/api.js';
+import { expectError } from './helpers/envelope.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -33,11 +33,10 @@ describe('Idempotency-Key on POST', () => {
 
   it('answers 409 when the key is reused with another body or path, without describing the first request', async () => {
     await create('reuse-1', { name: 'Original' }).expect(201);
-    const body = expectError(await create('reuse-1', { name: 'Different' }), 409, 'CONFLICT');
+    const body = expectError(await create('reuse-1', { name: 'Different' }), 'CONFLICT');
     expect(body.message).toMatch(/different request/);
     const path = expectError(
       await h.http.post('/api/v1/sessions').set(t.auth).set('Idempotency-Key', 'reuse-1').send({ agentIds: ['ala'] }),
-      409,
       'CONFLICT',
     );
     expect(path.message).toBe(body.message);
@@ -58,11 +57,11 @@ describe('Idempotency-Key on POST', () => {
   });
 
   it('stores handler refusals too, but not requests rejected by validation', async () => {
-    expectError(await create('refusal-1', { name: 'x', model: 'gpt-9' }), 400, 'BAD_REQUEST');
+    expectError(await create('refusal-1', { name: 'x', model: 'gpt-9' }), 'BAD_REQUEST');
     const replay = await create('refusal-1', { name: 'x', model: 'gpt-9' });
     expect(replay.status).toBe(400);
     expect(replay.headers['idempotent-replayed']).toBe('true');
-    expectError(await create('invalid-1', { name: 5 }), 400, 'BAD_REQUEST');
+    expectError(await create('invalid-1', { name: 5 }), 'BAD_REQUEST');
     expect(await h.db.prisma.idempotencyKey.count({ where: { orgId: t.orgId, key: 'invalid-1' } })).toBe(0);
     await create('invalid-1', { name: 'Now Valid' }).expect(201);
   });
@@ -75,7 +74,7 @@ describe('Idempotency-Key on POST', () => {
         expect([201, 400]).toContain(res.status);
         continue;
       }
-      expectError(res, 400, 'BAD_REQUEST');
+      expectError(res, 'BAD_REQUEST');
     }
     expect(await h.db.prisma.idempotencyKey.count({ where: { orgId: t.orgId, key: { startsWith: 'x' } } })).toBe(0);
   });
@@ -126,7 +125,7 @@ describe('Idempotency-Key on POST', () => {
     await h.db.prisma.idempotencyKey.create({
       data: { apiKeyId, orgId: t.orgId, key: 'orphan-1', fingerprint: '0'.repeat(64), method: 'POST', path: '/api/v1/agents', expiresAt: new Date(Date.now() + 86400000) },
     });
-    expectError(await create('orphan-1', { name: 'Orphan' }), 409, 'CONFLICT');
+    expectError(await create('orphan-1', { name: 'Orphan' }), 'CONFLICT');
     await h.db.prisma.idempotencyKey.update({
       where: { apiKeyId_key: { apiKeyId, key: 'orphan-1' } },
       data: { createdAt: new Date(Date.now() - 6 * 60 * 1000) },

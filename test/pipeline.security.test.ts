@@ -6,8 +6,8 @@ import { contract } from '../server/contract.js';
 import { createHttpServer } from '../server/http-server.js';
 import { checkOperations } from '../server/routes/index.js';
 import { handle, handlePublic, type Operations } from '../server/routes/handler.js';
-import { createAgent } from './helpers/api.js';
 import { expectError } from './helpers/envelope.js';
+import { createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import { sendRaw, type SocketAnswer } from './helpers/raw-http.js';
 

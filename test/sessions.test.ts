@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent, Message, Session } from '../generated/sdk/types.gen.js';
-import {
-  API, createAgent, createSession, deleteAgent, deleteSession, expectError, expectInvalid, expectOk, getAgent, ids, nested,
-  postMessage, sorted, walkPages,
-} from './helpers/activity.js';
+import type { ErrorCode } from '../generated/sdk/types.gen.js';
+import { expectError, expectInvalid, expectSuccess, ISO, UUID } from './helpers/envelope.js';
+import { API, createAgent, createSession, deleteAgent, deleteSession, getAgent, postMessage } from './helpers/fixtures.js';
+import { ids, sorted, walkPages } from './helpers/lists.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const KB32 = 32 * 1024;
+
+/** `{}` is depth 1, `{ a: {} }` depth 2, and so on. */
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < depth; i++) value = { a: value };
+  return value;
+}
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,27 +28,27 @@ const messageRows = (sessionId: string) => h.db.prisma.message.count({ where: { 
 const sessionRow = (id: string) => h.db.prisma.session.findUniqueOrThrow({ where: { id } });
 
 /** The session as GET /sessions/:id answers it. */
-const readSession = async (t: Tenant, id: string) => expectOk<Session>(await h.http.get(`${API}/sessions/${id}`).set(t.auth));
+const readSession = async (t: Tenant, id: string) => expectSuccess<Session>(await h.http.get(`${API}/sessions/${id}`).set(t.auth));
 /** The ids of the first page (up to 100) of GET /sessions. */
-const listedIds = async (t: Tenant) => ids(expectOk<{ items: Session[] }>(await h.http.get(`${API}/sessions`).set(t.auth)).items);
+const listedIds = async (t: Tenant) => ids(expectSuccess<{ items: Session[] }>(await h.http.get(`${API}/sessions`).set(t.auth)).items);
 
 /** A POST /sessions that must be refused; proves that no session or participant row was written. */
-async function refusedCreate(t: Tenant, body: unknown, status: 400 | 403 | 422, code: string, paths?: string[]) {
+async function refusedCreate(t: Tenant, body: unknown, code: 'BAD_REQUEST' | 'FORBIDDEN' | 'VALIDATION_ERROR', paths?: string[]) {
   const [before, beforeParticipants] = [await sessionRows(t.orgId), await participantRows(t.orgId)];
   const res = await h.http.post(`${API}/sessions`).set(t.auth).send(body as object);
-  if (paths) expectInvalid(res, status as 400 | 422, code as 'BAD_REQUEST', paths);
-  else expectError(res, status, code);
+  if (paths) expectInvalid(res, code as 'BAD_REQUEST' | 'VALIDATION_ERROR', paths);
+  else expectError(res, code);
   expect(await sessionRows(t.orgId)).toBe(before);
   expect(await participantRows(t.orgId)).toBe(beforeParticipants);
 }
 
 /** A POST /sessions/:id/messages that must be refused; proves no message was written and updatedAt stayed. */
-async function refusedPost(t: Tenant, sessionId: string, body: unknown, status: number, code: string, paths?: string[]) {
+async function refusedPost(t: Tenant, sessionId: string, body: unknown, code: ErrorCode, paths?: string[]) {
   const before = await sessionRow(sessionId);
   const count = await messageRows(sessionId);
   const res = await h.http.post(`${API}/sessions/${sessionId}/messages`).set(t.auth).send(body as object);
-  if (paths) expectInvalid(res, status as 400 | 422, code as 'BAD_REQUEST', paths);
-  else expectError(res, status, code);
+  if (paths) expectInvalid(res, code as 'BAD_REQUEST' | 'VALIDATION_ERROR', paths);
+  else expectError(res, code);
   expect(await messageRows(sessionId)).toBe(count);
   expect((await sessionRow(sessionId)).updatedAt).toEqual(before.updatedAt);
 }
@@ -117,17 +122,17 @@ describe('POST /api/v1/sessions', () => {
     const twenty = ['ala', ...agents.map((a) => a.slug)];
     const s = await createSession(h, org, { agentIds: twenty });
     expect(s.agentIds).toHaveLength(20);
-    await refusedCreate(org, { agentIds: [...twenty, 'one-more'] }, 422, 'VALIDATION_ERROR', ['body.agentIds']);
-    await refusedCreate(org, { agentIds: [] }, 422, 'VALIDATION_ERROR', ['body.agentIds']);
+    await refusedCreate(org, { agentIds: [...twenty, 'one-more'] }, 'VALIDATION_ERROR', ['body.agentIds']);
+    await refusedCreate(org, { agentIds: [] }, 'VALIDATION_ERROR', ['body.agentIds']);
   });
 
   it('refuses a missing agentIds with 400', async () => {
-    await refusedCreate(t, { title: 'no agents' }, 400, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { title: 'no agents' }, 'BAD_REQUEST', ['body.agentIds']);
   });
 
   it('refuses the same string twice with 422 (uniqueItems), writing nothing', async () => {
-    await refusedCreate(t, { agentIds: ['ala', 'ala'] }, 422, 'VALIDATION_ERROR', ['body.agentIds']);
-    await refusedCreate(t, { agentIds: [writer.id, 'ala', writer.id] }, 422, 'VALIDATION_ERROR', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', 'ala'] }, 'VALIDATION_ERROR', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: [writer.id, 'ala', writer.id] }, 'VALIDATION_ERROR', ['body.agentIds']);
   });
 
   it('refuses an unknown, deleted, other-org or invisible agent with 400 on body.agentIds, writing nothing', async () => {
@@ -138,24 +143,24 @@ describe('POST /api/v1/sessions', () => {
     // A member in another workspace of the same org cannot see agents of t's workspace.
     const member = await h.colleague(t);
 
-    await refusedCreate(t, { agentIds: ['ala', 'nobody-here'] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(t, { agentIds: ['ala', randomUUID()] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(t, { agentIds: ['ala', outsider.id] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(t, { agentIds: ['ala', outsider.slug] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(t, { agentIds: ['ala', gone.id] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(t, { agentIds: ['ala', gone.slug] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(member, { agentIds: ['ala', writer.id] }, 400, 'BAD_REQUEST', ['body.agentIds']);
-    await refusedCreate(member, { agentIds: ['ala', writer.slug] }, 400, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', 'nobody-here'] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', randomUUID()] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', outsider.id] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', outsider.slug] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', gone.id] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: ['ala', gone.slug] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(member, { agentIds: ['ala', writer.id] }, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(member, { agentIds: ['ala', writer.slug] }, 'BAD_REQUEST', ['body.agentIds']);
     // The other org's own default agent is not t's Ala either.
     const otherAla = await getAgent(h, other, 'ala');
-    await refusedCreate(t, { agentIds: [otherAla.id] }, 400, 'BAD_REQUEST', ['body.agentIds']);
+    await refusedCreate(t, { agentIds: [otherAla.id] }, 'BAD_REQUEST', ['body.agentIds']);
   });
 
   it('accepts a title of 255 characters and refuses 256 with 422 on body.title', async () => {
     const s = await createSession(h, t, { title: 'T'.repeat(255), agentIds: ['ala'] });
     expect(s.title).toBe('T'.repeat(255));
     expect((await readSession(t, s.id)).title).toBe('T'.repeat(255));
-    await refusedCreate(t, { title: 'T'.repeat(256), agentIds: ['ala'] }, 422, 'VALIDATION_ERROR', ['body.title']);
+    await refusedCreate(t, { title: 'T'.repeat(256), agentIds: ['ala'] }, 'VALIDATION_ERROR', ['body.title']);
   });
 
   it('accepts metadata of exactly 32 KB serialized and refuses 32 KB + 1 byte and 33 KB with 422 on body.metadata', async () => {
@@ -167,23 +172,23 @@ describe('POST /api/v1/sessions', () => {
     };
     const s = await createSession(h, t, { agentIds: ['ala'], metadata: sized(KB32) });
     expect((await readSession(t, s.id)).metadata).toEqual(sized(KB32));
-    await refusedCreate(t, { agentIds: ['ala'], metadata: sized(KB32 + 1) }, 422, 'VALIDATION_ERROR', ['body.metadata']);
-    await refusedCreate(t, { agentIds: ['ala'], metadata: sized(33 * 1024) }, 422, 'VALIDATION_ERROR', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: sized(KB32 + 1) }, 'VALIDATION_ERROR', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: sized(33 * 1024) }, 'VALIDATION_ERROR', ['body.metadata']);
   });
 
   it('counts multi-byte characters in bytes toward the 32 KB metadata cap', async () => {
     // 11,000 three-byte characters are 11,000 characters but 33,000 bytes.
-    await refusedCreate(t, { agentIds: ['ala'], metadata: { note: '€'.repeat(11_000) } }, 422, 'VALIDATION_ERROR', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: { note: '€'.repeat(11_000) } }, 'VALIDATION_ERROR', ['body.metadata']);
   });
 
   it('accepts metadata nested 8 levels deep and refuses 9 with 422 on body.metadata', async () => {
     const deep8 = { relationship: 'peer', ...nested(8) };
     const s = await createSession(h, t, { agentIds: ['ala'], metadata: deep8 });
     expect((await readSession(t, s.id)).metadata).toEqual(deep8);
-    await refusedCreate(t, { agentIds: ['ala'], metadata: nested(9) }, 422, 'VALIDATION_ERROR', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: nested(9) }, 'VALIDATION_ERROR', ['body.metadata']);
     // Arrays are levels too: object, seven arrays, then an object is nine.
     const arrays9 = { a: [[[[[[[{}]]]]]]] };
-    await refusedCreate(t, { agentIds: ['ala'], metadata: arrays9 }, 422, 'VALIDATION_ERROR', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: arrays9 }, 'VALIDATION_ERROR', ['body.metadata']);
   });
 
   it('accepts relationship direct, group and peer; refuses "friends" with 422 and a number with 400', async () => {
@@ -191,18 +196,19 @@ describe('POST /api/v1/sessions', () => {
       const s = await createSession(h, t, { agentIds: ['ala'], metadata: { relationship } });
       expect((await readSession(t, s.id)).metadata).toEqual({ relationship });
     }
-    await refusedCreate(t, { agentIds: ['ala'], metadata: { relationship: 'friends' } }, 422, 'VALIDATION_ERROR', ['body.metadata.relationship']);
-    await refusedCreate(t, { agentIds: ['ala'], metadata: { relationship: 5 } }, 400, 'BAD_REQUEST', ['body.metadata.relationship']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: { relationship: 'friends' } }, 'VALIDATION_ERROR', ['body.metadata.relationship']);
+    // One detail for the type and one for the enum, both on the field.
+    await refusedCreate(t, { agentIds: ['ala'], metadata: { relationship: 5 } }, 'BAD_REQUEST', ['body.metadata.relationship', 'body.metadata.relationship']);
   });
 
   it('refuses metadata that is not an object with 400', async () => {
-    await refusedCreate(t, { agentIds: ['ala'], metadata: ['peer'] }, 400, 'BAD_REQUEST', ['body.metadata']);
-    await refusedCreate(t, { agentIds: ['ala'], metadata: 'peer' }, 400, 'BAD_REQUEST', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: ['peer'] }, 'BAD_REQUEST', ['body.metadata']);
+    await refusedCreate(t, { agentIds: ['ala'], metadata: 'peer' }, 'BAD_REQUEST', ['body.metadata']);
   });
 
   it.each(['orgId', 'id', 'workspaceId', 'deletedAt', 'userId'])('refuses the unknown body property %s with 400, writing nothing', async (prop) => {
     const value = prop === 'deletedAt' ? new Date().toISOString() : randomUUID();
-    await refusedCreate(t, { agentIds: ['ala'], [prop]: value }, 400, 'BAD_REQUEST', [`body.${prop}`]);
+    await refusedCreate(t, { agentIds: ['ala'], [prop]: value }, 'BAD_REQUEST', [`body.${prop}`]);
   });
 
   it('places a colleague\'s session in the colleague\'s own current workspace', async () => {
@@ -217,7 +223,7 @@ describe('POST /api/v1/sessions', () => {
   it('answers 403 FORBIDDEN to a caller with no visible current workspace, writing nothing', async () => {
     const c = await h.colleague(t);
     await h.db.prisma.workspaceAccess.deleteMany({ where: { userId: c.userId, workspaceId: c.workspaceId } });
-    await refusedCreate(c, { agentIds: ['ala'] }, 403, 'FORBIDDEN');
+    await refusedCreate(c, { agentIds: ['ala'] }, 'FORBIDDEN');
     expect(await h.db.prisma.session.count({ where: { userId: c.userId } })).toBe(0);
     // Such a caller still lists the org-wide sessions, and nothing else.
     const orgWide = await createSession(h, t, { agentIds: ['ala'] });
@@ -227,7 +233,7 @@ describe('POST /api/v1/sessions', () => {
 
   it('answers 403 FORBIDDEN to a key without the sessions:write scope, writing nothing', async () => {
     const key = await h.keyWithScopes(t, ['sessions:read', 'agents:read']);
-    await refusedCreate({ ...t, auth: { Authorization: `Bearer ${key}` } }, { agentIds: ['ala'] }, 403, 'FORBIDDEN');
+    await refusedCreate({ ...t, auth: { Authorization: `Bearer ${key}` } }, { agentIds: ['ala'] }, 'FORBIDDEN');
   });
 });
 
@@ -254,16 +260,16 @@ describe('GET /api/v1/sessions', () => {
       [...at].sort((a, b) => b - a).map((ms) => new Date(ms).toISOString()),
     );
 
-    const all = expectOk(await h.http.get(`${API}/sessions`).set(t.auth));
+    const all = expectSuccess(await h.http.get(`${API}/sessions`).set(t.auth));
     expect(all).toMatchObject({ limit: 100, nextCursor: null, hasMore: false });
     expect(ids(all.items)).toEqual(expected);
   });
 
   it('refuses limit 0 and 101 and a damaged cursor with 422', async () => {
     const t = await h.tenant();
-    expectInvalid(await h.http.get(`${API}/sessions?limit=0`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
-    expectInvalid(await h.http.get(`${API}/sessions?limit=101`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
-    expectInvalid(await h.http.get(`${API}/sessions?cursor=bm90LWEtY3Vyc29y`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.cursor']);
+    expectInvalid(await h.http.get(`${API}/sessions?limit=0`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/sessions?limit=101`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/sessions?cursor=bm90LWEtY3Vyc29y`).set(t.auth), 'VALIDATION_ERROR', ['query.cursor']);
   });
 
   it('lists the current workspace\'s sessions and org-wide ones, never another workspace\'s or another org\'s', async () => {
@@ -294,18 +300,18 @@ describe('GET /api/v1/sessions/:id', () => {
     const gone = await createSession(h, t, { agentIds: ['ala'] });
     await deleteSession(h, t, gone.id);
 
-    expectError(await h.http.get(`${API}/sessions/${s.id}`).set(other.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/sessions/${s.id}`).set(member.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/sessions/${gone.id}`).set(t.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/sessions/${randomUUID()}`).set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${s.id}`).set(other.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${s.id}`).set(member.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${gone.id}`).set(t.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${randomUUID()}`).set(t.auth), 'NOT_FOUND');
     expect((await readSession(t, s.id)).id).toBe(s.id);
   });
 
   it('refuses an id that is not a UUID with 422 on path.id', async () => {
     const t = await h.tenant();
-    expectInvalid(await h.http.get(`${API}/sessions/not-a-uuid`).set(t.auth), 422, 'VALIDATION_ERROR', ['path.id']);
-    expectInvalid(await h.http.delete(`${API}/sessions/not-a-uuid`).set(t.auth), 422, 'VALIDATION_ERROR', ['path.id']);
-    expectInvalid(await h.http.get(`${API}/sessions/not-a-uuid/messages`).set(t.auth), 422, 'VALIDATION_ERROR', ['path.id']);
+    expectInvalid(await h.http.get(`${API}/sessions/not-a-uuid`).set(t.auth), 'VALIDATION_ERROR', ['path.id']);
+    expectInvalid(await h.http.delete(`${API}/sessions/not-a-uuid`).set(t.auth), 'VALIDATION_ERROR', ['path.id']);
+    expectInvalid(await h.http.get(`${API}/sessions/not-a-uuid/messages`).set(t.auth), 'VALIDATION_ERROR', ['path.id']);
   });
 });
 
@@ -317,7 +323,7 @@ describe('DELETE /api/v1/sessions/:id', () => {
     await postMessage(h, t, s.id, { content: 'before delete' });
     await deleteSession(h, t, s.id);
 
-    expectError(await h.http.get(`${API}/sessions/${s.id}`).set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${s.id}`).set(t.auth), 'NOT_FOUND');
     expect(await listedIds(t)).toEqual([keep.id]);
     const row = await sessionRow(s.id);
     expect(row.deletedAt).toBeInstanceOf(Date);
@@ -340,9 +346,9 @@ describe('DELETE /api/v1/sessions/:id', () => {
     const member = await h.colleague(t);
     const other = await h.tenant();
     const s = await createSession(h, t, { agentIds: ['ala'] });
-    expectError(await h.http.delete(`${API}/sessions/${s.id}`).set(other.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.delete(`${API}/sessions/${s.id}`).set(member.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.delete(`${API}/sessions/${randomUUID()}`).set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.delete(`${API}/sessions/${s.id}`).set(other.auth), 'NOT_FOUND');
+    expectError(await h.http.delete(`${API}/sessions/${s.id}`).set(member.auth), 'NOT_FOUND');
+    expectError(await h.http.delete(`${API}/sessions/${randomUUID()}`).set(t.auth), 'NOT_FOUND');
     expect((await sessionRow(s.id)).deletedAt).toBeNull();
     expect((await readSession(t, s.id)).id).toBe(s.id);
   });
@@ -390,11 +396,11 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     const withLeaving = await createSession(h, t, { agentIds: ['ala', leaving.id] });
     await deleteAgent(h, t, leaving.id);
 
-    await refusedPost(t, s.id, { content: 'x', agentId: outsider.slug }, 400, 'BAD_REQUEST', ['body.agentId']);
-    await refusedPost(t, s.id, { content: 'x', agentId: outsider.id }, 400, 'BAD_REQUEST', ['body.agentId']);
-    await refusedPost(t, s.id, { content: 'x', agentId: 'nobody-here' }, 400, 'BAD_REQUEST', ['body.agentId']);
-    await refusedPost(t, s.id, { content: 'x', agentId: foreign.id }, 400, 'BAD_REQUEST', ['body.agentId']);
-    await refusedPost(t, withLeaving.id, { content: 'x', agentId: leaving.id }, 400, 'BAD_REQUEST', ['body.agentId']);
+    await refusedPost(t, s.id, { content: 'x', agentId: outsider.slug }, 'BAD_REQUEST', ['body.agentId']);
+    await refusedPost(t, s.id, { content: 'x', agentId: outsider.id }, 'BAD_REQUEST', ['body.agentId']);
+    await refusedPost(t, s.id, { content: 'x', agentId: 'nobody-here' }, 'BAD_REQUEST', ['body.agentId']);
+    await refusedPost(t, s.id, { content: 'x', agentId: foreign.id }, 'BAD_REQUEST', ['body.agentId']);
+    await refusedPost(t, withLeaving.id, { content: 'x', agentId: leaving.id }, 'BAD_REQUEST', ['body.agentId']);
   });
 
   it('accepts exactly 100,000 characters of a 3-byte character (300,000 bytes, under the route\'s 512 KB cap)', async () => {
@@ -408,23 +414,23 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     const content = '😀'.repeat(100_000);
     const m = await postMessage(h, t, s.id, { content });
     expect(m.content).toBe(content);
-    await refusedPost(t, s.id, { content: '😀'.repeat(100_001) }, 422, 'VALIDATION_ERROR', ['body.content']);
+    await refusedPost(t, s.id, { content: '😀'.repeat(100_001) }, 'VALIDATION_ERROR', ['body.content']);
   });
 
   it('refuses empty content and 100,001 characters with 422 on body.content, and a missing content with 400', async () => {
-    await refusedPost(t, s.id, { content: '' }, 422, 'VALIDATION_ERROR', ['body.content']);
-    await refusedPost(t, s.id, { content: 'a'.repeat(100_001) }, 422, 'VALIDATION_ERROR', ['body.content']);
-    await refusedPost(t, s.id, { content: '€'.repeat(100_001) }, 422, 'VALIDATION_ERROR', ['body.content']);
-    await refusedPost(t, s.id, { agentId: 'ala' }, 400, 'BAD_REQUEST', ['body.content']);
-    await refusedPost(t, s.id, { content: 'x', userId: t.userId }, 400, 'BAD_REQUEST', ['body.userId']);
+    await refusedPost(t, s.id, { content: '' }, 'VALIDATION_ERROR', ['body.content']);
+    await refusedPost(t, s.id, { content: 'a'.repeat(100_001) }, 'VALIDATION_ERROR', ['body.content']);
+    await refusedPost(t, s.id, { content: '€'.repeat(100_001) }, 'VALIDATION_ERROR', ['body.content']);
+    await refusedPost(t, s.id, { agentId: 'ala' }, 'BAD_REQUEST', ['body.content']);
+    await refusedPost(t, s.id, { content: 'x', userId: t.userId }, 'BAD_REQUEST', ['body.userId']);
   });
 
   it('answers 403 FORBIDDEN when an inactive agent posts, and lets it post again once reactivated', async () => {
     const sleeper = await createAgent(h, t, { name: 'Sleeper' });
     const session = await createSession(h, t, { agentIds: ['ala', sleeper.slug] });
-    expectOk(await h.http.patch(`${API}/agents/${sleeper.id}`).set(t.auth).send({ isActive: false }));
-    await refusedPost(t, session.id, { content: 'zzz', agentId: sleeper.slug }, 403, 'FORBIDDEN');
-    expectOk(await h.http.patch(`${API}/agents/${sleeper.id}`).set(t.auth).send({ isActive: true }));
+    expectSuccess(await h.http.patch(`${API}/agents/${sleeper.id}`).set(t.auth).send({ isActive: false }));
+    await refusedPost(t, session.id, { content: 'zzz', agentId: sleeper.slug }, 'FORBIDDEN');
+    expectSuccess(await h.http.patch(`${API}/agents/${sleeper.id}`).set(t.auth).send({ isActive: true }));
     expect(await postMessage(h, t, session.id, { content: 'awake', agentId: sleeper.slug })).toMatchObject({ agentId: sleeper.id });
   });
 
@@ -443,20 +449,20 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     it('lets an agent post when the other participant is in its allowedPeers, and refuses the reverse with 403', async () => {
       const peer = await createSession(h, org, { agentIds: [a.id, b.id], metadata: { relationship: 'peer' } });
       expect(await postMessage(h, org, peer.id, { content: 'hi alpha', agentId: b.slug })).toMatchObject({ agentId: b.id });
-      await refusedPost(org, peer.id, { content: 'hi bravo', agentId: a.slug }, 403, 'FORBIDDEN');
+      await refusedPost(org, peer.id, { content: 'hi bravo', agentId: a.slug }, 'FORBIDDEN');
     });
 
     it('refuses with 403 an agent that has some but not all of the others in its allowedPeers', async () => {
       const trio = await createSession(h, org, { agentIds: [a.id, b.id, c.id], metadata: { relationship: 'peer' } });
       expect(await postMessage(h, org, trio.id, { content: 'hi both', agentId: c.id })).toMatchObject({ agentId: c.id });
-      await refusedPost(org, trio.id, { content: 'hi', agentId: b.id }, 403, 'FORBIDDEN');
-      await refusedPost(org, trio.id, { content: 'hi', agentId: a.id }, 403, 'FORBIDDEN');
+      await refusedPost(org, trio.id, { content: 'hi', agentId: b.id }, 'FORBIDDEN');
+      await refusedPost(org, trio.id, { content: 'hi', agentId: a.id }, 'FORBIDDEN');
     });
 
     it('counts the default agent like any other: a peer session with ala needs ala in allowedPeers', async () => {
       const withAla = await createSession(h, org, { agentIds: ['ala', b.id], metadata: { relationship: 'peer' } });
-      await refusedPost(org, withAla.id, { content: 'hi ala', agentId: b.id }, 403, 'FORBIDDEN');
-      await refusedPost(org, withAla.id, { content: 'hi bravo', agentId: 'ala' }, 403, 'FORBIDDEN');
+      await refusedPost(org, withAla.id, { content: 'hi ala', agentId: b.id }, 'FORBIDDEN');
+      await refusedPost(org, withAla.id, { content: 'hi bravo', agentId: 'ala' }, 'FORBIDDEN');
       const friendly = await createAgent(h, org, { name: 'Friendly', allowedPeers: ['ala'] });
       const ok = await createSession(h, org, { agentIds: ['ala', friendly.id], metadata: { relationship: 'peer' } });
       expect(await postMessage(h, org, ok.id, { content: 'hi ala', agentId: friendly.slug })).toMatchObject({ agentId: friendly.id });
@@ -465,10 +471,10 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     it('no longer counts a deleted participant: it does not bar the others from posting', async () => {
       const doomed = await createAgent(h, org, { name: 'Doomed' });
       const peer = await createSession(h, org, { agentIds: [a.id, b.id, doomed.id], metadata: { relationship: 'peer' } });
-      await refusedPost(org, peer.id, { content: 'hi', agentId: b.id }, 403, 'FORBIDDEN');
+      await refusedPost(org, peer.id, { content: 'hi', agentId: b.id }, 'FORBIDDEN');
       await deleteAgent(h, org, doomed.id);
       expect(await postMessage(h, org, peer.id, { content: 'hi alpha', agentId: b.id })).toMatchObject({ agentId: b.id });
-      await refusedPost(org, peer.id, { content: 'hi', agentId: doomed.id }, 400, 'BAD_REQUEST', ['body.agentId']);
+      await refusedPost(org, peer.id, { content: 'hi', agentId: doomed.id }, 'BAD_REQUEST', ['body.agentId']);
     });
 
     it('lets an agent post alone in a peer session (there is no one else to allow)', async () => {
@@ -521,10 +527,10 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     await deleteSession(h, org, gone.id);
     const live = await createSession(h, org, { agentIds: ['ala'] });
 
-    await refusedPost(org, gone.id, { content: 'anyone?' }, 404, 'NOT_FOUND');
-    await refusedPost(other, live.id, { content: 'intruder' }, 404, 'NOT_FOUND');
-    await refusedPost(member, live.id, { content: 'intruder' }, 404, 'NOT_FOUND');
-    expectError(await h.http.post(`${API}/sessions/${randomUUID()}/messages`).set(org.auth).send({ content: 'x' }), 404, 'NOT_FOUND');
+    await refusedPost(org, gone.id, { content: 'anyone?' }, 'NOT_FOUND');
+    await refusedPost(other, live.id, { content: 'intruder' }, 'NOT_FOUND');
+    await refusedPost(member, live.id, { content: 'intruder' }, 'NOT_FOUND');
+    expectError(await h.http.post(`${API}/sessions/${randomUUID()}/messages`).set(org.auth).send({ content: 'x' }), 'NOT_FOUND');
   });
 });
 
@@ -548,7 +554,7 @@ describe('GET /api/v1/sessions/:id/messages', () => {
     const times = walked.map((m) => Date.parse(m.createdAt));
     expect(times).toEqual([...times].sort((x, y) => x - y));
 
-    const all = expectOk(await h.http.get(`${API}/sessions/${s.id}/messages`).set(t.auth));
+    const all = expectSuccess(await h.http.get(`${API}/sessions/${s.id}/messages`).set(t.auth));
     expect(all).toEqual({ items: posted, limit: 100, nextCursor: null, hasMore: false });
   });
 
@@ -558,16 +564,16 @@ describe('GET /api/v1/sessions/:id/messages', () => {
     const other = await h.tenant();
     const s = await createSession(h, t, { agentIds: ['ala'] });
     await postMessage(h, t, s.id, { content: 'secret' });
-    expectError(await h.http.get(`${API}/sessions/${s.id}/messages`).set(other.auth), 404, 'NOT_FOUND');
-    expectError(await h.http.get(`${API}/sessions/${s.id}/messages`).set(member.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${s.id}/messages`).set(other.auth), 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${s.id}/messages`).set(member.auth), 'NOT_FOUND');
     await deleteSession(h, t, s.id);
-    expectError(await h.http.get(`${API}/sessions/${s.id}/messages`).set(t.auth), 404, 'NOT_FOUND');
+    expectError(await h.http.get(`${API}/sessions/${s.id}/messages`).set(t.auth), 'NOT_FOUND');
   });
 
   it('refuses limit 0 and 101 with 422 on query.limit', async () => {
     const t = await h.tenant();
     const s = await createSession(h, t, { agentIds: ['ala'] });
-    expectInvalid(await h.http.get(`${API}/sessions/${s.id}/messages?limit=0`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
-    expectInvalid(await h.http.get(`${API}/sessions/${s.id}/messages?limit=101`).set(t.auth), 422, 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/sessions/${s.id}/messages?limit=0`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
+    expectInvalid(await h.http.get(`${API}/sessions/${s.id}/messages?limit=101`).set(t.auth), 'VALIDATION_ERROR', ['query.limit']);
   });
 });

@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contract } from '../server/contract.js';
 import { createHttpServer } from '../server/http-server.js';
-import { createAgent } from './helpers/api.js';
 import { expectError } from './helpers/envelope.js';
+import { createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import { sendRaw, type SocketAnswer } from './helpers/raw-http.js';
 

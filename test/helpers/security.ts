@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../../generated/sdk/types.gen.js';
-import { expectError } from './api.js';
+import { expectError } from './envelope.js';
 import type { Harness, Tenant } from './harness.js';
 
 const ALL_SCOPES: Scope[] = ['agents:read', 'agents:write', 'sessions:read', 'sessions:write', 'keys:read', 'keys:write'];
@@ -42,7 +42,7 @@ export function describeRouteSecurity(harness: () => Harness, cases: RouteCase[]
         const owner = await h.tenant();
         const target = await c.target(h, owner);
         const before = await target.snapshot();
-        for (const path of target.paths) expectError(await send(h, path), 401, 'UNAUTHORIZED');
+        for (const path of target.paths) expectError(await send(h, path), 'UNAUTHORIZED');
         expect(await target.snapshot()).toEqual(before);
       });
 
@@ -52,7 +52,7 @@ export function describeRouteSecurity(harness: () => Harness, cases: RouteCase[]
         const stranger = await h.tenant();
         const target = await c.target(h, owner);
         const before = await target.snapshot();
-        for (const path of target.paths) expectError(await send(h, path, stranger.auth), 404, 'NOT_FOUND');
+        for (const path of target.paths) expectError(await send(h, path, stranger.auth), 'NOT_FOUND');
         expect(await target.snapshot()).toEqual(before);
       });
 
@@ -62,7 +62,7 @@ export function describeRouteSecurity(harness: () => Harness, cases: RouteCase[]
         const member = await h.colleague(owner, { role: 'member' });
         const target = await c.target(h, owner);
         const before = await target.snapshot();
-        for (const path of target.paths) expectError(await send(h, path, member.auth), 404, 'NOT_FOUND');
+        for (const path of target.paths) expectError(await send(h, path, member.auth), 'NOT_FOUND');
         expect(await target.snapshot()).toEqual(before);
       });
 
@@ -73,7 +73,7 @@ export function describeRouteSecurity(harness: () => Harness, cases: RouteCase[]
         const before = await target.snapshot();
         for (const missing of c.scopes) {
           const key = await h.keyWithScopes(owner, ALL_SCOPES.filter((s) => s !== missing));
-          for (const path of target.paths) expectError(await send(h, path, { Authorization: `Bearer ${key}` }), 403, 'FORBIDDEN');
+          for (const path of target.paths) expectError(await send(h, path, { Authorization: `Bearer ${key}` }), 'FORBIDDEN');
         }
         expect(await target.snapshot()).toEqual(before);
       });

@@ -1,0 +1,43 @@
+// Rows created through the HTTP API, so every fixture goes through the same rules the tests check. The one
+// place tests create, read and delete agents, sessions and messages; each helper asserts the success envelope.
+import { expect } from 'vitest';
+import type { Agent, Message, PeerMessage, Session } from '../../generated/sdk/types.gen.js';
+import { expectSuccess } from './envelope.js';
+import type { Harness, Tenant } from './harness.js';
+
+export const API = '/api/v1';
+
+/** Creates an agent in `t`'s current workspace (201) and returns its record. */
+export async function createAgent(h: Harness, t: Tenant, body: Record<string, unknown>): Promise<Agent> {
+  return expectSuccess<Agent>(await h.http.post(`${API}/agents`).set(t.auth).send(body), 201);
+}
+
+/** Reads an agent by UUID or slug (200). */
+export async function getAgent(h: Harness, t: Tenant, ref: string): Promise<Agent> {
+  return expectSuccess<Agent>(await h.http.get(`${API}/agents/${ref}`).set(t.auth));
+}
+
+/** Soft-deletes an agent by UUID or slug: 200 `{ deleted: true }`. */
+export async function deleteAgent(h: Harness, t: Tenant, ref: string): Promise<void> {
+  expect(expectSuccess(await h.http.delete(`${API}/agents/${ref}`).set(t.auth))).toEqual({ deleted: true });
+}
+
+/** Opens a session (201) and returns it. */
+export async function createSession(h: Harness, t: Tenant, body: Record<string, unknown>): Promise<Session> {
+  return expectSuccess<Session>(await h.http.post(`${API}/sessions`).set(t.auth).send(body), 201);
+}
+
+/** Soft-deletes a session: 200 `{ deleted: true }`. */
+export async function deleteSession(h: Harness, t: Tenant, id: string): Promise<void> {
+  expect(expectSuccess(await h.http.delete(`${API}/sessions/${id}`).set(t.auth))).toEqual({ deleted: true });
+}
+
+/** Posts a message to a session (201) and returns it. */
+export async function postMessage(h: Harness, t: Tenant, sessionId: string, body: Record<string, unknown>): Promise<Message> {
+  return expectSuccess<Message>(await h.http.post(`${API}/sessions/${sessionId}/messages`).set(t.auth).send(body), 201);
+}
+
+/** The peer messages of an agent (GET /agents/:id/messages), first page. */
+export async function peerMessages(h: Harness, t: Tenant, ref: string, query = ''): Promise<PeerMessage[]> {
+  return expectSuccess<{ items: PeerMessage[] }>(await h.http.get(`${API}/agents/${ref}/messages${query}`).set(t.auth)).items;
+}
