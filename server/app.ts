@@ -22,7 +22,7 @@ import { securityHeaders } from './plugins/security-headers.js';
 import { validator } from './plugins/validator.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
-import { apiOperations, dispatch } from './routes/index.js';
+import { dispatch } from './routes/index.js';
 import './types.js';
 
 export interface AppDeps {
@@ -64,7 +64,7 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     validator({ validateResponses: config.validateResponses }), // the contract on requests and answers
     sensitiveRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.keyMintsPerMinute, redis, shareAcrossWorkers: true }),
     idempotency({ store: data.idempotency, logger }), // replay, or reserve the key for this request
-    dispatch(apiOperations(data)),  // the operation's handler
+    dispatch(data),                 // the operation's handler
   ];
   app.use(compose(pipeline));           // the list as one middleware: one express layer, not one per step
   app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope

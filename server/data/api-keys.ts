@@ -109,8 +109,6 @@ export interface ApiKeyStoreOptions {
   cache: KeyCache;
   revocations: RevocationBus;
   sql?: Sql;
-  /** Runs for the org of every authenticated caller before its request goes on (the default agent). */
-  whenOrgSeen?: (orgId: string) => Promise<void>;
   /** Where failures of work done behind the request's back (recording key use) are reported. */
   onBackgroundError?: (err: unknown, keyId: string) => void;
 }
@@ -123,7 +121,6 @@ export class ApiKeyStore {
   private readonly cache: KeyCache;
   private readonly revocations: RevocationBus;
   private readonly sql: Sql;
-  private readonly whenOrgSeen: (orgId: string) => Promise<void>;
   private readonly onBackgroundError: (err: unknown, keyId: string) => void;
 
   constructor(options: ApiKeyStoreOptions) {
@@ -132,7 +129,6 @@ export class ApiKeyStore {
     this.cache = options.cache;
     this.revocations = options.revocations;
     this.sql = options.sql ?? sqlThroughPrisma(options.prisma);
-    this.whenOrgSeen = options.whenOrgSeen ?? (async () => undefined);
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.revocations.subscribe((keyId) => this.cache.evict(keyId));
   }
@@ -153,7 +149,6 @@ export class ApiKeyStore {
     if (identity.revokedAt) throw unauthorized('This API key has been revoked');
     if (identity.expiresAt && identity.expiresAt.getTime() <= Date.now()) throw unauthorized('This API key has expired');
     this.touch(identity).catch((err) => this.onBackgroundError(err, identity.keyId));
-    await this.whenOrgSeen(identity.orgId);
     return {
       keyId: identity.keyId,
       keyPrefix: identity.keyPrefix,

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { Caller } from './caller.js';
 import type { RevocationBus } from '../revocations.js';
 import { AgentStore } from './agents.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
@@ -26,11 +27,14 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     cache: new KeyCache(KEY_CACHE_TTL_MS),
     revocations,
     sql,
-    // Every org has its default agent from its first authenticated request on: ensured here, once.
-    whenOrgSeen: (orgId) => agents.ensureAla(orgId),
     onBackgroundError: (err, keyId) => logger?.warn({ err, keyId }, 'could not record key use'),
   });
   return {
+    /**
+     * Runs before every handler, once validation has passed (a refused request writes nothing): every org
+     * has its default agent Ala from its first call on, ensured here and nowhere else.
+     */
+    beforeHandler: (caller: Caller) => agents.ensureAla(caller.orgId),
     agents,
     apiKeys,
     dashboard: new DashboardStore(prisma, agents, apiKeys),

@@ -42,11 +42,13 @@ export function checkOperations(handlers: Operations): void {
 }
 
 /** Runs the handler of the operation the request was placed in; the last step of the pipeline. */
-export function dispatch(handlers: Operations): RequestHandler {
+export function dispatch(data: DataLayer): RequestHandler {
+  const handlers = apiOperations(data);
   checkOperations(handlers);
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const handler = req.operation && handlers[req.operation.operationId];
     if (!handler) throw new ApiError('NOT_FOUND', `No route ${req.method}`);
+    if (req.caller) await data.beforeHandler(req.caller);
     return handler.run(req, res, next);
   };
 }
