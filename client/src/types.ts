@@ -1,0 +1,29 @@
+// The public data types: names over the generated SDK's, so callers never import generated/sdk themselves.
+// A module of its own so the resource modules and client.ts can share them without importing each other.
+import type * as sdk from '../../generated/sdk/index.js';
+
+/** The `data` of a generated success envelope type. */
+export type DataOf<R> = R extends { success: true; data: infer D } ? D : never;
+
+export type Agent = sdk.Agent;
+export type ApiKey = sdk.ApiKey;
+export type ApiKeyCreated = sdk.ApiKeyCreated;
+export type Model = sdk.Model;
+export type Session = sdk.Session;
+export type Message = sdk.Message;
+export type PeerMessage = sdk.PeerMessage;
+export type Me = sdk.Me;
+export type Workspace = sdk.Workspace;
+export type DashboardOverview = sdk.DashboardOverview;
+export type Scope = sdk.Scope;
+export type Role = sdk.Role;
+export type ErrorCode = sdk.ErrorCode;
+export type ErrorDetail = sdk.ErrorDetail;
+export type CreateAgentInput = sdk.CreateAgentData['body'];
+export type UpdateAgentInput = sdk.UpdateAgentData['body'];
+export type CreateApiKeyInput = sdk.CreateApiKeyData['body'];
+export type CreateSessionInput = sdk.CreateSessionData['body'];
+export type CreateMessageInput = sdk.CreateSessionMessageData['body'];
+export type AgentMessagesParams = NonNullable<sdk.ListAgentMessagesData['query']>;
+/** The answer to a delete: `{ deleted: true }`. */
+export type Deleted = DataOf<sdk.DeleteAgentResponse>;
