@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../server/domain/keys.js';
-import { expectError, expectInvalid, expectSuccess, ISO, UUID, type HttpResult } from './helpers/envelope.js';
+import { expectError, expectInvalid, expectSuccess, ISO, UUID } from './helpers/envelope.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -20,19 +20,6 @@ const mint = (who: { auth: Record<string, string> }, body: Record<string, unknow
 const keyCount = (where: { orgId?: string; userId?: string } = { orgId: t.orgId }) => h.db.prisma.apiKey.count({ where });
 
 type Page = { items: Array<{ id: string } & Record<string, any>>; limit: number; nextCursor: string | null; hasMore: boolean };
-
-/** Every key the caller can see, following cursors to the end. */
-async function listAll(auth: Record<string, string>, limit = 100) {
-  const items: Array<Record<string, any>> = [];
-  let cursor: string | null = null;
-  do {
-    const res: HttpResult = await h.http.get(`/api/v1/api-keys?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`).set(auth);
-    const page: Page = expectSuccess(res);
-    items.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return items;
-}
 
 describe('POST /api/v1/api-keys', () => {
   it('mints alm_test_<48 lowercase hex>, returned once with its 12-character prefix, env test and the caller scopes', async () => {
@@ -59,15 +46,6 @@ describe('POST /api/v1/api-keys', () => {
     expect([...same.scopes].sort()).toEqual(['agents:read', 'keys:read', 'keys:write']);
     const narrow = expectSuccess(await h.http.post('/api/v1/api-keys').set(bearer(caller)).send({ name: 'narrow', scopes: ['agents:read'] }), 201);
     expect(narrow.scopes).toEqual(['agents:read']);
-  });
-
-  it('refuses scopes wider than the caller holds with 403 FORBIDDEN, minting nothing', async () => {
-    const caller = await h.keyWithScopes(t, ['keys:write']);
-    const before = await keyCount();
-    for (const scopes of [['agents:read'], ['*'], ['keys:write', 'sessions:write']]) {
-      expectError(await h.http.post('/api/v1/api-keys').set(bearer(caller)).send({ name: 'wider', scopes }), 'FORBIDDEN');
-    }
-    expect(await keyCount()).toBe(before);
   });
 
   it('accepts an expiry in the future and refuses one in the past with 422', async () => {
@@ -175,25 +153,6 @@ describe('GET /api/v1/api-keys', () => {
       expectInvalid(await h.http.get(`/api/v1/api-keys?cursor=${cursor}`).set(t.auth), 'VALIDATION_ERROR', ['query.cursor']);
     }
   });
-
-  it('shows members only their own keys, and owners and admins every key of the org', async () => {
-    const owner = await h.tenant();
-    const member = await h.colleague(owner, { role: 'member' });
-    const admin = await h.colleague(owner, { role: 'admin' });
-    await h.keyWithScopes(member, ['keys:read']);
-    const outsider = await h.tenant();
-
-    const orgIds = (await h.db.prisma.apiKey.findMany({ where: { orgId: owner.orgId } })).map((k) => k.id).sort();
-    const memberIds = (await h.db.prisma.apiKey.findMany({ where: { orgId: owner.orgId, userId: member.userId } })).map((k) => k.id).sort();
-    expect(memberIds.length).toBe(2);
-    expect(orgIds.length).toBe(4);
-
-    expect((await listAll(owner.auth)).map((k) => k.id).sort()).toEqual(orgIds);
-    expect((await listAll(admin.auth)).map((k) => k.id).sort()).toEqual(orgIds);
-    expect((await listAll(member.auth)).map((k) => k.id).sort()).toEqual(memberIds);
-    // Another organization's owner sees none of them.
-    expect((await listAll(outsider.auth)).filter((k) => orgIds.includes(k.id))).toEqual([]);
-  });
 });
 
 describe('DELETE /api/v1/api-keys/:id', () => {
@@ -207,53 +166,8 @@ describe('DELETE /api/v1/api-keys/:id', () => {
     expect((await revokedAt(data.id))!.toISOString()).toBe(revoked.revokedAt);
   });
 
-  it('answers 404 for another organization\'s key and leaves it alone', async () => {
-    const other = await h.tenant();
-    const theirs = await h.db.prisma.apiKey.findFirstOrThrow({ where: { orgId: other.orgId } });
-    expectError(await h.http.delete(`/api/v1/api-keys/${theirs.id}`).set(t.auth), 'NOT_FOUND');
-    expect(await revokedAt(theirs.id)).toBeNull();
-    expectSuccess(await h.http.get('/api/v1/me').set(other.auth));
-  });
-
   it('answers 404 for an id that does not exist', async () => {
     expectError(await h.http.delete('/api/v1/api-keys/7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f').set(t.auth), 'NOT_FOUND');
-  });
-
-  it('answers 404 to a member revoking someone else\'s key; members revoke their own, admins theirs and members\'', async () => {
-    const owner = await h.tenant();
-    const member = await h.colleague(owner, { role: 'member' });
-    const admin = await h.colleague(owner, { role: 'admin' });
-    const ownerKey = await h.db.prisma.apiKey.findFirstOrThrow({ where: { userId: owner.userId, orgId: owner.orgId } });
-    const memberKey = expectSuccess(await mint(member, { name: 'mine' }), 201);
-
-    expectError(await h.http.delete(`/api/v1/api-keys/${ownerKey.id}`).set(member.auth), 'NOT_FOUND');
-    expect(await revokedAt(ownerKey.id)).toBeNull();
-    expectSuccess(await h.http.get('/api/v1/me').set(owner.auth));
-
-    expectSuccess(await h.http.delete(`/api/v1/api-keys/${memberKey.id}`).set(member.auth));
-    const another = expectSuccess(await mint(member, { name: 'mine too' }), 201);
-    expectSuccess(await h.http.delete(`/api/v1/api-keys/${another.id}`).set(admin.auth));
-    const adminsOwn = expectSuccess(await mint(admin, { name: 'admin own' }), 201);
-    expectSuccess(await h.http.delete(`/api/v1/api-keys/${adminsOwn.id}`).set(admin.auth));
-  });
-
-  it('lets nobody revoke the keys of a user ranked as high or higher, whatever scopes the key holds', async () => {
-    const owner = await h.tenant();
-    const admin = await h.colleague(owner, { role: 'admin' });
-    const otherAdmin = await h.colleague(owner, { role: 'admin' });
-    const ownerKey = await h.db.prisma.apiKey.findFirstOrThrow({ where: { userId: owner.userId, orgId: owner.orgId } });
-    const otherAdminKey = expectSuccess(await mint(otherAdmin, { name: 'other admin' }), 201);
-    const narrow = { Authorization: `Bearer ${await h.keyWithScopes(admin, ['keys:write'])}` };
-    for (const auth of [admin.auth, narrow]) {
-      for (const target of [ownerKey.id, otherAdminKey.id]) {
-        const error = expectError(await h.http.delete(`/api/v1/api-keys/${target}`).set(auth), 'FORBIDDEN');
-        expect(error.message).toMatch(/ranked below you/);
-        expect(await revokedAt(target)).toBeNull();
-      }
-    }
-    expectSuccess(await h.http.get('/api/v1/me').set(owner.auth));
-    // The owner outranks everyone.
-    expectSuccess(await h.http.delete(`/api/v1/api-keys/${otherAdminKey.id}`).set(owner.auth));
   });
 
   it('answers 409 CONFLICT to a second revoke and keeps the first revokedAt', async () => {

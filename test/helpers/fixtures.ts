@@ -1,7 +1,7 @@
 // Rows created through the HTTP API, so every fixture goes through the same rules the tests check. The one
 // place tests create, read and delete agents, sessions and messages; each helper asserts the success envelope.
 import { expect } from 'vitest';
-import type { Agent, Message, PeerMessage, Session } from '../../generated/sdk/types.gen.js';
+import type { Agent, ApiKeyCreated, Message, PeerMessage, Session } from '../../generated/sdk/types.gen.js';
 import { expectSuccess } from './envelope.js';
 import type { Harness, Tenant } from './harness.js';
 
@@ -40,4 +40,9 @@ export async function postMessage(h: Harness, t: Tenant, sessionId: string, body
 /** The peer messages of an agent (GET /agents/:id/messages), first page. */
 export async function peerMessages(h: Harness, t: Tenant, ref: string, query = ''): Promise<PeerMessage[]> {
   return expectSuccess<{ items: PeerMessage[] }>(await h.http.get(`${API}/agents/${ref}/messages${query}`).set(t.auth)).items;
+}
+
+/** Mints an API key for `t`'s user (201) and returns the answer, plaintext key included. */
+export async function createApiKey(h: Harness, t: Tenant, body: Record<string, unknown> = { name: 'k' }): Promise<ApiKeyCreated> {
+  return expectSuccess<ApiKeyCreated>(await h.http.post(`${API}/api-keys`).set(t.auth).send(body), 201);
 }
