@@ -177,3 +177,16 @@ export function sendRaw(port: number, request: string | Buffer, timeoutMs = 10_0
     socket.write(request);
   });
 }
+
+/** Fails the test instead of hanging when `p` does not settle within `ms`. */
+export async function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
