@@ -19,9 +19,10 @@ export function slugify(name: string): string {
     .replace(/[ßæœøłđðþı]/g, (c) => LETTERS[c] ?? c);
   let slug = folded
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+/, '')
+    // Runs are one hyphen by now, so at most one leads and, after the cut, at most one trails.
+    .replace(/^-/, '')
     .slice(0, MAX_BASE_LENGTH)
-    .replace(/-+$/, '');
+    .replace(/-$/, '');
   if (slug === '') slug = 'agent';
   if (UUID_SHAPE.test(slug)) slug = `agent-${slug}`;
   return slug;

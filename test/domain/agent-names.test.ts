@@ -170,3 +170,80 @@ describe('the reserved name', () => {
     expect(agentName(' ALA ', { isAla: true })).toBe('ALA');
   });
 });
+
+describe('joiners at the edges and between the wrong neighbours', () => {
+  it('refuses U+180E unless both neighbours are Mongolian', () => {
+    expect(agentName('ᠨ\u180eᠠ')).toBe('ᠨ\u180eᠠ');
+    for (const raw of ['ᠨ\u180ex', 'x\u180eᠠ', '\u180eᠠ', 'ᠨ\u180e']) {
+      expect(refusedInvisible(raw), JSON.stringify(raw)).toEqual({ codePoint: 'U+180E', position: [...raw].indexOf('\u180e') + 1 });
+    }
+  });
+
+  it('refuses other invisible characters between letters that ZWJ/ZWNJ may join', () => {
+    expect(refusedInvisible('ن\u200bه')).toEqual({ codePoint: 'U+200B', position: 2 });
+    expect(refusedInvisible('क्\u2060ष')).toEqual({ codePoint: 'U+2060', position: 3 });
+    expect(refusedInvisible('👩\u2060🔬')).toEqual({ codePoint: 'U+2060', position: 2 });
+  });
+
+  it('refuses ZWNJ between pictographs: only ZWJ makes an emoji sequence', () => {
+    expect(refusedInvisible('👩\u200c🔬')).toEqual({ codePoint: 'U+200C', position: 2 });
+    expect(refusedInvisible('🧑🏽\u200c🔬')).toEqual({ codePoint: 'U+200C', position: 3 });
+  });
+
+  it('needs a letter of the joining script on both sides, whichever side is missing', () => {
+    expect(refusedInvisible('x\u200cن')).toEqual({ codePoint: 'U+200C', position: 2 });
+    expect(refusedInvisible('\u200cنه')).toEqual({ codePoint: 'U+200C', position: 1 });
+    expect(refusedInvisible('ن\u200c')).toEqual({ codePoint: 'U+200C', position: 2 });
+    // Digits of the script are not letters: before or after the joiner.
+    expect(refusedInvisible('٣\u200cن')).toEqual({ codePoint: 'U+200C', position: 2 });
+    expect(refusedInvisible('ن\u200c٣')).toEqual({ codePoint: 'U+200C', position: 2 });
+    expect(refusedInvisible('१\u200dक')).toEqual({ codePoint: 'U+200D', position: 2 });
+    // A mark with no letter before it has nothing to join.
+    expect(refusedInvisible('\u094d\u200dष')).toEqual({ codePoint: 'U+200D', position: 2 });
+  });
+
+  it('skips emoji tails back to the pictograph, and finds none at the start of the name', () => {
+    expect(agentName('🧑🏽\ufe0f\u200d🔬')).toBe('🧑🏽\ufe0f\u200d🔬');
+    expect(refusedInvisible('🏽\u200d🔬')).toEqual({ codePoint: 'U+200D', position: 2 });
+    expect(refusedInvisible('\ufe0f\u200d🔬')).toEqual({ codePoint: 'U+200D', position: 2 });
+  });
+
+  it('reports the first refused character, counting code points', () => {
+    expect(refusedInvisible('😀a\u200b\u200e')).toEqual({ codePoint: 'U+200B', position: 3 });
+    expect(refusedInvisible('\u200b')).toEqual({ codePoint: 'U+200B', position: 1 });
+    expect(refusedInvisible('plain')).toBeUndefined();
+    expect(refusedInvisible('')).toBeUndefined();
+  });
+});
+
+describe('the refusals, word for word', () => {
+  it('names the invisible character and its position', () => {
+    const err = refusal('Re\u200bsearch');
+    expect({ message: err.message, details: err.details }).toEqual({
+      message: 'name must not contain invisible format characters; found U+200B at character 3',
+      details: [{ path: 'body.name', message: 'must not contain the invisible character U+200B (character 3)' }],
+    });
+  });
+
+  it('states the length rule', () => {
+    const err = refusal('c'.repeat(256));
+    expect({ message: err.message, details: err.details }).toEqual({
+      message: 'name must be 1 to 255 characters after collapsing whitespace',
+      details: [{ path: 'body.name', message: 'must be 1 to 255 characters after collapsing whitespace' }],
+    });
+  });
+
+  it('says why the name is reserved', () => {
+    const err = refusal('ALA');
+    expect({ message: err.message, details: err.details }).toEqual({
+      message: 'The name Ala is reserved for the default agent',
+      details: [{ path: 'body.name', message: "is reserved: it reads as Ala, the default agent's name" }],
+    });
+  });
+
+  it('treats a caller that does not say as not Ala', () => {
+    expect(() => agentName('Ala')).toThrow(ApiError);
+    expect(() => agentName('Ala', {})).toThrow(ApiError);
+    expect(agentName('Alan')).toBe('Alan');
+  });
+});

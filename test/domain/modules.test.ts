@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Every domain module loads. The other files import these statically, so a module that throws while
+ * loading (a regular expression built from a broken script name, a constant computed at load) fails
+ * their whole file before any test runs; here it fails a test, which is what mutation testing counts.
+ */
+const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
+  'agent-names': () => import('../../server/domain/agent-names.js'),
+  agents: () => import('../../server/domain/agents.js'),
+  'json-input': () => import('../../server/domain/json-input.js'),
+  'json-limits': () => import('../../server/domain/json-limits.js'),
+  keys: () => import('../../server/domain/keys.js'),
+  pagination: () => import('../../server/domain/pagination.js'),
+  sessions: () => import('../../server/domain/sessions.js'),
+  slugs: () => import('../../server/domain/slugs.js'),
+  voice: () => import('../../server/domain/voice.js'),
+};
+
+describe('server/domain', () => {
+  for (const [name, load] of Object.entries(MODULES)) {
+    it(`${name}.ts loads`, async () => {
+      const module = await load();
+      expect(Object.keys(module).length).toBeGreaterThan(0);
+    });
+  }
+
+  it('agent-names.ts computes the reserved key when it loads', async () => {
+    const { reservedKey, isReservedName } = await import('../../server/domain/agent-names.js');
+    expect(reservedKey('Ala')).toBe('ala');
+    expect(isReservedName('ala')).toBe(true);
+  });
+});
