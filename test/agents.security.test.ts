@@ -158,3 +158,18 @@ describe('peer grants refer to agents, not to slugs (findings 3 and 5)', () => {
     expect((await createAgent(h, owner, { name: 'Allowed', allowedPeers: [secret.slug] })).allowedPeers).toEqual([secret.slug]);
   });
 });
+
+describe('creating agents without a workspace', () => {
+  let t: Tenant;
+  beforeAll(async () => {
+    t = await h.tenant();
+  });
+
+
+  it('refuses a caller without a visible workspace with 403', async () => {
+    const member = await h.colleague(t);
+    await h.db.prisma.workspaceAccess.deleteMany({ where: { userId: member.userId } });
+    expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Homeless' }), 'FORBIDDEN');
+    expect(await h.db.prisma.agent.count({ where: { orgId: t.orgId, name: 'Homeless' } })).toBe(0);
+  });
+});
