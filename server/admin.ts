@@ -63,7 +63,7 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`error: ${err instanceof DataDirLockedError ? err.message : err?.stack ?? err}\n`);
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof DataDirLockedError ? err.message : (err instanceof Error ? err.stack : String(err))}\n`);
   process.exit(1);
 });

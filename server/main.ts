@@ -129,7 +129,7 @@ async function main() {
   else await serve(config, logger);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err?.stack ?? err}\n`);
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err instanceof Error ? err.stack : String(err))}\n`);
   process.exit(1);
 });

@@ -17,14 +17,16 @@ const CHANNEL = 'alumia:key-revoked';
 export function localRevocations(): RevocationBus {
   const events = new EventEmitter();
   return {
-    async publish(keyId) {
+    publish(keyId) {
       events.emit('revoked', keyId);
+      return Promise.resolve();
     },
     subscribe(listener) {
       events.on('revoked', listener);
     },
-    async close() {
+    close() {
       events.removeAllListeners();
+      return Promise.resolve();
     },
   };
 }
@@ -41,14 +43,14 @@ export function redisRevocations(url: string, logger: Logger): RevocationBus {
   const subscriber = new Redis(url, { maxRetriesPerRequest: null });
   const local = localRevocations();
   for (const client of [publisher, subscriber]) client.on('error', (err) => logger.warn({ err: err.message }, 'redis error (key revocations)'));
-  subscriber.subscribe(CHANNEL).catch((err) => logger.warn({ err: err.message }, 'could not subscribe to key revocations'));
+  subscriber.subscribe(CHANNEL).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to key revocations'));
   subscriber.on('message', (_channel, keyId: string) => void local.publish(keyId));
   return {
     async publish(keyId) {
       await local.publish(keyId);
-      await publisher.publish(CHANNEL, keyId).catch((err) => logger.warn({ err: err.message, keyId }, 'could not publish a key revocation'));
+      await publisher.publish(CHANNEL, keyId).catch((err: Error) => logger.warn({ err: err.message, keyId }, 'could not publish a key revocation'));
     },
-    subscribe: local.subscribe,
+    subscribe: (listener) => local.subscribe(listener),
     async close() {
       await local.close();
       subscriber.disconnect();
@@ -113,7 +115,7 @@ export function clusterRevocations(logger: Logger, confirmWithinMs = CONFIRM_WIT
         });
       });
     },
-    subscribe: local.subscribe,
+    subscribe: (listener) => local.subscribe(listener),
     async close() {
       process.off('message', onMessage);
       for (const finish of [...waiting.values()]) finish();

@@ -5,7 +5,7 @@ import type { Model } from '../../generated/sdk/types.gen.js';
 type CatalogEntry = Omit<Model, 'isDefault'>;
 
 /** The model catalog lives in models.json; this is its only reader. */
-const catalog: CatalogEntry[] = JSON.parse(readFileSync(fromRoot('server', 'data', 'models.json'), 'utf8'));
+const catalog = JSON.parse(readFileSync(fromRoot('server', 'data', 'models.json'), 'utf8')) as CatalogEntry[];
 
 export class ModelCatalog {
   readonly ids: ReadonlySet<string> = new Set(catalog.map((m) => m.id));

@@ -46,13 +46,13 @@ export function visibleWorkspaces(caller: Caller): Prisma.WorkspaceWhereInput {
 
 /** Rows of `kind` the caller may read. */
 export function visible<K extends ScopedKind>(caller: Caller, kind: K, options?: ScopeOptions): WhereOf[K] {
-  return { orgId: caller.orgId, ...live(kind, options), OR: [{ workspaceId: null }, { workspace: visibleWorkspaces(caller) }] } as WhereOf[K];
+  return { orgId: caller.orgId, ...live(kind, options), OR: [{ workspaceId: null }, { workspace: visibleWorkspaces(caller) }] };
 }
 
 /** Rows of `kind` the caller's lists show. */
 export function listed<K extends ScopedKind>(caller: Caller, kind: K): WhereOf[K] {
   const workspaces: Array<string | null> = caller.currentWorkspaceId ? [null, caller.currentWorkspaceId] : [null];
-  return { orgId: caller.orgId, ...live(kind), OR: workspaces.map((workspaceId) => ({ workspaceId })) } as WhereOf[K];
+  return { orgId: caller.orgId, ...live(kind), OR: workspaces.map((workspaceId) => ({ workspaceId })) };
 }
 
 /**
@@ -61,7 +61,7 @@ export function listed<K extends ScopedKind>(caller: Caller, kind: K): WhereOf[K
  * can see are reached through that session wherever they live. Nothing else may scope by org alone.
  */
 export function orgWide<K extends ScopedKind>(orgId: string, kind: K): WhereOf[K] {
-  return { orgId, ...live(kind) } as WhereOf[K];
+  return { orgId, ...live(kind) };
 }
 
 /** API keys: owners and admins see every key of the org, members their own. */

@@ -35,7 +35,7 @@ function lockWithSocket(dir: string): Promise<() => void> {
   });
 }
 
-async function lockWithPidFile(dir: string): Promise<() => void> {
+function lockWithPidFile(dir: string): () => void {
   const lockPath = join(dir, 'server.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -70,7 +70,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     await client.connect();
     try {
       const conn: SqlConnection = {
-        query: async (sql, params) => ({ rows: (await client.query(sql, params)).rows }),
+        query: async <T>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as T[] }),
         exec: (sql) => client.query(sql),
       };
       await runMigrations(conn, options.logger);

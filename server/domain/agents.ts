@@ -23,7 +23,8 @@ export function checkedSlug(slug: string): string {
 export function alaPatch(body: UpdateAgentRequest, alaModel: string): UpdateAgentRequest {
   if (body.isActive === false) throw new ApiError('FORBIDDEN', 'Ala cannot be deactivated');
   if (body.model !== undefined && body.model !== alaModel) throw new ApiError('FORBIDDEN', `Ala's model is locked to ${alaModel}`);
-  const { slug: _dropped, ...rest } = body;
+  const rest = { ...body };
+  delete rest.slug;
   return rest;
 }
 

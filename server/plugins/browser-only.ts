@@ -12,8 +12,9 @@ export function browserOnly(): RequestHandler {
     const op = req.operation;
     if (!op || !req.caller) return next();
     if (op.browserOnly) throw new ApiError('FORBIDDEN', `API keys cannot perform ${op.operationId}; ${STEP_UP}`);
-    if (op.browserOnlyFields.length > 0 && req.body && typeof req.body === 'object') {
-      const sent = op.browserOnlyFields.filter((f) => Object.hasOwn(req.body, f));
+    const body: unknown = req.body;
+    if (op.browserOnlyFields.length > 0 && body !== null && typeof body === 'object') {
+      const sent = op.browserOnlyFields.filter((f) => Object.hasOwn(body, f));
       if (sent.length > 0) throw new ApiError('FORBIDDEN', `API keys cannot change ${sent.join(', ')}; ${STEP_UP}`);
     }
     next();

@@ -23,7 +23,7 @@ export type Operations = Record<string, OperationHandler>;
 
 function adapt<D, R, C>(status: number, caller: (req: Parameters<RequestHandler>[0]) => C, fn: (input: Input<D, C>) => Promise<DataOf<R>> | DataOf<R>): RequestHandler {
   return async (req, res) => {
-    const data = await fn({ caller: caller(req), path: req.operationParams as never, query: req.query as never, body: req.body });
+    const data = await fn({ caller: caller(req), path: req.operationParams as never, query: req.query as never, body: req.body as never });
     res.status(status).json({ success: true, data });
   };
 }
