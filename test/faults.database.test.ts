@@ -179,7 +179,7 @@ describe.skipIf(pgReason !== undefined)('PostgreSQL goes away while serving (thr
 // ---------------------------------------------------------------------------------------------------
 
 // It opens a PGlite of its own, so a PostgreSQL run (DATABASE_URL) would only repeat it.
-if (inject('postgres')) console.log('faults.test.ts: "the embedded database fails under the app" runs in the embedded pass only');
+if (inject('postgres')) console.log('faults.database.test.ts: "the embedded database fails under the app" runs in the embedded pass only');
 describe.skipIf(inject('postgres') !== null)('the embedded database fails under the app', () => {
   it('answers 503 within the bound to every request, stays 503 (no reopening by itself), and the same data serves again once reopened', async () => {
     const dir = tempDir('faults-embedded');
