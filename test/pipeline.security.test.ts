@@ -242,3 +242,12 @@ describe('failed authentication is throttled per client address', () => {
     expectError(await from('198.51.100.9', wrong()), 'UNAUTHORIZED');
   });
 });
+
+describe('a handler cannot run without a caller, by construction', () => {
+  it("types a protected handler's caller as always there and a public handler's as possibly absent (checked by tsc)", () => {
+    const protectedHandler = handle(200, ({ caller }) => caller.orgId as never);
+    // @ts-expect-error a public handler has to check for its caller before using it
+    const publicHandler = handlePublic(200, ({ caller }) => caller.orgId as never);
+    expect([protectedHandler.isPublic, publicHandler.isPublic]).toEqual([false, true]);
+  });
+});
