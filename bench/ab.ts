@@ -141,7 +141,7 @@ export function runAb(dirs: string[], options: AbOptions) {
         rps: med(v.rows.map((row) => row.rps)), p99: med(v.rows.map((row) => row.p99)),
         serverCpuUsPerReq: med(v.rows.map((row) => row.serverCpuUsPerReq)), pgCpuUsPerReq: med(v.rows.map((row) => row.pgCpuUsPerReq)),
         // Paired per round: this build's ratio minus the first build's in the same round.
-        ratioVsFirst: v === first ? null : med(v.rows.map((row, i) => (row.ratio !== null && first.rows[i]?.ratio != null ? round(row.ratio - first.rows[i]!.ratio!, 3) : null))),
+        ratioVsFirst: v === first ? null : med(v.rows.map((row, i) => (row.ratio !== null && first.rows[i]?.ratio != null ? round(row.ratio - first.rows[i].ratio, 3) : null))),
         errors: v.rows.reduce((n, row) => n + row.errors + row.timeouts, 0), unexpected: v.rows.reduce((n, row) => n + row.unexpected, 0),
         perRound: v.rows.map((row) => ({ rps: row.rps, ratio: row.ratio, p99: row.p99, serverCpuUsPerReq: row.serverCpuUsPerReq, pgCpuUsPerReq: row.pgCpuUsPerReq, otherCpuPct: row.otherCpuPct })),
       };

@@ -43,7 +43,7 @@ export function ensureBuild(mode: 'auto' | 'always' | 'never', root = ROOT) {
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     log(`build failed:\n${String(e.stdout ?? '').split('\n').slice(-30).join('\n')}\n${String(e.stderr ?? '').split('\n').slice(-30).join('\n')}`);
-    throw new Error('npm run build failed (use --no-build to bench the existing dist)');
+    throw new Error('npm run build failed (use --no-build to bench the existing dist)', { cause: err });
   }
   log(`build: done in ${Math.round((performance.now() - started) / 1000)} s`);
 }

@@ -45,9 +45,13 @@ function walk(node: PlanNode, visit: (n: PlanNode) => void) {
   for (const child of node.Plans ?? []) walk(child, visit);
 }
 
+/** A query parameter as Prisma's query log gives it (JSON): a scalar, an array of scalars or a JSON object. */
+type Scalar = string | number | boolean | null;
+type Param = Scalar | Scalar[] | { [key: string]: unknown };
+
 const quoteText = (t: string) => `'${t.replace(/'/g, "''")}'`;
 /** A parameter as an untyped SQL literal (PostgreSQL infers the type from the statement). */
-const literal = (v: unknown): string => {
+const literal = (v: Param | undefined): string => {
   if (v === null || v === undefined) return 'NULL';
   if (Array.isArray(v)) return quoteText(`{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
   if (typeof v === 'object') return quoteText(JSON.stringify(v));
@@ -56,9 +60,9 @@ const literal = (v: unknown): string => {
 
 export async function explainQueries(url: string, seed: SeedInfo, deepCursor: string): Promise<PlanSummary[]> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  const captured: Array<{ query: string; params: unknown[] }> = [];
+  const captured: Array<{ query: string; params: Param[] }> = [];
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool), log: [{ emit: 'event', level: 'query' }] });
-  prisma.$on('query', (e) => captured.push({ query: e.query, params: JSON.parse(e.params) as unknown[] }));
+  prisma.$on('query', (e) => captured.push({ query: e.query, params: JSON.parse(e.params) as Param[] }));
   const models = { alaModel: 'grok-3', defaultModel: 'grok-3', has: () => true } as unknown as ModelCatalog;
   const agents = new AgentStore(prisma, models);
   const sessions = new SessionStore(prisma, agents);
@@ -70,7 +74,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   await agents.ensureAla(caller.orgId);
 
   // Every SELECT the operation sends, each explained on its own (`name [i/n]` when there are several).
-  const capture = async (name: string, fn: () => Promise<unknown>): Promise<Array<{ name: string; query: string; params: unknown[] }>> => {
+  const capture = async (name: string, fn: () => Promise<unknown>): Promise<Array<{ name: string; query: string; params: Param[] }>> => {
     captured.length = 0;
     try {
       await fn();
@@ -132,7 +136,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of one captured statement with its parameters, in a rolled-back transaction. */
-async function explainOne(client: pg.Client, stmt: string, shape: { name: string; query: string; params: unknown[] }): Promise<PlanSummary> {
+async function explainOne(client: pg.Client, stmt: string, shape: { name: string; query: string; params: Param[] }): Promise<PlanSummary> {
   // Every statement runs in a transaction that is rolled back: writes leave no trace.
   await client.query('BEGIN');
   await client.query(`PREPARE ${stmt} AS ${shape.query}`);
@@ -140,10 +144,10 @@ async function explainOne(client: pg.Client, stmt: string, shape: { name: string
   // Run it once first so the numbers are for warm caches, as under load (not writes: the second
   // would collide with the first).
   if (/^\s*SELECT/i.test(shape.query)) await client.query(`EXECUTE ${stmt}${args}`);
-  const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ${stmt}${args}`);
+  const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }> }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ${stmt}${args}`);
   await client.query(`DEALLOCATE ${stmt}`);
   await client.query('ROLLBACK');
-  const plan = (rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }>)[0]!;
+  const plan = rows[0]!['QUERY PLAN'][0]!;
   const scans: string[] = [];
   let rowsRead = 0;
   let removed = 0;

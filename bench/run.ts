@@ -14,19 +14,19 @@ import pg from 'pg';
 import { runAb } from './ab.js';
 import { buildInfo, ensureBuild, snapshotBuild } from './build.js';
 import { ROOT, log, round } from './lib.js';
-import { SCENARIOS, drive, probe, type BaselineKind, type Measurement, type Scenario, type Target } from './load.js';
+import { SCENARIOS } from './load.js';
 import { calibrate, machineInfo, rssMb, waitQuiet } from './machine.js';
 import { explainQueries, type PlanSummary } from './plans.js';
 import { LOCAL_ADMIN_URL, assertLoopback, serverVersion } from './postgres.js';
 import { pinSelf, runBounded, stopAllProcesses, taskset } from './processes.js';
 import {
-  evaluateTargets, fmt, meanRow, median, printPlans, printTable, scenarioJson, variantDeltas, writeResult, type Row,
+  evaluateTargets, meanRow, median, printPlans, printTable, scenarioJson, variantDeltas, writeResult, type Row,
 } from './report.js';
 import { PairedRuns } from './measure.js';
 import type { SeedInfo } from './seed.js';
 import {
   createPostgresDatabase, databaseChecks, databaseMonitor, measureStartup, prepareTarget, seedEmbedded, seedPostgres, startBaseline,
-  startServer, useServerEntry, warmupServer, type PostgresBench, type RunningServer,
+  startServer, useServerEntry, warmupServer, type PostgresBench,
 } from './setup.js';
 
 const { values: args, positionals } = parseArgs({

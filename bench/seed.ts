@@ -6,7 +6,7 @@ import { slugify } from '../server/domain/slugs.js';
 
 /** What both node-postgres clients and PGlite offer: one statement, no parameters. */
 export interface SqlConn {
-  query(sql: string): Promise<{ rows: any[] }>;
+  query(sql: string): Promise<{ rows: unknown[] }>;
 }
 
 export interface SeedOptions {
@@ -112,7 +112,10 @@ export function systemPrompt(r: () => number, name: string): string {
     'anything involving money, legal commitments or personal data to a human reviewer and record why.';
 }
 
-const lit = (v: unknown): string => {
+/** What the seed writes into a column: scalars, dates, text arrays and JSON objects. */
+type SqlValue = string | number | boolean | Date | null | undefined | SqlValue[] | { readonly [key: string]: unknown };
+
+const lit = (v: SqlValue): string => {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v instanceof Date) return `'${v.toISOString()}'`;
@@ -121,7 +124,7 @@ const lit = (v: unknown): string => {
   return `'${String(v).replace(/'/g, "''")}'`;
 };
 
-async function insert(conn: SqlConn, table: string, columns: string[], rows: unknown[][], batch = 500) {
+async function insert(conn: SqlConn, table: string, columns: string[], rows: SqlValue[][], batch = 500) {
   const cols = columns.map((c) => `"${c}"`).join(', ');
   for (let i = 0; i < rows.length; i += batch) {
     const values = rows.slice(i, i + batch).map((row) => `(${row.map(lit).join(', ')})`).join(',\n');
@@ -157,14 +160,14 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
       userIds.map((id, i) => `(${lit(orgId)}, ${lit(id)}, '${roles[i]}'::"Role", ${lit(mainWorkspaceId)})`).join(', '),
   );
   // Everyone reaches the main workspace; members also one other.
-  const access: unknown[][] = userIds.map((id) => [mainWorkspaceId, id]);
+  const access: SqlValue[][] = userIds.map((id) => [mainWorkspaceId, id]);
   userIds.forEach((id, i) => {
     if (roles[i] === 'member' && o.workspaces > 1) access.push([workspaceIds[1 + (i % (o.workspaces - 1))]!, id]);
   });
   await insert(conn, 'WorkspaceAccess', ['workspaceId', 'userId'], access);
 
   const keys: string[] = [];
-  const keyRows: unknown[][] = [];
+  const keyRows: SqlValue[][] = [];
   for (let i = 0; i < o.keys; i++) {
     const { key, prefix, hash } = generateKey('live');
     keys.push(key);
@@ -182,7 +185,7 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
      VALUES (${lit(orgId)}, 'Ala', 'ala', 'The organization''s default assistant.', 'ala', 'grok-3', true, ${lit(alaSettings)},
              ${lit(new Date(now - 40 * 86_400_000))}, ${lit(new Date(now - 40 * 86_400_000))})`,
   );
-  const agentRows: unknown[][] = [];
+  const agentRows: SqlValue[][] = [];
   const agentIds: string[] = [];
   const agentSlugs: string[] = [];
   const start = now - 30 * 86_400_000;
@@ -211,9 +214,9 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
 
   // Sessions in the main workspace, every other one a peer conversation, 2-3 active agents each.
   const active = agentIds.slice(0, Math.min(o.activeAgents, agentIds.length));
-  const sessionRows: unknown[][] = [];
-  const participantRows: unknown[][] = [];
-  const messageRows: unknown[][] = [];
+  const sessionRows: SqlValue[][] = [];
+  const participantRows: SqlValue[][] = [];
+  const messageRows: SqlValue[][] = [];
   const writers = new Set<string>();
   const sessionStart = now - 7 * 86_400_000;
   for (let s = 0; s < o.sessions; s++) {

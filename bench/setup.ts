@@ -48,7 +48,7 @@ export async function seedPostgres(url: string, options?: Partial<SeedOptions>):
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await migrate({ query: async (s, p) => ({ rows: (await client.query(s, p)).rows }), exec: (s) => client.query(s) });
+    await migrate({ query: async <T>(s: string, p?: unknown[]) => ({ rows: (await client.query(s, p)).rows as T[] }), exec: (s) => client.query(s) });
     return await seed(client, options);
   } finally {
     await client.end();
@@ -192,10 +192,10 @@ export async function databaseChecks(url: string, seed: SeedInfo) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const dup = await client.query(
+    const dup = await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT slug FROM "Agent" WHERE "orgId" = $1 AND "deletedAt" IS NULL GROUP BY slug HAVING count(*) > 1) d`, [seed.orgId]);
-    const agents = await client.query(`SELECT count(*)::int AS n FROM "Agent" WHERE "orgId" = $1`, [seed.orgId]);
-    return { duplicateLiveSlugs: dup.rows[0].n as number, agentsAfterRun: agents.rows[0].n as number };
+    const agents = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Agent" WHERE "orgId" = $1`, [seed.orgId]);
+    return { duplicateLiveSlugs: dup.rows[0]!.n, agentsAfterRun: agents.rows[0]!.n };
   } finally {
     await client.end();
   }

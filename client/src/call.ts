@@ -2,7 +2,7 @@
 // turns an SDK result into the envelope's `data` or one AlumiaError. Apart from client.ts so the resource
 // modules can use it without an import cycle.
 import type { Client as SdkClient } from '../../generated/sdk/client/index.js';
-import { AlumiaError, errorFromResponse } from './errors.js';
+import { AlumiaError, errorFromResponse, isAlumiaError } from './errors.js';
 import { describe, parseRetryAfter } from './retry.js';
 
 /** Options every method accepts. */
@@ -56,7 +56,7 @@ export async function unwrap<E extends { success: true; data: unknown }>(call: S
 
 /** Failures thrown while reading an answer (a body cut off, a timeout mid-body, JSON that is not JSON). */
 function asAlumiaError(error: unknown): AlumiaError {
-  if (error instanceof AlumiaError) return error;
+  if (isAlumiaError(error)) return error;
   const name = (error as { name?: unknown } | null)?.name;
   if (name === 'TimeoutError') return new AlumiaError({ code: 'TIMEOUT', status: 0, message: 'The answer did not arrive in time', cause: error });
   if (name === 'AbortError') return new AlumiaError({ code: 'ABORTED', status: 0, message: 'The request was aborted', cause: error });

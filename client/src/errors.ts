@@ -86,8 +86,13 @@ export class AlumiaError<C extends AlumiaErrorCode = AlumiaErrorCode> extends Er
  * `'UNAUTHORIZED' | 'FORBIDDEN'`.
  */
 export function isAlumiaError<C extends AlumiaErrorCode = AlumiaErrorCode>(error: unknown, ...codes: C[]): error is AlumiaError<C> {
-  if (!(error instanceof AlumiaError)) return false;
+  if (!isInstance(error)) return false;
   return codes.length === 0 || (codes as AlumiaErrorCode[]).includes(error.code);
+}
+
+/** `instanceof` alone narrows to `AlumiaError<any>`; this narrows to an AlumiaError of any code. */
+function isInstance(error: unknown): error is AlumiaError {
+  return error instanceof AlumiaError;
 }
 
 /** Builds the error for an HTTP answer that is not a success: the envelope when there is one. */

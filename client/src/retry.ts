@@ -1,4 +1,4 @@
-import { AlumiaError } from './errors.js';
+import { AlumiaError, isAlumiaError } from './errors.js';
 
 /** How the client retries. A request is retried only when it is safe to send twice (see {@link isIdempotent}). */
 export interface RetryOptions {
@@ -96,7 +96,7 @@ export function retryingFetch({ fetch: baseFetch, retry, timeoutMs }: TransportO
 }
 
 function failure(cause: unknown, request: Request, callerSignal: AbortSignal, timeout: AbortSignal | undefined, timeoutMs: number): AlumiaError {
-  if (cause instanceof AlumiaError) return cause;
+  if (isAlumiaError(cause)) return cause;
   const target = `${request.method} ${request.url}`;
   if (callerSignal.aborted) return new AlumiaError({ code: 'ABORTED', status: 0, message: `${target} was aborted`, cause });
   if (timeout?.aborted) return new AlumiaError({ code: 'TIMEOUT', status: 0, message: `${target} got no answer within ${timeoutMs} ms`, cause });

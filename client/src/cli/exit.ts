@@ -2,7 +2,7 @@
 // Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error.
 import { CommanderError } from 'commander';
 import pc from 'picocolors';
-import { AlumiaError } from '../errors.js';
+import { isAlumiaError, type AlumiaError } from '../errors.js';
 import { CredentialsError } from './credentials.js';
 import { colorEnabled } from './output.js';
 
@@ -19,6 +19,14 @@ function exitCodeOf(error: AlumiaError): number {
   return EXIT.api;
 }
 
+/** A failure's cause under --debug: its stack when it has one, else the value itself. */
+function causeText(cause: unknown): string {
+  const stack = (cause as { stack?: unknown } | null | undefined)?.stack;
+  if (typeof stack === 'string') return stack;
+  // Anything can be thrown as a cause: String() prints it as it is and cannot throw (JSON.stringify can).
+  return String(stack ?? cause);
+}
+
 /**
  * Says what went wrong on stderr (with the stack only under --debug) and returns the exit code. Reads the
  * raw argv because the failure may have come before commander parsed the options.
@@ -29,14 +37,14 @@ export function reportFailure(error: unknown, io: { argv: string[]; env: NodeJS.
   const fail = (message: string, code: number) => {
     io.stderr.write(`${errColors.red('error:')} ${message}\n`);
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
-    if (debug && error instanceof Error && error.cause) io.stderr.write(`cause: ${String((error.cause as Error)?.stack ?? error.cause)}\n`);
+    if (debug && error instanceof Error && error.cause) io.stderr.write(`cause: ${causeText(error.cause)}\n`);
     return code;
   };
   if (error instanceof CommanderError) {
     // commander has already written its message (or the help) to stderr.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  if (error instanceof AlumiaError) {
+  if (isAlumiaError(error)) {
     // Field details the message does not already say, on the same line.
     const extra = error.details.filter((d) => !error.message.includes(d.message));
     const details = extra.length ? ` [${extra.map((d) => `${d.path}: ${d.message}`).join('; ')}]` : '';

@@ -35,11 +35,18 @@ export function agentFields(c: Colors, a: Agent) {
   ]);
 }
 
+/** `metadata.relationship` is free-form in answers, though the API only accepts `direct`, `group` or `peer`. */
+function relationshipCell(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
 export function sessionsTable(c: Colors, sessions: Session[]) {
   return table(
     c,
     ['ID', 'TITLE', 'AGENTS', 'RELATIONSHIP', 'UPDATED'],
-    sessions.map((s) => [s.id, oneLine(s.title, 40) || c.dim('(untitled)'), String(s.agentIds.length), String(s.metadata.relationship ?? '-'), relativeTime(s.updatedAt)]),
+    sessions.map((s) => [s.id, oneLine(s.title, 40) || c.dim('(untitled)'), String(s.agentIds.length), relationshipCell(s.metadata.relationship), relativeTime(s.updatedAt)]),
   );
 }
 

@@ -8,6 +8,32 @@ import { bool, csv, example, jsonObject, listOptions, nullable, positiveInt } fr
 import { oneLine, relativeTime, table } from '../output.js';
 import { agentFields, agentsTable, sessionsTable } from '../views.js';
 
+/** The options of `agents create` as commander hands them over (camelCased, parsed by csv and jsonObject). */
+interface CreateAgentOptions {
+  name: string;
+  description?: string;
+  model?: string;
+  systemPrompt?: string;
+  avatar?: string;
+  allowedTools?: string[];
+  allowedPeers?: string[];
+  allowedConnectors?: string[];
+  settings?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+/** The options of `agents update` as commander hands them over (parsed by bool and jsonObject). */
+interface UpdateAgentOptions {
+  name?: string;
+  slug?: string;
+  description?: string;
+  systemPrompt?: string;
+  model?: string;
+  avatar?: string;
+  active?: boolean;
+  settings?: Record<string, unknown>;
+}
+
 /** Adds the group to `program` and returns it. */
 export function addAgentsCommands(program: Command, io: Io): Command {
   const agents = program.command('agents').description('List, read, create, change and delete agents').addHelpText('after', example('alumia agents list', 'alumia agents get research-assistant'));
@@ -45,7 +71,7 @@ export function addAgentsCommands(program: Command, io: Io): Command {
     .option('--settings <json>', 'settings as a JSON object, e.g. \'{"voice":{"voiceId":"nova"}}\'', jsonObject)
     .option('--idempotency-key <key>', 'Idempotency-Key to send (default: a fresh UUID, so retries never create twice)')
     .addHelpText('after', example('alumia agents create --name "Research Assistant" --system-prompt "You help with literature reviews."'))
-    .action(async (opts: Record<string, any>, cmd: Command) => {
+    .action(async (opts: CreateAgentOptions, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const agent = await ctx.client().agents.create(
         {
@@ -77,17 +103,17 @@ export function addAgentsCommands(program: Command, io: Io): Command {
     .option('--active <bool>', 'true or false', bool)
     .option('--settings <json>', 'settings as a JSON object', jsonObject)
     .addHelpText('after', example('alumia agents update research-assistant --name "Literature Scout"', 'alumia agents update research-assistant --active false'))
-    .action(async (id: string, opts: Record<string, any>, cmd: Command) => {
+    .action(async (id: string, opts: UpdateAgentOptions, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const changes = {
-        ...(opts.name !== undefined && { name: opts.name as string }),
-        ...(opts.slug !== undefined && { slug: opts.slug as string }),
+        ...(opts.name !== undefined && { name: opts.name }),
+        ...(opts.slug !== undefined && { slug: opts.slug }),
         ...(opts.description !== undefined && { description: nullable(opts.description) }),
         ...(opts.systemPrompt !== undefined && { systemPrompt: nullable(opts.systemPrompt) }),
-        ...(opts.model !== undefined && { model: opts.model as string }),
-        ...(opts.avatar !== undefined && { avatar: opts.avatar as string }),
-        ...(opts.active !== undefined && { isActive: opts.active as boolean }),
-        ...(opts.settings !== undefined && { settings: opts.settings as Record<string, unknown> }),
+        ...(opts.model !== undefined && { model: opts.model }),
+        ...(opts.avatar !== undefined && { avatar: opts.avatar }),
+        ...(opts.active !== undefined && { isActive: opts.active }),
+        ...(opts.settings !== undefined && { settings: opts.settings }),
       };
       if (Object.keys(changes).length === 0) throw new UsageError('nothing to update: give at least one option, see alumia agents update --help');
       const agent = await ctx.client().agents.update(id, changes);
