@@ -7,12 +7,12 @@ import express from 'express';
 import pg from 'pg';
 
 const COLUMNS = `"id", "orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
-  "allowedTools", "allowedPeers", "allowedConnectors", "isActive", "isDefault", "settings", "createdAt", "updatedAt", "deletedAt"`;
+  "allowedTools", "allowedPeerIds", "allowedConnectors", "isActive", "isDefault", "settings", "createdAt", "updatedAt", "deletedAt"`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Row {
   id: string; orgId: string; workspaceId: string | null; name: string; slug: string; description: string | null;
-  avatar: string; model: string; systemPrompt: string | null; allowedTools: string[]; allowedPeers: string[];
+  avatar: string; model: string; systemPrompt: string | null; allowedTools: string[]; allowedPeerIds: string[];
   allowedConnectors: string[]; isActive: boolean; settings: unknown; createdAt: Date; updatedAt: Date;
 }
 
@@ -27,7 +27,8 @@ const toAgent = (row: Row) => ({
   model: row.model,
   systemPrompt: row.systemPrompt,
   allowedTools: row.allowedTools,
-  allowedPeers: row.allowedPeers,
+  // Seeded agents grant no peers, so like the server this has no peer slugs to look up.
+  allowedPeers: row.allowedPeerIds,
   allowedConnectors: row.allowedConnectors,
   isActive: row.isActive,
   settings: row.settings,

@@ -210,7 +210,7 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
     ]);
   }
   await insert(conn, 'Agent', ['id', 'orgId', 'workspaceId', 'name', 'slug', 'description', 'avatar', 'model', 'systemPrompt',
-    'allowedTools', 'allowedPeers', 'allowedConnectors', 'isActive', 'settings', 'createdAt', 'updatedAt'], agentRows);
+    'allowedTools', 'allowedPeerIds', 'allowedConnectors', 'isActive', 'settings', 'createdAt', 'updatedAt'], agentRows);
 
   // Sessions in the main workspace, every other one a peer conversation, 2-3 active agents each.
   const active = agentIds.slice(0, Math.min(o.activeAgents, agentIds.length));
