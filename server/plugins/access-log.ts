@@ -8,6 +8,8 @@ import { redactKeys, type Logger } from '../logger.js';
  * rather than through a child logger per request, which cost more than the line.
  */
 export function accessLog(logger: Logger): RequestHandler {
+  // The line holds no headers and its URL is redacted here, so it skips pino's redaction pass (~2 µs a line).
+  const lines = logger.child({}, { redact: [] });
   return (req, res, next) => {
     const start = performance.now();
     // Read now: the operation plugin serves HEAD as GET.
@@ -22,9 +24,9 @@ export function accessLog(logger: Logger): RequestHandler {
         route: req.operation?.operationId,
         responseTime: Math.round(performance.now() - start),
       };
-      if (!res.writableFinished) logger.warn(line, 'request aborted');
-      else if (res.statusCode >= 500) logger.error(line, 'request errored');
-      else logger.info(line, 'request completed');
+      if (!res.writableFinished) lines.warn(line, 'request aborted');
+      else if (res.statusCode >= 500) lines.error(line, 'request errored');
+      else lines.info(line, 'request completed');
     };
     res.once('finish', log);
     res.once('close', log);
