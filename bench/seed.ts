@@ -206,11 +206,12 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
     const tools = TOOLS.filter(() => r() < 0.3);
     agentRows.push([
       id, orgId, workspaceId, name, slug, description(r, name), AVATARS[i % AVATARS.length], MODELS[i % MODELS.length],
-      systemPrompt(r, name), tools, [], [], r() > 0.05, { voice: VOICE, temperature: Math.round(r() * 10) / 10 }, created, updated,
+      systemPrompt(r, name), tools, [], r() > 0.05, { voice: VOICE, temperature: Math.round(r() * 10) / 10 }, created, updated,
     ]);
   }
+  // allowedPeerIds keeps its default: seeded agents grant no peers.
   await insert(conn, 'Agent', ['id', 'orgId', 'workspaceId', 'name', 'slug', 'description', 'avatar', 'model', 'systemPrompt',
-    'allowedTools', 'allowedPeerIds', 'allowedConnectors', 'isActive', 'settings', 'createdAt', 'updatedAt'], agentRows);
+    'allowedTools', 'allowedConnectors', 'isActive', 'settings', 'createdAt', 'updatedAt'], agentRows);
 
   // Sessions in the main workspace, every other one a peer conversation, 2-3 active agents each.
   const active = agentIds.slice(0, Math.min(o.activeAgents, agentIds.length));
