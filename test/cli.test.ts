@@ -11,7 +11,8 @@ import { listen, unusedPort, type Served } from './helpers/live-http.js';
 // Each test starts several Node processes: on a busy machine that takes a while.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-const ANSI = /\x1b\[/;
+// ESC [ starts every colour sequence; built from its code so no control character sits in the source.
+const ANSI = new RegExp(`${String.fromCharCode(0x1b)}\\[`);
 const REQUEST_ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 let h: Harness;

@@ -106,7 +106,7 @@ export async function slugs(): Promise<string[]> {
       }),
     );
     const result = await run(process.execPath, [fromRoot('node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]).catch((e: { stdout: string }) => e);
-    expect((result as { stdout: string }).stdout).toBe('');
+    expect((result).stdout).toBe('');
   }, 60_000);
 
   it('runs the alumia bin from the compiled dist', async () => {

@@ -186,7 +186,7 @@ describe('GET /api/v1/dashboard/overview cost', () => {
     pglite.exec = ((...args: Parameters<typeof exec>) => {
       statements++;
       return exec(...args);
-    }) as typeof pglite.exec;
+    });
     const db = await openEmbedded(pglite, { timeoutMs: 5_000, poolSize: 5 });
     try {
       const config = loadConfig({ ...TEST_ENV });

@@ -79,9 +79,9 @@ interface CrashTarget {
 const crashTargets: CrashTarget[] = [
   {
     name: 'the embedded PGlite data dir',
-    async env() {
+    env() {
       const dir = tempDir('crash');
-      return { env: { DATA_DIR: dir.path }, cleanup: async () => dir.remove() };
+      return Promise.resolve({ env: { DATA_DIR: dir.path }, cleanup: () => Promise.resolve(dir.remove()) });
     },
   },
   ...(pgReason
@@ -131,7 +131,7 @@ describe('crash safety: SIGKILL mid-load loses nothing that was acknowledged', (
         agent.destroy();
       };
       const workers = Array.from({ length: 8 }, (_, w) => worker(w));
-      await until(30_000, async () => acknowledged.length >= 60);
+      await until(30_000, () => Promise.resolve(acknowledged.length >= 60));
       // The kill: no chance to flush, close or finish anything.
       process.kill(realPid, 'SIGKILL');
       killed = true;

@@ -143,7 +143,7 @@ function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
       method: op.method,
       pathParams: path,
       query: query.filter((q): q is string => q !== null),
-      headers: idem === null ? {} : ({ 'idempotency-key': idem } as Record<string, string>),
+      headers: idem === null ? {} : ({ 'idempotency-key': idem }),
       auth,
       body,
     }));
@@ -302,7 +302,7 @@ function hostileCase(op: Operation): fc.Arbitrary<FuzzCase> {
       bodyMutations.push(
         fc.tuple(base, fc.constantFrom(...stringProps.map(([k]) => k)), fc.constantFrom(...EDGE_STRINGS), fc.constantFrom('alone', 'prefix', 'suffix')).map(([c, k, edge, where]) => {
           const b = objectBody(c);
-          const orig = typeof b[k] === 'string' ? (b[k] as string) : 'x';
+          const orig = typeof b[k] === 'string' ? (b[k]) : 'x';
           const v = where === 'alone' ? edge : where === 'prefix' ? edge + orig : orig + edge;
           return withBody(c, 'unicode', { kind: 'json', value: { ...b, [k]: v } });
         }),
@@ -501,7 +501,7 @@ async function check(c: FuzzCase) {
   try {
     res = await client.send(req, 20_000);
   } catch (err) {
-    throw new Error(`no HTTP answer (${String(err)})\n${context()}`);
+    throw new Error(`no HTTP answer (${String(err)})\n${context()}`, { cause: err });
   }
   const ctx = () => `${context()}\n-> ${res.status} ${res.text.slice(0, 500)}`;
   stats.total++;
@@ -656,7 +656,7 @@ describe('contract-driven fuzzing', () => {
     console.log(
       [
         `fuzz: ${stats.total} requests in ${seconds.toFixed(1)} s (seed ${SEED}) on ${h.db.kind}`,
-        `  by status: ${sorted(stats.byStatus as Map<number, number>)}`,
+        `  by status: ${sorted(stats.byStatus)}`,
         `  by kind: ${sorted(stats.byLabel)}`,
         `  by operation: ${sorted(stats.byOp)}`,
       ].join('\n'),

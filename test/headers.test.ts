@@ -226,7 +226,7 @@ describe('idle keep-alive connections', () => {
       const socket = createConnection({ port, host: '127.0.0.1' });
       let data = '';
       let closedAt = 0;
-      socket.on('data', (c) => (data += c));
+      socket.on('data', (c: Buffer) => (data += c.toString()));
       socket.on('close', () => (closedAt = performance.now()));
       const ask = async () => {
         const before = data.length;
@@ -258,7 +258,7 @@ describe('requests Node cannot parse', () => {
       const raw = await new Promise<string>((resolve, reject) => {
         const socket = createConnection({ port, host: '127.0.0.1' });
         let data = '';
-        socket.on('data', (c) => (data += c));
+        socket.on('data', (c: Buffer) => (data += c.toString()));
         socket.on('end', () => resolve(data));
         socket.on('error', reject);
         socket.write('GET /api/v1/me HTTP/1.1\r\nHost: x\r\nBad Header: value\r\n\r\n');

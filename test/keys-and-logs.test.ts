@@ -278,7 +278,7 @@ describe('X-Request-Id is sanitized before it is echoed or logged', () => {
           socket.end(`GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.key}\r\n${raw}\r\nConnection: close\r\n\r\n`),
         );
         let data = '';
-        socket.on('data', (c) => (data += c));
+        socket.on('data', (c: Buffer) => (data += c.toString()));
         socket.on('close', () => resolve(data));
         socket.on('error', reject);
       });

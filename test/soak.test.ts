@@ -50,7 +50,7 @@ describe.runIf(ENABLED)(`soak: ${SECONDS} s at ${RPS} requests/s against a serve
       server = await startServer({ DATABASE_URL: fresh.url, API_RATE_LIMIT_PER_MINUTE: '1000000' });
     } else {
       const dir = tempDir('soak');
-      cleanup = async () => dir.remove();
+      cleanup = () => Promise.resolve(dir.remove());
       // The per-key budget stays on (it is part of every request's path) but well above the soak's rate.
       server = await startServer({ DATA_DIR: dir.path, API_RATE_LIMIT_PER_MINUTE: '1000000' });
     }
@@ -165,7 +165,7 @@ describe.runIf(ENABLED)(`soak: ${SECONDS} s at ${RPS} requests/s against a serve
     const growth = (last - warm) / warm;
     console.log(
       [
-        `soak (${server.logs().find((l) => l.msg === 'listening')?.database ?? '?'}): ${answers.length} requests in ${elapsed.toFixed(1)} s (${(answers.length / elapsed).toFixed(1)}/s, target ${RPS}/s)`,
+        `soak (${JSON.stringify(server.logs().find((l) => l.msg === 'listening')?.database ?? '?')}): ${answers.length} requests in ${elapsed.toFixed(1)} s (${(answers.length / elapsed).toFixed(1)}/s, target ${RPS}/s)`,
         `  errors: ${errors.length}; latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
         `  RSS: start ${(samples[0]! / 1024).toFixed(1)} MB, warm (median of samples 10-20) ${(warm / 1024).toFixed(1)} MB, end (median of last 10) ${(last / 1024).toFixed(1)} MB, growth ${(growth * 100).toFixed(2)}%, max ${(Math.max(...samples) / 1024).toFixed(1)} MB, ${samples.length} samples`,
       ].join('\n'),

@@ -52,7 +52,7 @@ function connect(port: number): Promise<{ socket: Socket; data: () => string; cl
     const socket = createConnection({ port, host: '127.0.0.1' });
     let data = '';
     const started = performance.now();
-    socket.on('data', (c) => (data += c));
+    socket.on('data', (c: Buffer) => (data += c.toString()));
     const closed = new Promise<number>((done) => socket.on('close', () => done(performance.now() - started)));
     socket.on('error', () => undefined);
     socket.once('connect', () => resolve({ socket, data: () => data, closed }));

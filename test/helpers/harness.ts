@@ -120,8 +120,8 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
       return created.key;
     },
     url,
-    async rebuild(extra) {
-      return make(extra);
+    rebuild(extra) {
+      return Promise.resolve(make(extra));
     },
     async close() {
       await db.close();

@@ -77,7 +77,7 @@ export async function flakyProxy(target: string): Promise<FlakyProxy> {
   const seen: SeenRequest[] = [];
   const hanging = new Set<ServerResponse>();
 
-  const server = createServer(async (req, res) => {
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const failing = remaining > 0;
     if (failing) remaining--;
@@ -103,7 +103,9 @@ export async function flakyProxy(target: string): Promise<FlakyProxy> {
     );
     upstream.on('error', () => res.destroy());
     upstream.end(body);
-  });
+  };
+  // A request whose body cannot be read is dropped, as a broken proxy would.
+  const server = createServer((req, res) => void onRequest(req, res).catch(() => req.socket.destroy()));
 
   const served = await serve(server);
   return {

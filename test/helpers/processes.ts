@@ -94,11 +94,11 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
   let exitCode: number | null | undefined;
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((w) => w());
-  child.stdout!.on('data', (c) => {
+  child.stdout.on('data', (c) => {
     out += c;
     notify();
   });
-  child.stderr!.on('data', (c) => (err += c));
+  child.stderr.on('data', (c) => (err += c));
   // 'close' rather than 'exit': it comes after stdout has been read to the end.
   const exited = new Promise<number | null>((resolve) =>
     child.on('close', (code) => {
