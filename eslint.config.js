@@ -6,13 +6,26 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '**/dist/', 'generated/', 'server/db/prisma/', 'reports/', 'coverage/', 'test-results/', 'data/', '.stryker-tmp/'],
+    ignores: [
+      'node_modules/',
+      '**/dist/',
+      'generated/',
+      'server/db/prisma/',
+      'reports/',
+      'coverage/',
+      'test-results/',
+      'data/',
+      '.stryker-tmp/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'client/bin/*.js', 'openapi/plugins/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'client/bin/*.js', 'openapi/plugins/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   {

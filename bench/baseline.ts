@@ -11,9 +11,22 @@ const COLUMNS = `"id", "orgId", "workspaceId", "name", "slug", "description", "a
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Row {
-  id: string; orgId: string; workspaceId: string | null; name: string; slug: string; description: string | null;
-  avatar: string; model: string; systemPrompt: string | null; allowedTools: string[]; allowedPeerIds: string[];
-  allowedConnectors: string[]; isActive: boolean; settings: unknown; createdAt: Date; updatedAt: Date;
+  id: string;
+  orgId: string;
+  workspaceId: string | null;
+  name: string;
+  slug: string;
+  description: string | null;
+  avatar: string;
+  model: string;
+  systemPrompt: string | null;
+  allowedTools: string[];
+  allowedPeerIds: string[];
+  allowedConnectors: string[];
+  isActive: boolean;
+  settings: unknown;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 const toAgent = (row: Row) => ({

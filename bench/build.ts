@@ -39,10 +39,23 @@ export function ensureBuild(mode: 'auto' | 'always' | 'never', root = ROOT) {
   log(`build: npm run build${root === ROOT ? '' : ` in ${root}`} ...`);
   const started = performance.now();
   try {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+    execFileSync('npm', ['run', '--silent', 'build'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
-    log(`build failed:\n${String(e.stdout ?? '').split('\n').slice(-30).join('\n')}\n${String(e.stderr ?? '').split('\n').slice(-30).join('\n')}`);
+    log(
+      `build failed:\n${String(e.stdout ?? '')
+        .split('\n')
+        .slice(-30)
+        .join('\n')}\n${String(e.stderr ?? '')
+        .split('\n')
+        .slice(-30)
+        .join('\n')}`,
+    );
     throw new Error('npm run build failed (use --no-build to bench the existing dist)', { cause: err });
   }
   log(`build: done in ${Math.round((performance.now() - started) / 1000)} s`);
@@ -58,7 +71,10 @@ export function snapshotBuild(from = ROOT): { root: string; entry: string; remov
   const root = mkdtempSync(join(tmpdir(), 'alumia-bench-app-'));
   cpSync(join(from, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(from, 'node_modules'), join(root, 'node_modules'), 'dir');
-  for (const dir of [['dist', 'server'], ['dist', 'generated']]) {
+  for (const dir of [
+    ['dist', 'server'],
+    ['dist', 'generated'],
+  ]) {
     if (existsSync(join(from, ...dir))) cpSync(join(from, ...dir), join(root, ...dir), { recursive: true });
   }
   cpSync(join(from, 'generated', 'openapi.json'), join(root, 'generated', 'openapi.json'));

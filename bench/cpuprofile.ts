@@ -22,14 +22,29 @@ interface CpuProfile {
 }
 
 const LAYERS: Array<[string, RegExp]> = [
-  ['express-openapi-validator (+ajv)', /^(express-openapi-validator|ajv|ajv-formats|ajv-draft-04|fast-deep-equal|fast-uri|json-schema-traverse|@apidevtools\/.*|lodash.*|json-schema-ref-parser|path-to-regexp@eov|multer|@jsdevtools\/ono|js-yaml|lodash)$/],
+  [
+    'express-openapi-validator (+ajv)',
+    /^(express-openapi-validator|ajv|ajv-formats|ajv-draft-04|fast-deep-equal|fast-uri|json-schema-traverse|@apidevtools\/.*|lodash.*|json-schema-ref-parser|path-to-regexp@eov|multer|@jsdevtools\/ono|js-yaml|lodash)$/,
+  ],
   ['prisma (client, query compiler, adapter)', /^(@prisma\/.*|prisma-wasm|decimal\.js)$/],
-  ['pg (driver)', /^(pg|pg-protocol|pg-pool|pg-types|pg-int8|postgres-array|postgres-date|postgres-interval|postgres-bytea|pg-connection-string|pgpass|split2)$/],
+  [
+    'pg (driver)',
+    /^(pg|pg-protocol|pg-pool|pg-types|pg-int8|postgres-array|postgres-date|postgres-interval|postgres-bytea|pg-connection-string|pgpass|split2)$/,
+  ],
   ['pglite (embedded database)', /^(@electric-sql\/pglite|pglite-prisma-adapter|pglite-wasm)$/],
-  ['pino (logging)', /^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/.*|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify|fast-safe-stringify)$/],
+  [
+    'pino (logging)',
+    /^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/.*|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify|fast-safe-stringify)$/,
+  ],
   ['helmet', /^helmet$/],
-  ['express (+router, body-parser, path-to-regexp)', /^(express|router|media-typer|content-type|body-parser|raw-body|finalhandler|send|serve-static|on-finished|type-is|qs|iconv-lite|depd|statuses|http-errors|mime-types|mime-db|accepts|negotiator|vary|encodeurl|escape-html|parseurl|cookie|cookie-signature|fresh|range-parser|merge-descriptors|content-disposition|proxy-addr|forwarded|ipaddr\.js|unpipe|ee-first|destroy|setprototypeof|toidentifier|inherits|side-channel.*|call-bind.*|call-bound|get-intrinsic|get-proto|es-.*|has-symbols|has-tostringtag|function-bind|hasown|gopd|object-inspect|math-intrinsics|dunder-proto|path-to-regexp|bytes|debug|ms|is-promise|once|wrappy|etag|cors|object-assign)$/],
-  ['rate-limit / redis', /^(rate-limiter-flexible|ioredis|@ioredis\/.*|redis-errors|redis-parser|cluster-key-slot|denque|standard-as-callback|lodash\.defaults|lodash\.isarguments)$/],
+  [
+    'express (+router, body-parser, path-to-regexp)',
+    /^(express|router|media-typer|content-type|body-parser|raw-body|finalhandler|send|serve-static|on-finished|type-is|qs|iconv-lite|depd|statuses|http-errors|mime-types|mime-db|accepts|negotiator|vary|encodeurl|escape-html|parseurl|cookie|cookie-signature|fresh|range-parser|merge-descriptors|content-disposition|proxy-addr|forwarded|ipaddr\.js|unpipe|ee-first|destroy|setprototypeof|toidentifier|inherits|side-channel.*|call-bind.*|call-bound|get-intrinsic|get-proto|es-.*|has-symbols|has-tostringtag|function-bind|hasown|gopd|object-inspect|math-intrinsics|dunder-proto|path-to-regexp|bytes|debug|ms|is-promise|once|wrappy|etag|cors|object-assign)$/,
+  ],
+  [
+    'rate-limit / redis',
+    /^(rate-limiter-flexible|ioredis|@ioredis\/.*|redis-errors|redis-parser|cluster-key-slot|denque|standard-as-callback|lodash\.defaults|lodash\.isarguments)$/,
+  ],
   ['zod', /^zod$/],
   ['yaml (docs route renders the contract as YAML at start)', /^yaml$/],
 ];
@@ -65,7 +80,11 @@ export function moduleOf(frame: CallFrame): string {
 }
 
 export function layerOf(module: string): string {
-  if (module.startsWith('app:')) return `app (${module.slice(4).replace(/^server\//, '').replace(/\.js$/, '')})`;
+  if (module.startsWith('app:'))
+    return `app (${module
+      .slice(4)
+      .replace(/^server\//, '')
+      .replace(/\.js$/, '')})`;
   if (module.startsWith('node:')) return 'node core (http, net, streams, timers...)';
   if (module === '(gc)') return 'V8 garbage collector';
   if (module === '(program)') return 'V8/native, unattributed (program)';
@@ -116,7 +135,11 @@ export function summarize(profile: CpuProfile, window?: { from: number; to: numb
     };
     const label = labelOf(frames[0]!.callFrame);
     // Functions with a URL anywhere on the stack, each once (recursion is not double counted).
-    const labels = new Set(frames.filter((fr) => fr.callFrame.url && !fr.callFrame.url.startsWith('node:internal/process/task_queues')).map((fr) => labelOf(fr.callFrame)));
+    const labels = new Set(
+      frames
+        .filter((fr) => fr.callFrame.url && !fr.callFrame.url.startsWith('node:internal/process/task_queues'))
+        .map((fr) => labelOf(fr.callFrame)),
+    );
     hit = { self, layers, label, module: self, labels };
     stackCache.set(id, hit);
     return hit;
@@ -155,7 +178,9 @@ export function summarize(profile: CpuProfile, window?: { from: number; to: numb
   const ms = (us: number) => Math.round(us / 100) / 10;
   const pct = (us: number) => (busy ? Math.round((us / busy) * 1000) / 10 : 0);
   const sorted = <K extends string>(m: Map<string, number>, key: K) =>
-    [...m].sort((a, b) => b[1] - a[1]).map(([k, us]) => ({ [key]: k, ms: ms(us), pctOfBusy: pct(us) }) as { [P in K]: string } & { ms: number; pctOfBusy: number });
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, us]) => ({ [key]: k, ms: ms(us), pctOfBusy: pct(us) }) as { [P in K]: string } & { ms: number; pctOfBusy: number });
   return {
     windowMs: ms(total),
     busyMs: ms(busy),
@@ -163,9 +188,13 @@ export function summarize(profile: CpuProfile, window?: { from: number; to: numb
     selfByLayer: sorted(selfLayer, 'layer'),
     inclusiveByLayer: sorted(inclusive, 'layer'),
     selfByModule: sorted(selfModule, 'module').slice(0, 40),
-    topFunctions: [...fns].sort((a, b) => b[1].us - a[1].us).slice(0, 40)
+    topFunctions: [...fns]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, 40)
       .map(([fn, v]) => ({ fn, module: v.module, ms: ms(v.us), pctOfBusy: pct(v.us) })),
-    topInclusiveFunctions: [...inclusiveFns].sort((a, b) => b[1] - a[1]).slice(0, 300)
+    topInclusiveFunctions: [...inclusiveFns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 300)
       .map(([fn, us]) => ({ fn, ms: ms(us), pctOfBusy: pct(us) })),
   };
 }
@@ -183,16 +212,22 @@ export function formatSummary(s: ProfileSummary, requests?: number): string {
     ...s.selfByLayer.map((l) => `  ${l.pctOfBusy.toFixed(1).padStart(5)}%  ${l.ms.toFixed(0).padStart(7)} ms${perReq(l.ms)}  ${l.layer}`),
     '',
     'inclusive time by layer (layer anywhere on the stack):',
-    ...s.inclusiveByLayer.slice(0, 20).map((l) => `  ${l.pctOfBusy.toFixed(1).padStart(5)}%  ${l.ms.toFixed(0).padStart(7)} ms${perReq(l.ms)}  ${l.layer}`),
+    ...s.inclusiveByLayer
+      .slice(0, 20)
+      .map((l) => `  ${l.pctOfBusy.toFixed(1).padStart(5)}%  ${l.ms.toFixed(0).padStart(7)} ms${perReq(l.ms)}  ${l.layer}`),
     '',
     'self time by module (top 25):',
     ...s.selfByModule.slice(0, 25).map((m) => `  ${m.pctOfBusy.toFixed(1).padStart(5)}%  ${m.ms.toFixed(0).padStart(7)} ms  ${m.module}`),
     '',
     'top functions by self time:',
-    ...s.topFunctions.slice(0, 30).map((f) => `  ${f.pctOfBusy.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms  ${f.fn}  [${f.module}]`),
+    ...s.topFunctions
+      .slice(0, 30)
+      .map((f) => `  ${f.pctOfBusy.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms  ${f.fn}  [${f.module}]`),
     '',
     'top functions by inclusive time (the function and everything it calls synchronously):',
-    ...s.topInclusiveFunctions.slice(0, 45).map((f) => `  ${f.pctOfBusy.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms${perReq(f.ms)}  ${f.fn}`),
+    ...s.topInclusiveFunctions
+      .slice(0, 45)
+      .map((f) => `  ${f.pctOfBusy.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms${perReq(f.ms)}  ${f.fn}`),
   ];
   return lines.join('\n');
 }

@@ -43,14 +43,15 @@ export function nextAgentName(): string {
   return `${FIRST_NAMES[n % 100]} ${LAST_NAMES[Math.floor(n / 100) % 100]} ${ROLE_NAMES[Math.floor(n / 10_000) % 100]}`;
 }
 
-const createBody = (name: string) => JSON.stringify({
-  name,
-  description: description(nameRng, name),
-  systemPrompt: systemPrompt(nameRng, name),
-  model: 'gpt-4.1-mini',
-  avatar: 'owl',
-  settings: { voice: { provider: 'elevenlabs', voiceId: 'rachel', language: 'en-GB' }, temperature: 0.3 },
-});
+const createBody = (name: string) =>
+  JSON.stringify({
+    name,
+    description: description(nameRng, name),
+    systemPrompt: systemPrompt(nameRng, name),
+    model: 'gpt-4.1-mini',
+    avatar: 'owl',
+    settings: { voice: { provider: 'elevenlabs', voiceId: 'rachel', language: 'en-GB' }, temperature: 0.3 },
+  });
 
 let patchCounter = 0;
 const patchBody = () => JSON.stringify({ description: `Reviewed by the bench (${++patchCounter}); scope unchanged, tone tightened.` });
@@ -60,14 +61,37 @@ const A = '/api/v1/agents';
 const getById = (t: Target): Request => ({ method: 'GET', path: `${A}/${pick(t.seed.agentIds)}`, headers: bearer(pick(t.seed.keys)) });
 const getBySlug = (t: Target): Request => ({ method: 'GET', path: `${A}/${pick(t.seed.agentSlugs)}`, headers: bearer(pick(t.seed.keys)) });
 const listFirst = (t: Target): Request => ({ method: 'GET', path: `${A}?limit=50`, headers: bearer(pick(t.seed.keys)) });
-const listDeep = (t: Target): Request => ({ method: 'GET', path: `${A}?limit=50&cursor=${t.deepCursor}`, headers: bearer(pick(t.seed.keys)) });
-const messages = (t: Target): Request => ({ method: 'GET', path: `${A}/${pick(t.seed.messageAgentIds)}/messages`, headers: bearer(pick(t.seed.keys)) });
-const create = (t: Target): Request => ({ method: 'POST', path: A, headers: jsonHeaders(pick(t.seed.keys)), body: createBody(nextAgentName()) });
-const patch = (t: Target): Request => ({ method: 'PATCH', path: `${A}/${pick(t.seed.agentIds)}`, headers: jsonHeaders(pick(t.seed.keys)), body: patchBody() });
+const listDeep = (t: Target): Request => ({
+  method: 'GET',
+  path: `${A}?limit=50&cursor=${t.deepCursor}`,
+  headers: bearer(pick(t.seed.keys)),
+});
+const messages = (t: Target): Request => ({
+  method: 'GET',
+  path: `${A}/${pick(t.seed.messageAgentIds)}/messages`,
+  headers: bearer(pick(t.seed.keys)),
+});
+const create = (t: Target): Request => ({
+  method: 'POST',
+  path: A,
+  headers: jsonHeaders(pick(t.seed.keys)),
+  body: createBody(nextAgentName()),
+});
+const patch = (t: Target): Request => ({
+  method: 'PATCH',
+  path: `${A}/${pick(t.seed.agentIds)}`,
+  headers: jsonHeaders(pick(t.seed.keys)),
+  body: patchBody(),
+});
 
 // 80% reads, 20% writes.
 const MIX: Array<[number, (t: Target) => Request]> = [
-  [40, getById], [10, getBySlug], [20, listFirst], [10, messages], [10, create], [10, patch],
+  [40, getById],
+  [10, getBySlug],
+  [20, listFirst],
+  [10, messages],
+  [10, create],
+  [10, patch],
 ];
 const mixed = (t: Target): Request => {
   let r = Math.random() * 100;
@@ -78,31 +102,101 @@ const mixed = (t: Target): Request => {
 };
 
 export const SCENARIOS: Scenario[] = [
-  { name: 'get-by-id', baseline: 'get-by-id', natural: true, expect: [200], request: (t) => () => getById(t),
-    description: 'GET /agents/:id, random agent of the main workspace, random key of 100' },
-  { name: 'get-by-slug', baseline: 'get-by-slug', natural: true, expect: [200], request: (t) => () => getBySlug(t),
-    description: 'GET /agents/:slug' },
-  { name: 'list-first', baseline: 'list-first', natural: true, expect: [200], request: (t) => () => listFirst(t),
-    description: 'GET /agents?limit=50, first page of the 8,001 the caller lists' },
-  { name: 'list-deep', baseline: 'list-deep', natural: true, expect: [200], request: (t) => () => listDeep(t),
-    description: 'GET /agents?limit=50&cursor=<page 151>' },
-  { name: 'messages', baseline: 'get-by-id', natural: false, expect: [200], request: (t) => () => messages(t),
-    description: 'GET /agents/:id/messages (peer sessions)' },
-  { name: 'wrong-key-401', baseline: 'get-by-id', natural: false, expect: [401],
+  {
+    name: 'get-by-id',
+    baseline: 'get-by-id',
+    natural: true,
+    expect: [200],
+    request: (t) => () => getById(t),
+    description: 'GET /agents/:id, random agent of the main workspace, random key of 100',
+  },
+  {
+    name: 'get-by-slug',
+    baseline: 'get-by-slug',
+    natural: true,
+    expect: [200],
+    request: (t) => () => getBySlug(t),
+    description: 'GET /agents/:slug',
+  },
+  {
+    name: 'list-first',
+    baseline: 'list-first',
+    natural: true,
+    expect: [200],
+    request: (t) => () => listFirst(t),
+    description: 'GET /agents?limit=50, first page of the 8,001 the caller lists',
+  },
+  {
+    name: 'list-deep',
+    baseline: 'list-deep',
+    natural: true,
+    expect: [200],
+    request: (t) => () => listDeep(t),
+    description: 'GET /agents?limit=50&cursor=<page 151>',
+  },
+  {
+    name: 'messages',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [200],
+    request: (t) => () => messages(t),
+    description: 'GET /agents/:id/messages (peer sessions)',
+  },
+  {
+    name: 'wrong-key-401',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [401],
     request: (t) => () => ({ method: 'GET', path: `${A}/${pick(t.seed.agentIds)}`, headers: bearer(pick(t.wrongKeys)) }),
-    description: 'GET /agents/:id with one of 50 well-formed unknown live keys (misconfigured clients): 401 only' },
-  { name: 'wrong-key-401-unique', baseline: 'get-by-id', natural: false, expect: [401],
-    request: (t) => () => ({ method: 'GET', path: `${A}/${pick(t.seed.agentIds)}`, headers: bearer(`alm_live_${randomBytes(24).toString('hex')}`) }),
-    description: 'extra: like wrong-key-401, but a never-seen key on every request (nothing to cache)' },
-  { name: 'patch', baseline: 'get-by-id', natural: false, expect: [200], request: (t) => () => patch(t),
-    description: 'PATCH /agents/:id {description}' },
-  { name: 'create', baseline: 'get-by-id', natural: false, expect: [201], creates: true, request: (t) => () => create(t),
-    description: 'POST /agents, distinct realistic names' },
-  { name: 'mixed-80r-20w', baseline: 'get-by-id', natural: false, expect: [200, 201], creates: true, request: (t) => () => mixed(t),
-    description: '40% by id, 10% by slug, 20% list, 10% messages, 10% create, 10% patch' },
-  { name: 'create-same-name', baseline: 'get-by-id', natural: false, expect: [201], creates: true,
+    description: 'GET /agents/:id with one of 50 well-formed unknown live keys (misconfigured clients): 401 only',
+  },
+  {
+    name: 'wrong-key-401-unique',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [401],
+    request: (t) => () => ({
+      method: 'GET',
+      path: `${A}/${pick(t.seed.agentIds)}`,
+      headers: bearer(`alm_live_${randomBytes(24).toString('hex')}`),
+    }),
+    description: 'extra: like wrong-key-401, but a never-seen key on every request (nothing to cache)',
+  },
+  {
+    name: 'patch',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [200],
+    request: (t) => () => patch(t),
+    description: 'PATCH /agents/:id {description}',
+  },
+  {
+    name: 'create',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [201],
+    creates: true,
+    request: (t) => () => create(t),
+    description: 'POST /agents, distinct realistic names',
+  },
+  {
+    name: 'mixed-80r-20w',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [200, 201],
+    creates: true,
+    request: (t) => () => mixed(t),
+    description: '40% by id, 10% by slug, 20% list, 10% messages, 10% create, 10% patch',
+  },
+  {
+    name: 'create-same-name',
+    baseline: 'get-by-id',
+    natural: false,
+    expect: [201],
+    creates: true,
     request: (t) => () => ({ method: 'POST', path: A, headers: jsonHeaders(pick(t.seed.keys)), body: createBody('Support Agent') }),
-    description: 'extra: POST /agents, every request named "Support Agent" (slug suffix search and retries)' },
+    description: 'extra: POST /agents, every request named "Support Agent" (slug suffix search and retries)',
+  },
 ];
 
 export function wrongKeys(n = 50): string[] {
@@ -165,20 +259,24 @@ export async function drive(options: {
 }): Promise<Measurement> {
   const { url, connections, make } = options;
   const slugs: string[] = [];
-  const requests: Request[] = [{
-    setupRequest: (req) => ({ ...req, ...make() }),
-    ...(options.collectSlugs ? {
-      onResponse: (status: number, body: string) => {
-        if (status !== 201) return;
-        try {
-          const slug = (JSON.parse(body) as { data?: { slug?: string } }).data?.slug;
-          if (slug) slugs.push(slug);
-        } catch {
-          // not JSON
-        }
-      },
-    } : {}),
-  }];
+  const requests: Request[] = [
+    {
+      setupRequest: (req) => ({ ...req, ...make() }),
+      ...(options.collectSlugs
+        ? {
+            onResponse: (status: number, body: string) => {
+              if (status !== 201) return;
+              try {
+                const slug = (JSON.parse(body) as { data?: { slug?: string } }).data?.slug;
+                if (slug) slugs.push(slug);
+              } catch {
+                // not JSON
+              }
+            },
+          }
+        : {}),
+    },
+  ];
   if (options.warmup > 0) await bounded(autocannon({ url, connections, duration: options.warmup, requests, timeout: 10 }), options.warmup);
   slugs.length = 0;
 
@@ -215,7 +313,9 @@ export async function drive(options: {
   const sorted = Float64Array.from(latencies).sort();
   const total = latencies.length;
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
-  const unexpected = Object.entries(statusCodes).filter(([code]) => !options.expect.includes(Number(code))).reduce((n, [, c]) => n + c, 0);
+  const unexpected = Object.entries(statusCodes)
+    .filter(([code]) => !options.expect.includes(Number(code)))
+    .reduce((n, [, c]) => n + c, 0);
   const perReq = (seconds: number | null) => (seconds !== null && total > 0 ? round((seconds * 1e6) / total, 0) : null);
   return {
     rps: round(result.requests.average, 1),
@@ -248,10 +348,13 @@ export async function drive(options: {
 async function bounded(instance: Instance, durationS: number): Promise<Result> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      instance.stop();
-      reject(new Error(`autocannon did not finish within ${durationS + 30} s`));
-    }, (durationS + 30) * 1000);
+    timer = setTimeout(
+      () => {
+        instance.stop();
+        reject(new Error(`autocannon did not finish within ${durationS + 30} s`));
+      },
+      (durationS + 30) * 1000,
+    );
   });
   try {
     return await Promise.race([instance as unknown as Promise<Result>, guard]);
@@ -276,10 +379,15 @@ export async function walkCursor(baseUrl: string, key: string, pages: number): P
   const started = performance.now();
   let cursor: string | null = null;
   for (let i = 0; i < pages; i++) {
-    const res = await fetch(`${baseUrl}${A}?limit=50${cursor ? `&cursor=${cursor}` : ''}`, { headers: bearer(key), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${baseUrl}${A}?limit=50${cursor ? `&cursor=${cursor}` : ''}`, {
+      headers: bearer(key),
+      signal: AbortSignal.timeout(10_000),
+    });
     const body = (await res.json()) as { data?: { items: unknown[]; nextCursor: string | null } };
-    if (res.status !== 200 || !body.data) throw new Error(`list page ${i + 1} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
-    if (body.data.items.length !== 50 || !body.data.nextCursor) throw new Error(`list page ${i + 1} is not full (${body.data.items.length} items)`);
+    if (res.status !== 200 || !body.data)
+      throw new Error(`list page ${i + 1} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    if (body.data.items.length !== 50 || !body.data.nextCursor)
+      throw new Error(`list page ${i + 1} is not full (${body.data.items.length} items)`);
     cursor = body.data.nextCursor;
   }
   return { cursor: cursor!, ms: round(performance.now() - started, 0) };

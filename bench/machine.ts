@@ -164,4 +164,3 @@ function readMemTotalKb(): string | undefined {
     return undefined;
   }
 }
-

@@ -7,8 +7,16 @@ import { fmt, type Row } from './report.js';
 import type { RunningServer } from './setup.js';
 
 export interface BaselineRun {
-  kind: string; connections: number; rps: number; p50: number; p99: number;
-  serverCpuUsPerReq: number | null; pgCpuUsPerReq: number | null; otherCpuPct: number | null; errors: number; non2xx: number;
+  kind: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  serverCpuUsPerReq: number | null;
+  pgCpuUsPerReq: number | null;
+  otherCpuPct: number | null;
+  errors: number;
+  non2xx: number;
 }
 
 export class PairedRuns {
@@ -25,30 +33,67 @@ export class PairedRuns {
   async baseline(baseline: RunningServer, target: Target, kind: BaselineKind, connections: number): Promise<Measurement> {
     const scenario = SCENARIOS.find((s) => s.name === kind)!;
     const m = await drive({
-      url: baseline.url, connections, duration: this.timing.duration, warmup: this.timing.warmup, make: scenario.request(target), expect: [200],
-      serverPid: baseline.proc.pid, pgBackends: this.pg?.backends, pgStats: this.pg?.stats,
+      url: baseline.url,
+      connections,
+      duration: this.timing.duration,
+      warmup: this.timing.warmup,
+      make: scenario.request(target),
+      expect: [200],
+      serverPid: baseline.proc.pid,
+      pgBackends: this.pg?.backends,
+      pgStats: this.pg?.stats,
     });
     this.baselines.set(`${kind}@${connections}`, m);
-    this.baselineRuns.push({ kind, connections, rps: m.rps, p50: m.p50, p99: m.p99, serverCpuUsPerReq: m.serverCpuUsPerReq, pgCpuUsPerReq: m.pgCpuUsPerReq, otherCpuPct: m.otherCpuPct, errors: m.errors + m.timeouts, non2xx: m.non2xx });
-    log(`  baseline ${kind.padEnd(34)} c=${String(connections).padEnd(3)} ${fmt(m.rps, 0).padStart(7)} rps  p50 ${fmt(m.p50)}  p99 ${fmt(m.p99)} ms  ` +
-      `non2xx ${m.non2xx}  CPU/req ${m.serverCpuUsPerReq} us + pg ${m.pgCpuUsPerReq} us  xact/req ${m.pgXactPerReq}  other load ${m.otherCpuPct}%`);
+    this.baselineRuns.push({
+      kind,
+      connections,
+      rps: m.rps,
+      p50: m.p50,
+      p99: m.p99,
+      serverCpuUsPerReq: m.serverCpuUsPerReq,
+      pgCpuUsPerReq: m.pgCpuUsPerReq,
+      otherCpuPct: m.otherCpuPct,
+      errors: m.errors + m.timeouts,
+      non2xx: m.non2xx,
+    });
+    log(
+      `  baseline ${kind.padEnd(34)} c=${String(connections).padEnd(3)} ${fmt(m.rps, 0).padStart(7)} rps  p50 ${fmt(m.p50)}  p99 ${fmt(m.p99)} ms  ` +
+        `non2xx ${m.non2xx}  CPU/req ${m.serverCpuUsPerReq} us + pg ${m.pgCpuUsPerReq} us  xact/req ${m.pgXactPerReq}  other load ${m.otherCpuPct}%`,
+    );
     return m;
   }
 
-  async scenario(db: 'postgres' | 'embedded', server: RunningServer, target: Target, scenario: Scenario, connections: number, record = true): Promise<Row> {
+  async scenario(
+    db: 'postgres' | 'embedded',
+    server: RunningServer,
+    target: Target,
+    scenario: Scenario,
+    connections: number,
+    record = true,
+  ): Promise<Row> {
     const make = scenario.request(target);
     const first = await probe(server.url, make()).catch((err: Error) => ({ status: 0, body: err.message }));
     const probeNote = scenario.expect.includes(first.status) ? undefined : `probe answered ${first.status}: ${first.body.slice(0, 300)}`;
     if (probeNote) log(`  ! ${scenario.name}: ${probeNote}`);
     const m = await drive({
-      url: server.url, connections, duration: this.timing.duration, warmup: this.timing.warmup, make, expect: scenario.expect,
-      serverPid: server.proc.pid, collectSlugs: scenario.creates,
-      pgBackends: db === 'postgres' ? this.pg?.backends : undefined, pgStats: db === 'postgres' ? this.pg?.stats : undefined,
+      url: server.url,
+      connections,
+      duration: this.timing.duration,
+      warmup: this.timing.warmup,
+      make,
+      expect: scenario.expect,
+      serverPid: server.proc.pid,
+      collectSlugs: scenario.creates,
+      pgBackends: db === 'postgres' ? this.pg?.backends : undefined,
+      pgStats: db === 'postgres' ? this.pg?.stats : undefined,
     });
     const base = this.baselines.get(`${scenario.baseline}@${connections}`) ?? null;
-    const baselineOf = db === 'embedded'
-      ? `PostgreSQL baseline, ${scenario.baseline} (no bare baseline exists for the embedded database)`
-      : scenario.natural ? 'same query, bare express + pg' : `${scenario.baseline} baseline (no natural baseline)`;
+    const baselineOf =
+      db === 'embedded'
+        ? `PostgreSQL baseline, ${scenario.baseline} (no bare baseline exists for the embedded database)`
+        : scenario.natural
+          ? 'same query, bare express + pg'
+          : `${scenario.baseline} baseline (no natural baseline)`;
     const row: Row = {
       ...m,
       name: `${db}/${scenario.name}@${connections}`,
@@ -67,10 +112,12 @@ export class PairedRuns {
       ...(probeNote ? { probe: probeNote } : {}),
     };
     if (record) this.rows.push(row);
-    log(`  ${db.padEnd(8)} ${scenario.name.padEnd(34)} c=${String(connections).padEnd(3)} ${fmt(m.rps, 0).padStart(7)} rps  p50 ${fmt(m.p50)}  p99 ${fmt(m.p99)} ms  ` +
-      `ratio ${row.ratio ?? '-'}  non2xx ${m.non2xx} unexpected ${m.unexpected} errors ${m.errors + m.timeouts}  RSS ${m.rssMb} MB  ` +
-      `CPU/req ${m.serverCpuUsPerReq} us + pg ${m.pgCpuUsPerReq ?? '-'} us  xact/req ${m.pgXactPerReq ?? '-'} rows/req ${m.pgRowsReadPerReq ?? '-'}  ` +
-      `other load ${m.otherCpuPct}%  srv wait ${m.serverWaitPct}%`);
+    log(
+      `  ${db.padEnd(8)} ${scenario.name.padEnd(34)} c=${String(connections).padEnd(3)} ${fmt(m.rps, 0).padStart(7)} rps  p50 ${fmt(m.p50)}  p99 ${fmt(m.p99)} ms  ` +
+        `ratio ${row.ratio ?? '-'}  non2xx ${m.non2xx} unexpected ${m.unexpected} errors ${m.errors + m.timeouts}  RSS ${m.rssMb} MB  ` +
+        `CPU/req ${m.serverCpuUsPerReq} us + pg ${m.pgCpuUsPerReq ?? '-'} us  xact/req ${m.pgXactPerReq ?? '-'} rows/req ${m.pgRowsReadPerReq ?? '-'}  ` +
+        `other load ${m.otherCpuPct}%  srv wait ${m.serverWaitPct}%`,
+    );
     return row;
   }
 }

@@ -67,7 +67,10 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   const agents = new AgentStore(prisma, models);
   const sessions = new SessionStore(prisma, agents);
   // Only the uncached lookup query is wanted; the store's constructor (caches, buses) is not needed for it.
-  const keys = { findIdentity: (hash: string) => ApiKeyStore.prototype.findIdentity.call({ sql: sqlThroughPrisma(prisma) } as unknown as ApiKeyStore, hash) };
+  const keys = {
+    findIdentity: (hash: string) =>
+      ApiKeyStore.prototype.findIdentity.call({ sql: sqlThroughPrisma(prisma) } as unknown as ApiKeyStore, hash),
+  };
   const identity = await keys.findIdentity(hashKey(seed.keys[0]!));
   if (!identity) throw new Error('plans: the first seeded key does not resolve');
   const caller: Caller = { ...identity, keyEnv: identity.env };
@@ -104,11 +107,13 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
     const created = await agents.create(caller, { name: 'Plan Probe Research Assistant', description: 'Created by bench/plans.ts.' });
     const insert = captured.find((q) => /^\s*INSERT INTO ("public"\.)?"Agent"/i.test(q.query));
     if (insert) {
-      captures.push([{
-        name: `create: the INSERT (of the ${captured.length} statements one create sent)`,
-        query: insert.query,
-        params: insert.params.map((p) => (p === created.slug ? `${created.slug}-explain` : p)),
-      }]);
+      captures.push([
+        {
+          name: `create: the INSERT (of the ${captured.length} statements one create sent)`,
+          query: insert.query,
+          params: insert.params.map((p) => (p === created.slug ? `${created.slug}-explain` : p)),
+        },
+      ]);
     }
   } catch (err) {
     log(`plans: create: ${(err as Error).message.split('\n')[0]}`);
@@ -144,7 +149,9 @@ async function explainOne(client: pg.Client, stmt: string, shape: { name: string
   // Run it once first so the numbers are for warm caches, as under load (not writes: the second
   // would collide with the first).
   if (/^\s*SELECT/i.test(shape.query)) await client.query(`EXECUTE ${stmt}${args}`);
-  const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }> }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ${stmt}${args}`);
+  const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }> }>(
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE ${stmt}${args}`,
+  );
   await client.query(`DEALLOCATE ${stmt}`);
   await client.query('ROLLBACK');
   const plan = rows[0]!['QUERY PLAN'][0]!;

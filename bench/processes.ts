@@ -104,23 +104,25 @@ export async function stopProcess(p: Spawned, signal: NodeJS.Signals = 'SIGTERM'
 }
 
 export async function stopAllProcesses() {
-  await Promise.all([...children].map((child) => {
-    killGroup(child, 'SIGTERM');
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        killGroup(child, 'SIGKILL');
-        resolve();
-      }, 5_000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
+  await Promise.all(
+    [...children].map((child) => {
+      killGroup(child, 'SIGTERM');
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          killGroup(child, 'SIGKILL');
+          resolve();
+        }, 5_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        if (child.exitCode !== null || child.signalCode !== null) {
+          clearTimeout(t);
+          resolve();
+        }
       });
-      if (child.exitCode !== null || child.signalCode !== null) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  }));
+    }),
+  );
 }
 
 export function freePort(): Promise<number> {
@@ -157,13 +159,16 @@ export async function waitReady(url: string, proc: Spawned, timeoutMs = 60_000, 
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
 }
 
-
 /**
  * Runs `main` as the whole program, bounded: after `budgetS` seconds it stops itself (exit 2); SIGINT,
  * SIGTERM and SIGHUP clean up and exit 130; a failure logs, calls `onFailure`, cleans up and exits 1.
  * `cleanup` runs on every way out and must be safe to call twice.
  */
-export function runBounded(name: string, main: () => Promise<void>, options: { budgetS: number; cleanup: () => Promise<void>; onFailure?: () => void }) {
+export function runBounded(
+  name: string,
+  main: () => Promise<void>,
+  options: { budgetS: number; cleanup: () => Promise<void>; onFailure?: () => void },
+) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       log(`\n${name}: ${signal}, cleaning up`);

@@ -47,10 +47,13 @@ async function cleanup() {
   snapshot?.remove();
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
-setTimeout(() => {
-  log('profile: over its time budget, stopping');
-  void cleanup().finally(() => process.exit(2));
-}, (duration + 600) * 1000).unref();
+setTimeout(
+  () => {
+    log('profile: over its time budget, stopping');
+    void cleanup().finally(() => process.exit(2));
+  },
+  (duration + 600) * 1000,
+).unref();
 
 async function main() {
   pinSelf(0);
@@ -58,7 +61,9 @@ async function main() {
   built = buildInfo();
   snapshot = snapshotBuild();
   useServerEntry(snapshot.entry);
-  log(`profile: commit ${built.commit}${built.uncommittedServerChanges ? ' + uncommitted server changes' : ''}, dist/server ${built.distServerSha256}`);
+  log(
+    `profile: commit ${built.commit}${built.uncommittedServerChanges ? ' + uncommitted server changes' : ''}, dist/server ${built.distServerSha256}`,
+  );
   tmp = mkdtempSync(join(tmpdir(), 'alumia-profile-'));
   const profDir = join(tmp, 'prof');
   mkdirSync(profDir);
@@ -77,7 +82,10 @@ async function main() {
   }
   log(`profile: seeded (${seed.ms} ms); starting the server with --cpu-prof`);
   const server = await startServer({
-    db, core: 1, logFile: join(tmp, 'server.log'), env: extraEnv,
+    db,
+    core: 1,
+    logFile: join(tmp, 'server.log'),
+    env: extraEnv,
     nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'],
   });
   const deepCursor = scenario!.name === 'list-deep' ? (await walkCursor(server.url, seed.keys[0]!, 150)).cursor : '';
@@ -87,9 +95,20 @@ async function main() {
   log(`profile: probe ${first.status}`);
   await drive({ url: server.url, connections, duration: 3, warmup: 0, make, expect: scenario!.expect });
   const from = performance.now() - server.proc.startedAt;
-  const m = await drive({ url: server.url, connections, duration, warmup: 0, make, expect: scenario!.expect, serverPid: server.proc.pid, collectSlugs: scenario!.creates });
+  const m = await drive({
+    url: server.url,
+    connections,
+    duration,
+    warmup: 0,
+    make,
+    expect: scenario!.expect,
+    serverPid: server.proc.pid,
+    collectSlugs: scenario!.creates,
+  });
   const to = performance.now() - server.proc.startedAt;
-  log(`profile: ${scenario!.name} c=${connections}: ${m.rps} rps, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.requests} requests, CPU ${m.serverCpuUsPerReq} us/req, non2xx ${m.non2xx}`);
+  log(
+    `profile: ${scenario!.name} c=${connections}: ${m.rps} rps, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.requests} requests, CPU ${m.serverCpuUsPerReq} us/req, non2xx ${m.non2xx}`,
+  );
   await stopProcess(server.proc, 'SIGINT', 20_000);
 
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -97,13 +116,22 @@ async function main() {
   const profile = loadProfile(join(profDir, file));
   // The profile clock starts with the process: keep the samples of the measured load only.
   const summary = summarize(profile, { from: profile.startTime + from * 1000, to: profile.startTime + to * 1000 });
-  process.stdout.write(`\n${scenario!.name} @ ${connections} connections, ${args.db}${args.env.length ? ` [${args.env.join(' ')}]` : ''}\n`);
+  process.stdout.write(
+    `\n${scenario!.name} @ ${connections} connections, ${args.db}${args.env.length ? ` [${args.env.join(' ')}]` : ''}\n`,
+  );
   process.stdout.write(formatSummary(summary, m.requests) + '\n');
 
   const results = join(ROOT, 'bench', 'results');
   mkdirSync(results, { recursive: true });
   const tag = `${new Date().toISOString().slice(0, 10)}-${hostname()}.profile-${scenario!.name}${args.db === 'embedded' ? '-embedded' : ''}${args.env.length ? `-${args.env.join('-').replace(/[^A-Za-z0-9_-]/g, '_')}` : ''}`;
-  writeFileSync(join(results, `${tag}.json`), JSON.stringify({ scenario: scenario!.name, connections, db: args.db, env: extraEnv, build: built, date: new Date().toISOString(), load: m, summary }, null, 2) + '\n');
+  writeFileSync(
+    join(results, `${tag}.json`),
+    JSON.stringify(
+      { scenario: scenario!.name, connections, db: args.db, env: extraEnv, build: built, date: new Date().toISOString(), load: m, summary },
+      null,
+      2,
+    ) + '\n',
+  );
   log(`profile: summary in bench/results/${tag}.json`);
   if (args.keep) {
     copyFileSync(join(profDir, file), join(results, `${tag}.cpuprofile`));
@@ -128,7 +156,10 @@ async function profileStartup(profDir: string) {
   const first = await startServer({ db, core: 1, logFile: join(tmp!, 'server.log'), env: extraEnv });
   await first.stop();
   const server = await startServer({
-    db, core: 1, logFile: join(tmp!, 'server.log'), env: extraEnv,
+    db,
+    core: 1,
+    logFile: join(tmp!, 'server.log'),
+    env: extraEnv,
     nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'],
   });
   const readyMs = server.readyMs;
@@ -137,12 +168,21 @@ async function profileStartup(profDir: string) {
   if (!file) throw new Error('no .cpuprofile written');
   const profile = loadProfile(join(profDir, file));
   const summary = summarize(profile, { from: profile.startTime, to: profile.startTime + readyMs * 1000 });
-  process.stdout.write(`\nstartup to /readyz on a migrated ${args.db} database: ${Math.round(readyMs)} ms (first, migrating start: ${Math.round(first.readyMs)} ms)\n`);
+  process.stdout.write(
+    `\nstartup to /readyz on a migrated ${args.db} database: ${Math.round(readyMs)} ms (first, migrating start: ${Math.round(first.readyMs)} ms)\n`,
+  );
   process.stdout.write(formatSummary(summary) + '\n');
   const results = join(ROOT, 'bench', 'results');
   mkdirSync(results, { recursive: true });
   const tag = `${new Date().toISOString().slice(0, 10)}-${hostname()}.profile-startup-${args.db}`;
-  writeFileSync(join(results, `${tag}.json`), JSON.stringify({ scenario: 'startup', db: args.db, build: built, date: new Date().toISOString(), readyMs, firstReadyMs: first.readyMs, summary }, null, 2) + '\n');
+  writeFileSync(
+    join(results, `${tag}.json`),
+    JSON.stringify(
+      { scenario: 'startup', db: args.db, build: built, date: new Date().toISOString(), readyMs, firstReadyMs: first.readyMs, summary },
+      null,
+      2,
+    ) + '\n',
+  );
   if (args.keep) copyFileSync(join(profDir, file), join(results, `${tag}.cpuprofile`));
   log(`profile: summary in bench/results/${tag}.json`);
 }

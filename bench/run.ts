@@ -19,14 +19,22 @@ import { calibrate, machineInfo, rssMb, waitQuiet } from './machine.js';
 import { explainQueries, type PlanSummary } from './plans.js';
 import { LOCAL_ADMIN_URL, assertLoopback, serverVersion } from './postgres.js';
 import { pinSelf, runBounded, stopAllProcesses, taskset } from './processes.js';
-import {
-  evaluateTargets, meanRow, median, printPlans, printTable, scenarioJson, variantDeltas, writeResult, type Row,
-} from './report.js';
+import { evaluateTargets, meanRow, median, printPlans, printTable, scenarioJson, variantDeltas, writeResult, type Row } from './report.js';
 import { PairedRuns } from './measure.js';
 import type { SeedInfo } from './seed.js';
 import {
-  createPostgresDatabase, databaseChecks, databaseMonitor, measureStartup, prepareTarget, seedEmbedded, seedPostgres, startBaseline,
-  startServer, useServerEntry, warmupServer, type PostgresBench,
+  createPostgresDatabase,
+  databaseChecks,
+  databaseMonitor,
+  measureStartup,
+  prepareTarget,
+  seedEmbedded,
+  seedPostgres,
+  startBaseline,
+  startServer,
+  useServerEntry,
+  warmupServer,
+  type PostgresBench,
 } from './setup.js';
 
 const { values: args, positionals } = parseArgs({
@@ -63,7 +71,9 @@ const WARMUP = Number(args.warmup ?? (QUICK ? 0.5 : 2));
 /** Seconds of GET-by-id that settle each freshly started server before it is measured. */
 const WARMUP_SERVER_S = QUICK ? 1 : 3;
 const CONNECTIONS_ARG = args.connections ?? '1,32';
-const CONNECTIONS = CONNECTIONS_ARG.split(',').map(Number).filter((n) => n > 0);
+const CONNECTIONS = CONNECTIONS_ARG.split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const ONLY = args.only ? new Set(args.only.split(',')) : null;
 const EMBEDDED = args.embedded && !args['no-embedded'];
 const BUILD = args['no-build'] ? 'never' : (args.build as 'auto' | 'always' | 'never');
@@ -111,7 +121,8 @@ function cleanup(): Promise<void> {
 
 // Every run is bounded: the whole bench gets its expected time plus a margin, then stops itself.
 const perRun = DURATION + WARMUP + 5;
-const runCount = scenarios.length * CONNECTIONS.length * (EMBEDDED ? 2 : 1) +
+const runCount =
+  scenarios.length * CONNECTIONS.length * (EMBEDDED ? 2 : 1) +
   (PAIR_ALL ? scenarios.length : scenarios.filter((s) => s.natural).length) * CONNECTIONS.length +
   (runVariants ? (VARIANTS.length * VARIANT_REPS + 1) * CONNECTIONS.length : 0);
 const budgetS = Math.round(runCount * perRun * 1.5 + 900);
@@ -123,13 +134,17 @@ async function main() {
   }
   const pinned = pinSelf(LOADGEN_CORE);
   calibration.start = calibrate(SERVER_CORE);
-  log(`bench: ${QUICK ? 'quick' : 'full'} run, ${DURATION} s per scenario (+${WARMUP} s warm-up), connections ${CONNECTIONS.join(' and ')}, ` +
-    `${pinned ? `load generator pinned to core ${LOADGEN_CORE}, servers to core ${SERVER_CORE}` : 'no pinning (taskset unavailable)'}; budget ${budgetS} s`);
+  log(
+    `bench: ${QUICK ? 'quick' : 'full'} run, ${DURATION} s per scenario (+${WARMUP} s warm-up), connections ${CONNECTIONS.join(' and ')}, ` +
+      `${pinned ? `load generator pinned to core ${LOADGEN_CORE}, servers to core ${SERVER_CORE}` : 'no pinning (taskset unavailable)'}; budget ${budgetS} s`,
+  );
   ensureBuild(BUILD);
   builtWith = buildInfo();
   snapshot = snapshotBuild();
   useServerEntry(snapshot.entry);
-  log(`build: commit ${builtWith.commit}${builtWith.uncommittedServerChanges ? ' + uncommitted server changes' : ''}, dist/server ${builtWith.distServerSha256}`);
+  log(
+    `build: commit ${builtWith.commit}${builtWith.uncommittedServerChanges ? ' + uncommitted server changes' : ''}, dist/server ${builtWith.distServerSha256}`,
+  );
 
   const adminUrl = process.env.DATABASE_URL ?? LOCAL_ADMIN_URL;
   assertLoopback(adminUrl);
@@ -150,8 +165,16 @@ async function main() {
   const pgSeed = await seedPostgres(pgBench.url);
   log(`postgres: seeded in ${pgSeed.ms} ms: ${JSON.stringify(pgSeed.counts)}`);
   const pgServer = await startServer({ db: { url: pgBench.url }, core: SERVER_CORE, logFile: serverLog });
-  log(`postgres: server ready in ${round(pgServer.readyMs, 0)} ms (migrated database), pid ${pgServer.proc.pid}, RSS ${rssMb(pgServer.proc.pid)} MB`);
-  const baseline = await startBaseline({ url: pgBench.url, orgId: pgSeed.orgId, workspaceId: pgSeed.mainWorkspaceId, core: SERVER_CORE, logFile: join(tmp, 'baseline.log') });
+  log(
+    `postgres: server ready in ${round(pgServer.readyMs, 0)} ms (migrated database), pid ${pgServer.proc.pid}, RSS ${rssMb(pgServer.proc.pid)} MB`,
+  );
+  const baseline = await startBaseline({
+    url: pgBench.url,
+    orgId: pgSeed.orgId,
+    workspaceId: pgSeed.mainWorkspaceId,
+    core: SERVER_CORE,
+    logFile: join(tmp, 'baseline.log'),
+  });
   pgAdmin = new pg.Client({ connectionString: adminUrl });
   await pgAdmin.connect();
   paired.pg = databaseMonitor(pgAdmin, pgBench.name);
@@ -225,7 +248,13 @@ async function main() {
   // -------------------------------------------------------------------------------------------------- report
   calibration.end = calibrate(SERVER_CORE);
   const targets = evaluateTargets(rows, { connections: CONNECTIONS, embedded: EMBEDDED }, startup);
-  const variantEffects = runVariants ? variantDeltas(rows, VARIANTS.map((v) => v.label), CONNECTIONS) : [];
+  const variantEffects = runVariants
+    ? variantDeltas(
+        rows,
+        VARIANTS.map((v) => v.label),
+        CONNECTIONS,
+      )
+    : [];
   const result = {
     scenarios: rows.map(scenarioJson),
     baselineRuns: paired.baselineRuns,
@@ -240,11 +269,32 @@ async function main() {
     checks: { postgres: pgChecks },
     plans,
     plansAfterWrites,
-    seed: { postgres: pgSeed.counts, embedded: embeddedSeed?.counts ?? null, seedMs: { postgres: pgSeed.ms, embedded: embeddedSeed?.ms ?? null } },
-    machine: { ...machineInfo(), calibrationCpuMs: calibration, postgres: await serverVersion(adminUrl), pinned: taskset() !== null, serverCore: SERVER_CORE, loadGeneratorCore: LOADGEN_CORE },
+    seed: {
+      postgres: pgSeed.counts,
+      embedded: embeddedSeed?.counts ?? null,
+      seedMs: { postgres: pgSeed.ms, embedded: embeddedSeed?.ms ?? null },
+    },
+    machine: {
+      ...machineInfo(),
+      calibrationCpuMs: calibration,
+      postgres: await serverVersion(adminUrl),
+      pinned: taskset() !== null,
+      serverCore: SERVER_CORE,
+      loadGeneratorCore: LOADGEN_CORE,
+    },
     build: builtWith,
     date: startedAt.toISOString(),
-    options: { quick: QUICK, durationS: DURATION, warmupS: WARMUP, connections: CONNECTIONS, only: ONLY ? [...ONLY] : null, embedded: EMBEDDED, deepPages: DEEP_PAGES, serverEnv: 'NODE_ENV=production, AUTH_FAILURE_LIMIT_PER_MINUTE=1000000, defaults otherwise (pool 10, LOG_LEVEL info to a file, response validation on)' },
+    options: {
+      quick: QUICK,
+      durationS: DURATION,
+      warmupS: WARMUP,
+      connections: CONNECTIONS,
+      only: ONLY ? [...ONLY] : null,
+      embedded: EMBEDDED,
+      deepPages: DEEP_PAGES,
+      serverEnv:
+        'NODE_ENV=production, AUTH_FAILURE_LIMIT_PER_MINUTE=1000000, defaults otherwise (pool 10, LOG_LEVEL info to a file, response validation on)',
+    },
     wallS: round((Date.now() - startedAt.getTime()) / 1000, 0),
   };
   printTable(rows, result.startupMs, targets, variantEffects, { variantReps: VARIANT_REPS, serverCore: SERVER_CORE, calibration });
@@ -257,8 +307,14 @@ async function main() {
 
 if (args.ab) {
   runAb(positionals, {
-    rounds: Number(args.rounds), duration: DURATION, warmup: WARMUP, warmupServerS: WARMUP_SERVER_S,
-    connections: Number(args.connections ?? 32), build: BUILD, json: args.json, waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
+    rounds: Number(args.rounds),
+    duration: DURATION,
+    warmup: WARMUP,
+    warmupServerS: WARMUP_SERVER_S,
+    connections: Number(args.connections ?? 32),
+    build: BUILD,
+    json: args.json,
+    waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
   });
 } else {
   runBounded('bench', main, {

@@ -63,25 +63,208 @@ export function rng(seed: number) {
 }
 
 export const FIRST_NAMES = [
-  'Maya', 'Noah', 'Aria', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Lucas', 'Nora', 'Mateo', 'Ada', 'Felix', 'Iris', 'Hugo', 'Lena',
-  'Omar', 'Ruby', 'Theo', 'Mila', 'Jonas', 'Clara', 'Leo', 'Elena', 'Milo', 'Sofia', 'Kai', 'Hana', 'Otto', 'Yara', 'Emil',
-  'Alma', 'Rafael', 'Greta', 'Nils', 'Amara', 'Tobias', 'Selma', 'Victor', 'Lina', 'Oscar', 'Freya', 'Arjun', 'Mira', 'Jasper',
-  'Esme', 'Bruno', 'Talia', 'Anton', 'Naomi', 'Levi', 'Priya', 'Silas', 'Juno', 'Dario', 'Elsa', 'Ravi', 'Wren', 'Marco',
-  'Layla', 'Finn', 'Inez', 'Tariq', 'Vera', 'Ezra', 'Chloe', 'Idris', 'Pia', 'Samir', 'Lotte', 'Axel', 'Nadia', 'Remy',
-  'Keira', 'Matteo', 'Asha', 'Jonah', 'Frida', 'Karim', 'Lucia', 'Pablo', 'Signe', 'Dmitri', 'Amelie', 'Tomas', 'Rhea',
-  'Bastian', 'Linnea', 'Youssef', 'Carmen', 'Henrik', 'Anouk', 'Ibrahim', 'Matilda', 'Soren', 'Leila', 'Gustav', 'Zara',
-  'Elias', 'Ines', 'Kofi',
+  'Maya',
+  'Noah',
+  'Aria',
+  'Liam',
+  'Zoe',
+  'Ethan',
+  'Ivy',
+  'Lucas',
+  'Nora',
+  'Mateo',
+  'Ada',
+  'Felix',
+  'Iris',
+  'Hugo',
+  'Lena',
+  'Omar',
+  'Ruby',
+  'Theo',
+  'Mila',
+  'Jonas',
+  'Clara',
+  'Leo',
+  'Elena',
+  'Milo',
+  'Sofia',
+  'Kai',
+  'Hana',
+  'Otto',
+  'Yara',
+  'Emil',
+  'Alma',
+  'Rafael',
+  'Greta',
+  'Nils',
+  'Amara',
+  'Tobias',
+  'Selma',
+  'Victor',
+  'Lina',
+  'Oscar',
+  'Freya',
+  'Arjun',
+  'Mira',
+  'Jasper',
+  'Esme',
+  'Bruno',
+  'Talia',
+  'Anton',
+  'Naomi',
+  'Levi',
+  'Priya',
+  'Silas',
+  'Juno',
+  'Dario',
+  'Elsa',
+  'Ravi',
+  'Wren',
+  'Marco',
+  'Layla',
+  'Finn',
+  'Inez',
+  'Tariq',
+  'Vera',
+  'Ezra',
+  'Chloe',
+  'Idris',
+  'Pia',
+  'Samir',
+  'Lotte',
+  'Axel',
+  'Nadia',
+  'Remy',
+  'Keira',
+  'Matteo',
+  'Asha',
+  'Jonah',
+  'Frida',
+  'Karim',
+  'Lucia',
+  'Pablo',
+  'Signe',
+  'Dmitri',
+  'Amelie',
+  'Tomas',
+  'Rhea',
+  'Bastian',
+  'Linnea',
+  'Youssef',
+  'Carmen',
+  'Henrik',
+  'Anouk',
+  'Ibrahim',
+  'Matilda',
+  'Soren',
+  'Leila',
+  'Gustav',
+  'Zara',
+  'Elias',
+  'Ines',
+  'Kofi',
 ];
 export const LAST_NAMES = [
-  'Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Haddad', 'Novak', 'Silva', 'Kowalski', 'Mensah', 'Rossi', 'Fischer', 'Nakamura',
-  'Dubois', 'Petrov', 'Almeida', 'Jansen', 'Kaur', 'OBrien', 'Costa', 'Weber', 'Yilmaz', 'Andersen', 'Ortiz', 'Schmidt',
-  'Nguyen', 'Murphy', 'Bianchi', 'Horvath', 'Sato', 'Ferreira', 'Larsen', 'Mendoza', 'Keller', 'Ivanova', 'Rahman', 'Berg',
-  'Santos', 'Kim', 'Laurent', 'Nowak', 'Hoffmann', 'Popescu', 'Eriksson', 'Romero', 'Vogel', 'Chen', 'Marino', 'Svensson',
-  'Adeyemi', 'Kuznetsov', 'Lopez', 'Meyer', 'Dimitrov', 'Park', 'Fontaine', 'Wagner', 'Ali', 'Hansen', 'Ricci', 'Zielinski',
-  'Gomez', 'Bauer', 'Takahashi', 'Leclerc', 'Becker', 'Ahmed', 'Nielsen', 'Russo', 'Varga', 'Castro', 'Schulz', 'Ito',
-  'Girard', 'Jovanovic', 'Reyes', 'Wolf', 'Hussein', 'Dahl', 'Greco', 'Kovac', 'Morales', 'Krause', 'Yamamoto', 'Roux',
-  'Pavlov', 'Herrera', 'Brandt', 'Mahmoud', 'Holm', 'Conti', 'Sokolov', 'Vargas', 'Lang', 'Kobayashi', 'Bertrand', 'Marsh',
-  'Quinn', 'Obi', 'Falk', 'Duarte',
+  'Okafor',
+  'Lindqvist',
+  'Moreau',
+  'Tanaka',
+  'Haddad',
+  'Novak',
+  'Silva',
+  'Kowalski',
+  'Mensah',
+  'Rossi',
+  'Fischer',
+  'Nakamura',
+  'Dubois',
+  'Petrov',
+  'Almeida',
+  'Jansen',
+  'Kaur',
+  'OBrien',
+  'Costa',
+  'Weber',
+  'Yilmaz',
+  'Andersen',
+  'Ortiz',
+  'Schmidt',
+  'Nguyen',
+  'Murphy',
+  'Bianchi',
+  'Horvath',
+  'Sato',
+  'Ferreira',
+  'Larsen',
+  'Mendoza',
+  'Keller',
+  'Ivanova',
+  'Rahman',
+  'Berg',
+  'Santos',
+  'Kim',
+  'Laurent',
+  'Nowak',
+  'Hoffmann',
+  'Popescu',
+  'Eriksson',
+  'Romero',
+  'Vogel',
+  'Chen',
+  'Marino',
+  'Svensson',
+  'Adeyemi',
+  'Kuznetsov',
+  'Lopez',
+  'Meyer',
+  'Dimitrov',
+  'Park',
+  'Fontaine',
+  'Wagner',
+  'Ali',
+  'Hansen',
+  'Ricci',
+  'Zielinski',
+  'Gomez',
+  'Bauer',
+  'Takahashi',
+  'Leclerc',
+  'Becker',
+  'Ahmed',
+  'Nielsen',
+  'Russo',
+  'Varga',
+  'Castro',
+  'Schulz',
+  'Ito',
+  'Girard',
+  'Jovanovic',
+  'Reyes',
+  'Wolf',
+  'Hussein',
+  'Dahl',
+  'Greco',
+  'Kovac',
+  'Morales',
+  'Krause',
+  'Yamamoto',
+  'Roux',
+  'Pavlov',
+  'Herrera',
+  'Brandt',
+  'Mahmoud',
+  'Holm',
+  'Conti',
+  'Sokolov',
+  'Vargas',
+  'Lang',
+  'Kobayashi',
+  'Bertrand',
+  'Marsh',
+  'Quinn',
+  'Obi',
+  'Falk',
+  'Duarte',
 ];
 const AREAS = ['Research', 'Support', 'Sales', 'Legal', 'Finance', 'Marketing', 'Data', 'Security', 'Product', 'Operations'];
 const ROLES = ['Assistant', 'Analyst', 'Writer', 'Reviewer', 'Planner', 'Advisor', 'Scout', 'Coach', 'Editor', 'Tutor'];
@@ -98,18 +281,32 @@ export function seedAgentName(i: number): string {
 }
 
 export function description(r: () => number, name: string): string {
-  const topics = ['quarterly planning', 'customer onboarding', 'literature reviews', 'contract triage', 'incident follow-ups',
-    'pricing questions', 'release notes', 'churn analysis', 'hiring loops', 'vendor due diligence'];
-  return `${name} helps the team with ${topics[Math.floor(r() * topics.length)]} and ${topics[Math.floor(r() * topics.length)]}, ` +
-    'keeps a running summary of open questions and hands off to a human when a decision is needed.';
+  const topics = [
+    'quarterly planning',
+    'customer onboarding',
+    'literature reviews',
+    'contract triage',
+    'incident follow-ups',
+    'pricing questions',
+    'release notes',
+    'churn analysis',
+    'hiring loops',
+    'vendor due diligence',
+  ];
+  return (
+    `${name} helps the team with ${topics[Math.floor(r() * topics.length)]} and ${topics[Math.floor(r() * topics.length)]}, ` +
+    'keeps a running summary of open questions and hands off to a human when a decision is needed.'
+  );
 }
 
 export function systemPrompt(r: () => number, name: string): string {
   const tone = ['concise', 'friendly', 'formal', 'direct', 'patient'][Math.floor(r() * 5)];
-  return `You are ${name}. Be ${tone} and precise. Cite the source of every figure you quote, say so plainly when you ` +
+  return (
+    `You are ${name}. Be ${tone} and precise. Cite the source of every figure you quote, say so plainly when you ` +
     'do not know, and never invent customer data. When a request is ambiguous, ask one clarifying question before ' +
     'acting. Prefer short paragraphs and bulleted lists; put the answer first and the reasoning after it. Escalate ' +
-    'anything involving money, legal commitments or personal data to a human reviewer and record why.';
+    'anything involving money, legal commitments or personal data to a human reviewer and record why.'
+  );
 }
 
 /** What the seed writes into a column: scalars, dates, text arrays and JSON objects. */
@@ -127,7 +324,10 @@ const lit = (v: SqlValue): string => {
 async function insert(conn: SqlConn, table: string, columns: string[], rows: SqlValue[][], batch = 500) {
   const cols = columns.map((c) => `"${c}"`).join(', ');
   for (let i = 0; i < rows.length; i += batch) {
-    const values = rows.slice(i, i + batch).map((row) => `(${row.map(lit).join(', ')})`).join(',\n');
+    const values = rows
+      .slice(i, i + batch)
+      .map((row) => `(${row.map(lit).join(', ')})`)
+      .join(',\n');
     await conn.query(`INSERT INTO "${table}" (${cols}) VALUES\n${values}`);
   }
 }
@@ -148,13 +348,27 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
   await insert(conn, 'Organization', ['id', 'slug', 'name'], [[orgId, 'bench', 'Bench Inc.']]);
 
   const workspaceIds = Array.from({ length: o.workspaces }, () => randomUUID());
-  await insert(conn, 'Workspace', ['id', 'orgId', 'slug', 'name'],
-    workspaceIds.map((id, i) => [id, orgId, WORKSPACE_SLUGS[i] ?? `ws-${i}`, (WORKSPACE_SLUGS[i] ?? `ws-${i}`).replace(/^./, (c) => c.toUpperCase())]));
+  await insert(
+    conn,
+    'Workspace',
+    ['id', 'orgId', 'slug', 'name'],
+    workspaceIds.map((id, i) => [
+      id,
+      orgId,
+      WORKSPACE_SLUGS[i] ?? `ws-${i}`,
+      (WORKSPACE_SLUGS[i] ?? `ws-${i}`).replace(/^./, (c) => c.toUpperCase()),
+    ]),
+  );
   const mainWorkspaceId = workspaceIds[0]!;
 
   const userIds = Array.from({ length: o.users }, () => randomUUID());
   const roles = userIds.map((_, i) => (i === 0 ? 'owner' : i <= 2 ? 'admin' : 'member'));
-  await insert(conn, 'User', ['id', 'email', 'name'], userIds.map((id, i) => [id, `bench-user-${i}@bench.test`, `Bench User ${i}`]));
+  await insert(
+    conn,
+    'User',
+    ['id', 'email', 'name'],
+    userIds.map((id, i) => [id, `bench-user-${i}@bench.test`, `Bench User ${i}`]),
+  );
   await conn.query(
     `INSERT INTO "Membership" ("orgId", "userId", "role", "currentWorkspaceId") VALUES ` +
       userIds.map((id, i) => `(${lit(orgId)}, ${lit(id)}, '${roles[i]}'::"Role", ${lit(mainWorkspaceId)})`).join(', '),
@@ -205,13 +419,46 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
     const updated = new Date(created.getTime() + Math.floor(r() * 3_600_000));
     const tools = TOOLS.filter(() => r() < 0.3);
     agentRows.push([
-      id, orgId, workspaceId, name, slug, description(r, name), AVATARS[i % AVATARS.length], MODELS[i % MODELS.length],
-      systemPrompt(r, name), tools, [], r() > 0.05, { voice: VOICE, temperature: Math.round(r() * 10) / 10 }, created, updated,
+      id,
+      orgId,
+      workspaceId,
+      name,
+      slug,
+      description(r, name),
+      AVATARS[i % AVATARS.length],
+      MODELS[i % MODELS.length],
+      systemPrompt(r, name),
+      tools,
+      [],
+      r() > 0.05,
+      { voice: VOICE, temperature: Math.round(r() * 10) / 10 },
+      created,
+      updated,
     ]);
   }
   // allowedPeerIds keeps its default: seeded agents grant no peers.
-  await insert(conn, 'Agent', ['id', 'orgId', 'workspaceId', 'name', 'slug', 'description', 'avatar', 'model', 'systemPrompt',
-    'allowedTools', 'allowedConnectors', 'isActive', 'settings', 'createdAt', 'updatedAt'], agentRows);
+  await insert(
+    conn,
+    'Agent',
+    [
+      'id',
+      'orgId',
+      'workspaceId',
+      'name',
+      'slug',
+      'description',
+      'avatar',
+      'model',
+      'systemPrompt',
+      'allowedTools',
+      'allowedConnectors',
+      'isActive',
+      'settings',
+      'createdAt',
+      'updatedAt',
+    ],
+    agentRows,
+  );
 
   // Sessions in the main workspace, every other one a peer conversation, 2-3 active agents each.
   const active = agentIds.slice(0, Math.min(o.activeAgents, agentIds.length));
@@ -229,16 +476,32 @@ export async function seed(conn: SqlConn, options: Partial<SeedOptions> = {}): P
     while (participants.size < Math.min(want, active.length)) participants.add(active[Math.floor(r() * active.length)]!);
     const list = [...participants];
     const updated = new Date(created.getTime() + o.messagesPerSession * 60_000);
-    sessionRows.push([id, orgId, mainWorkspaceId, userIds[s % o.users], `Session ${s + 1}: ${peer ? 'peer sync' : 'planning'}`,
-      peer ? { relationship: 'peer' } : { topic: 'planning' }, created, updated]);
+    sessionRows.push([
+      id,
+      orgId,
+      mainWorkspaceId,
+      userIds[s % o.users],
+      `Session ${s + 1}: ${peer ? 'peer sync' : 'planning'}`,
+      peer ? { relationship: 'peer' } : { topic: 'planning' },
+      created,
+      updated,
+    ]);
     for (const agentId of list) participantRows.push([id, agentId, created]);
     for (let m = 0; m < o.messagesPerSession; m++) {
       const byAgent = r() < 0.8;
       const agentId = byAgent ? list[m % list.length]! : null;
       if (agentId && peer) writers.add(agentId);
-      messageRows.push([randomUUID(), orgId, id, agentId, byAgent ? null : userIds[s % o.users],
-        byAgent ? `Status update ${m + 1}: the draft is ready for review, two open questions remain.` : `Thanks, please go ahead with option ${m + 1}.`,
-        new Date(created.getTime() + m * 60_000)]);
+      messageRows.push([
+        randomUUID(),
+        orgId,
+        id,
+        agentId,
+        byAgent ? null : userIds[s % o.users],
+        byAgent
+          ? `Status update ${m + 1}: the draft is ready for review, two open questions remain.`
+          : `Thanks, please go ahead with option ${m + 1}.`,
+        new Date(created.getTime() + m * 60_000),
+      ]);
     }
   }
   await insert(conn, 'Session', ['id', 'orgId', 'workspaceId', 'userId', 'title', 'metadata', 'createdAt', 'updatedAt'], sessionRows);

@@ -29,7 +29,10 @@ export interface PostgresBench {
  * A new database `alumia_bench_<pid>_<time>[_<suffix>]` next to the admin URL's (a copy of `template` when
  * given); drop() removes it (forcefully).
  */
-export async function createPostgresDatabase(adminUrl: string, options: { suffix?: string; template?: string } = {}): Promise<PostgresBench> {
+export async function createPostgresDatabase(
+  adminUrl: string,
+  options: { suffix?: string; template?: string } = {},
+): Promise<PostgresBench> {
   const name = `alumia_bench_${process.pid}_${Date.now().toString(36)}${options.suffix ? `_${options.suffix}` : ''}`;
   const url = await createDatabase(adminUrl, name, { template: options.template });
   let dropped = false;
@@ -48,7 +51,10 @@ export async function seedPostgres(url: string, options?: Partial<SeedOptions>):
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await migrate({ query: async <T>(s: string, p?: unknown[]) => ({ rows: (await client.query(s, p)).rows as T[] }), exec: (s) => client.query(s) });
+    await migrate({
+      query: async <T>(s: string, p?: unknown[]) => ({ rows: (await client.query(s, p)).rows as T[] }),
+      exec: (s) => client.query(s),
+    });
     return await seed(client, options);
   } finally {
     await client.end();
@@ -105,7 +111,11 @@ export async function startServer(options: {
     ...('url' in options.db ? { DATABASE_URL: options.db.url } : { DATA_DIR: options.db.dataDir }),
     ...options.env,
   };
-  const proc = startProcess(process.execPath, [...(options.nodeFlags ?? []), options.entry ?? serverEntry], { env, core: options.core, logFile: options.logFile });
+  const proc = startProcess(process.execPath, [...(options.nodeFlags ?? []), options.entry ?? serverEntry], {
+    env,
+    core: options.core,
+    logFile: options.logFile,
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     const readyMs = await waitReady(`${url}/readyz`, proc, options.readyTimeoutMs ?? 120_000);
@@ -117,7 +127,13 @@ export async function startServer(options: {
 }
 
 /** The bare express + pg baseline (bench/baseline.ts) under tsx, pinned like the server. */
-export async function startBaseline(options: { url: string; orgId: string; workspaceId: string; core?: number; logFile: string }): Promise<RunningServer> {
+export async function startBaseline(options: {
+  url: string;
+  orgId: string;
+  workspaceId: string;
+  core?: number;
+  logFile: string;
+}): Promise<RunningServer> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -128,7 +144,11 @@ export async function startBaseline(options: { url: string; orgId: string; works
     BASELINE_ORG_ID: options.orgId,
     BASELINE_WORKSPACE_ID: options.workspaceId,
   };
-  const proc = startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'baseline.ts')], { env, core: options.core, logFile: options.logFile });
+  const proc = startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'baseline.ts')], {
+    env,
+    core: options.core,
+    logFile: options.logFile,
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     const readyMs = await waitReady(`${url}/readyz`, proc, 60_000);
@@ -160,7 +180,11 @@ export async function prepareTarget(server: RunningServer, seed: SeedInfo, deepP
   const key = seed.keys[0]!;
   const { cursor, ms } = await walkCursor(server.url, key, deepPages);
   log(`cursor: walked ${deepPages} full pages of 50 in ${ms} ms`);
-  const msgs = await probe(server.url, { method: 'GET', path: `/api/v1/agents/${seed.messageAgentIds[0]}/messages`, headers: { authorization: `Bearer ${key}` } });
+  const msgs = await probe(server.url, {
+    method: 'GET',
+    path: `/api/v1/agents/${seed.messageAgentIds[0]}/messages`,
+    headers: { authorization: `Bearer ${key}` },
+  });
   const count = msgs.status === 200 ? (JSON.parse(msgs.body) as { data: { items: unknown[] } }).data.items.length : -1;
   log(`messages: first message agent answers ${msgs.status} with ${count} messages`);
   return { seed, deepCursor: cursor, wrongKeys: wrongKeys() };
@@ -176,12 +200,17 @@ export async function warmupServer(server: RunningServer, target: Target, second
 export function databaseMonitor(admin: pg.Client, name: string) {
   return {
     backends: async () =>
-      (await admin.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [name],
-      )).rows.map((r) => r.pid),
+      (
+        await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+          [name],
+        )
+      ).rows.map((r) => r.pid),
     stats: async () => {
       const { rows: r } = await admin.query<{ xact: string; rows: string }>(
-        'SELECT xact_commit + xact_rollback AS xact, tup_returned + tup_fetched AS rows FROM pg_stat_database WHERE datname = $1', [name]);
+        'SELECT xact_commit + xact_rollback AS xact, tup_returned + tup_fetched AS rows FROM pg_stat_database WHERE datname = $1',
+        [name],
+      );
       return { xact: Number(r[0]?.xact ?? 0), rows: Number(r[0]?.rows ?? 0) };
     },
   };
@@ -193,7 +222,9 @@ export async function databaseChecks(url: string, seed: SeedInfo) {
   await client.connect();
   try {
     const dup = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT slug FROM "Agent" WHERE "orgId" = $1 AND "deletedAt" IS NULL GROUP BY slug HAVING count(*) > 1) d`, [seed.orgId]);
+      `SELECT count(*)::int AS n FROM (SELECT slug FROM "Agent" WHERE "orgId" = $1 AND "deletedAt" IS NULL GROUP BY slug HAVING count(*) > 1) d`,
+      [seed.orgId],
+    );
     const agents = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Agent" WHERE "orgId" = $1`, [seed.orgId]);
     return { duplicateLiveSlugs: dup.rows[0]!.n, agentsAfterRun: agents.rows[0]!.n };
   } finally {

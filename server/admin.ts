@@ -29,10 +29,13 @@ function parse(argv: string[]) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1 || positionals[0] !== 'bootstrap') throw new UsageError('Unknown or missing command; the command is "bootstrap"');
-  if (!values.org || !SLUG.test(values.org)) throw new UsageError('--org must be a slug: lowercase letters, digits and hyphens, 1-64 characters');
+  if (positionals.length !== 1 || positionals[0] !== 'bootstrap')
+    throw new UsageError('Unknown or missing command; the command is "bootstrap"');
+  if (!values.org || !SLUG.test(values.org))
+    throw new UsageError('--org must be a slug: lowercase letters, digits and hyphens, 1-64 characters');
   if (!values.email || !EMAIL.test(values.email)) throw new UsageError('--email must be an email address');
-  if (values.role !== undefined && !['owner', 'admin', 'member'].includes(values.role)) throw new UsageError('--role must be owner, admin or member');
+  if (values.role !== undefined && !['owner', 'admin', 'member'].includes(values.role))
+    throw new UsageError('--role must be owner, admin or member');
   if (values.workspace !== undefined && !SLUG.test(values.workspace)) throw new UsageError('--workspace must be a slug');
   return {
     orgSlug: values.org,
@@ -57,13 +60,19 @@ async function main() {
   const db = await openDatabase(config, logger);
   try {
     const result = await bootstrap(db.prisma, { ...args, keyEnv: config.keyEnv, keyName: 'admin bootstrap' });
-    process.stdout.write(args.json ? JSON.stringify(result) + '\n' : `${Object.entries(result).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    process.stdout.write(
+      args.json
+        ? JSON.stringify(result) + '\n'
+        : `${Object.entries(result)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n')}\n`,
+    );
   } finally {
     await db.close();
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof DataDirLockedError ? err.message : (err instanceof Error ? err.stack : String(err))}\n`);
+  process.stderr.write(`error: ${err instanceof DataDirLockedError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

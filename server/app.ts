@@ -62,11 +62,11 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     body({ requireContentLength: config.isProduction }), // the route's cap (413), then JSON parsing
     browserOnly(),                  // operations and fields only a dashboard session may use: 403
     validator({ validateResponses: config.validateResponses }), // the contract on requests and answers
-    sensitiveRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.keyMintsPerMinute, redis, shareAcrossWorkers: true }),
+    sensitiveRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.keyMintsPerMinute, redis, shareAcrossWorkers: true }), // x-sensitive: 400
     idempotency({ store: data.idempotency, logger }), // replay, or reserve the key for this request
     dispatch(data),                 // the operation's handler
   ];
-  app.use(compose(pipeline));           // the list as one middleware: one express layer, not one per step
+  app.use(compose(pipeline)); // the list as one middleware: one express layer, not one per step
   app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope
   return app;
 }

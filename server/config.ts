@@ -28,7 +28,10 @@ const schema = z.object({
   DEFAULT_MODEL: z.string().min(1).default('grok-3'),
   ALA_MODEL: z.string().min(1).default('grok-3'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  VALIDATE_RESPONSES: z.enum(['', '0', '1', 'true', 'false']).default('').transform((v) => v !== '0' && v !== 'false'),
+  VALIDATE_RESPONSES: z
+    .enum(['', '0', '1', 'true', 'false'])
+    .default('')
+    .transform((v) => v !== '0' && v !== 'false'),
   TRUST_PROXY: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(65_000),
@@ -36,7 +39,11 @@ const schema = z.object({
   MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4_096),
   AUTH_FAILURE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(100),
   CORS_ORIGINS: z.string().default(''),
-  IDEMPOTENCY_TTL_HOURS: z.coerce.number().min(24).max(24 * 30).default(24),
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .min(24)
+    .max(24 * 30)
+    .default(24),
 });
 
 /** The environment variables the server reads, all optional. */
@@ -123,7 +130,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     maxConnections: e.MAX_CONNECTIONS,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 60 * 60 * 1000,
     keyEnv: isProduction ? 'live' : 'test',
   };

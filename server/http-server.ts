@@ -17,7 +17,12 @@ export interface HttpServer {
 /** The transport settings of the server's config (see config.ts for each). */
 export type HttpServerOptions = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs' | 'maxConnections'>;
 
-const REASON: Partial<Record<number, string>> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASON: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /** What Node's parser and timers report before the app sees a request, as the envelope's code. */
 function clientErrorCode(code: string | undefined): ErrorCode {

@@ -33,7 +33,11 @@ async function serve(config: Config, logger: Logger) {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   // Without Redis, the workers of one machine hear each other's revocations through the primary.
-  const revocations = config.redisUrl ? redisRevocations(config.redisUrl, logger) : cluster.isWorker ? clusterRevocations(logger) : localRevocations();
+  const revocations = config.redisUrl
+    ? redisRevocations(config.redisUrl, logger)
+    : cluster.isWorker
+      ? clusterRevocations(logger)
+      : localRevocations();
 
   // With workers, the primary has bootstrapped already.
   const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv);
@@ -130,6 +134,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err instanceof Error ? err.stack : String(err))}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

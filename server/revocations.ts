@@ -42,13 +42,16 @@ export function redisRevocations(url: string, logger: Logger): RevocationBus {
   const publisher = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
   const subscriber = new Redis(url, { maxRetriesPerRequest: null });
   const local = localRevocations();
-  for (const client of [publisher, subscriber]) client.on('error', (err) => logger.warn({ err: err.message }, 'redis error (key revocations)'));
+  for (const client of [publisher, subscriber])
+    client.on('error', (err) => logger.warn({ err: err.message }, 'redis error (key revocations)'));
   subscriber.subscribe(CHANNEL).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to key revocations'));
   subscriber.on('message', (_channel, keyId: string) => void local.publish(keyId));
   return {
     async publish(keyId) {
       await local.publish(keyId);
-      await publisher.publish(CHANNEL, keyId).catch((err: Error) => logger.warn({ err: err.message, keyId }, 'could not publish a key revocation'));
+      await publisher
+        .publish(CHANNEL, keyId)
+        .catch((err: Error) => logger.warn({ err: err.message, keyId }, 'could not publish a key revocation'));
     },
     subscribe: (listener) => local.subscribe(listener),
     async close() {
@@ -135,7 +138,11 @@ export function forwardRevocations(logger: Logger, confirmWithinMs = CONFIRM_WIT
   const settle = (id: string, force = false) => {
     const p = pending.get(id);
     if (!p || (p.waiting.size > 0 && !force)) return;
-    if (p.waiting.size > 0) logger.warn({ workers: [...p.waiting].map((w) => w.id) }, 'workers did not confirm a key revocation in time; they fall back on the cache TTL');
+    if (p.waiting.size > 0)
+      logger.warn(
+        { workers: [...p.waiting].map((w) => w.id) },
+        'workers did not confirm a key revocation in time; they fall back on the cache TTL',
+      );
     clearTimeout(p.timer);
     pending.delete(id);
     if (p.origin.isConnected()) p.origin.send({ type: DONE, id }, undefined, undefined, () => {});

@@ -19,7 +19,16 @@ const RESULT_KEYS = ['apiKey', 'email', 'orgId', 'orgSlug', 'role', 'userId', 'w
 const KEY = /^alm_test_[0-9a-f]{48}$/;
 const SLOW = 120_000;
 
-type Result = { orgId: string; orgSlug: string; userId: string; email: string; role: string; workspaceId: string; workspaceSlug: string; apiKey: string };
+type Result = {
+  orgId: string;
+  orgSlug: string;
+  userId: string;
+  email: string;
+  role: string;
+  workspaceId: string;
+  workspaceSlug: string;
+  apiKey: string;
+};
 
 /** Exit 0 and exactly one JSON object on stdout with exactly the documented keys. */
 function expectBootstrapped(run: CliResult): Result {
@@ -52,7 +61,10 @@ async function withEmbeddedApp<T>(dataDir: string, fn: (http: ReturnType<typeof 
 const postgres = inject('postgres');
 // The PostgreSQL pass runs only what depends on the database: the embedded and usage cases ran in the
 // embedded pass already.
-if (postgres) console.log('admin-cli.test.ts: PostgreSQL run, so only "bootstrap on PostgreSQL"; the embedded and usage cases run without DATABASE_URL');
+if (postgres)
+  console.log(
+    'admin-cli.test.ts: PostgreSQL run, so only "bootstrap on PostgreSQL"; the embedded and usage cases run without DATABASE_URL',
+  );
 
 describe.skipIf(postgres)('bootstrap on the embedded database', () => {
   const dir = tempDir('admin');
@@ -68,66 +80,99 @@ describe.skipIf(postgres)('bootstrap on the embedded database', () => {
     expect(first).toMatchObject({ orgSlug: 'acme', email: 'a@acme.test', role: 'owner', workspaceSlug: 'default' });
   });
 
-  it('makes a second email in the same org a member; --role admin and --workspace are honoured', async () => {
-    const second = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'B@Acme.test', '--json'], env));
-    expect(second).toMatchObject({ orgId: first.orgId, orgSlug: 'acme', email: 'b@acme.test', role: 'member', workspaceSlug: 'default', workspaceId: first.workspaceId });
-    const third = expectBootstrapped(
-      await runAdmin(['bootstrap', '--org', 'acme', '--email', 'c@acme.test', '--role', 'admin', '--workspace', 'research', '--json'], env),
-    );
-    expect(third).toMatchObject({ orgId: first.orgId, role: 'admin', workspaceSlug: 'research' });
-    expect(third.workspaceId).not.toBe(first.workspaceId);
-    // The keys work against an app over the same data dir, and say who they belong to.
-    await withEmbeddedApp(dir.path, async (http) => {
-      const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${third.apiKey}`));
-      expect(me).toMatchObject({ role: 'admin', org: { slug: 'acme' }, user: { email: 'c@acme.test' }, currentWorkspace: { slug: 'research' } });
-      const member = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${second.apiKey}`));
-      expect(member).toMatchObject({ role: 'member', currentWorkspace: { id: first.workspaceId } });
-    });
-  }, SLOW);
-
-  it('makes the first user of another new org whatever --role says', async () => {
-    const beta = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'beta', '--email', 'a@acme.test', '--role', 'member', '--json'], env));
-    expect(beta).toMatchObject({ orgSlug: 'beta', role: 'member', userId: first.userId, workspaceSlug: 'default' });
-    expect(beta.orgId).not.toBe(first.orgId);
-  }, SLOW);
-
-  it('gives a key that works against an app over the same data dir once the CLI has exited', async () => {
-    await withEmbeddedApp(dir.path, async (http) => {
-      const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${first.apiKey}`));
-      expect(me).toMatchObject({
-        user: { id: first.userId, email: 'a@acme.test' },
-        org: { id: first.orgId, slug: 'acme' },
-        role: 'owner',
-        currentWorkspace: { id: first.workspaceId, slug: 'default' },
+  it(
+    'makes a second email in the same org a member; --role admin and --workspace are honoured',
+    async () => {
+      const second = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'B@Acme.test', '--json'], env));
+      expect(second).toMatchObject({
+        orgId: first.orgId,
+        orgSlug: 'acme',
+        email: 'b@acme.test',
+        role: 'member',
+        workspaceSlug: 'default',
+        workspaceId: first.workspaceId,
       });
-    });
-  }, SLOW);
+      const third = expectBootstrapped(
+        await runAdmin(
+          ['bootstrap', '--org', 'acme', '--email', 'c@acme.test', '--role', 'admin', '--workspace', 'research', '--json'],
+          env,
+        ),
+      );
+      expect(third).toMatchObject({ orgId: first.orgId, role: 'admin', workspaceSlug: 'research' });
+      expect(third.workspaceId).not.toBe(first.workspaceId);
+      // The keys work against an app over the same data dir, and say who they belong to.
+      await withEmbeddedApp(dir.path, async (http) => {
+        const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${third.apiKey}`));
+        expect(me).toMatchObject({
+          role: 'admin',
+          org: { slug: 'acme' },
+          user: { email: 'c@acme.test' },
+          currentWorkspace: { slug: 'research' },
+        });
+        const member = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${second.apiKey}`));
+        expect(member).toMatchObject({ role: 'member', currentWorkspace: { id: first.workspaceId } });
+      });
+    },
+    SLOW,
+  );
 
-  it('refuses while a server holds the data dir, with a clear "in use" error, and leaves the data intact', async () => {
-    const server = await startServer({ DATA_DIR: dir.path });
-    let blocked: CliResult;
-    try {
-      blocked = await runAdmin(['bootstrap', '--org', 'acme', '--email', 'd@acme.test', '--json'], env);
-      // The server kept working throughout.
-      expect((await fetch(server.url('/readyz'))).status).toBe(200);
-    } finally {
-      expect(await server.stop('SIGTERM')).toBe(0);
-    }
-    expect(blocked.code).not.toBe(0);
-    expect(blocked.stdout).toBe('');
-    expect(blocked.stderr).toMatch(/in use/);
-    expect(blocked.stderr).toContain(dir.path.split('/').pop()!);
+  it(
+    'makes the first user of another new org whatever --role says',
+    async () => {
+      const beta = expectBootstrapped(
+        await runAdmin(['bootstrap', '--org', 'beta', '--email', 'a@acme.test', '--role', 'member', '--json'], env),
+      );
+      expect(beta).toMatchObject({ orgSlug: 'beta', role: 'member', userId: first.userId, workspaceSlug: 'default' });
+      expect(beta.orgId).not.toBe(first.orgId);
+    },
+    SLOW,
+  );
 
-    // Afterwards the dir works: the refused user was never created, earlier keys still work, and a rerun
-    // for an existing user keeps their role and mints another key.
-    const again = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
-    expect(again).toMatchObject({ orgId: first.orgId, userId: first.userId, role: 'owner', workspaceId: first.workspaceId });
-    expect(again.apiKey).not.toBe(first.apiKey);
-    await withEmbeddedApp(dir.path, async (http) => {
-      expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${first.apiKey}`));
-      expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${again.apiKey}`));
-    });
-  }, SLOW);
+  it(
+    'gives a key that works against an app over the same data dir once the CLI has exited',
+    async () => {
+      await withEmbeddedApp(dir.path, async (http) => {
+        const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${first.apiKey}`));
+        expect(me).toMatchObject({
+          user: { id: first.userId, email: 'a@acme.test' },
+          org: { id: first.orgId, slug: 'acme' },
+          role: 'owner',
+          currentWorkspace: { id: first.workspaceId, slug: 'default' },
+        });
+      });
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses while a server holds the data dir, with a clear "in use" error, and leaves the data intact',
+    async () => {
+      const server = await startServer({ DATA_DIR: dir.path });
+      let blocked: CliResult;
+      try {
+        blocked = await runAdmin(['bootstrap', '--org', 'acme', '--email', 'd@acme.test', '--json'], env);
+        // The server kept working throughout.
+        expect((await fetch(server.url('/readyz'))).status).toBe(200);
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+      expect(blocked.code).not.toBe(0);
+      expect(blocked.stdout).toBe('');
+      expect(blocked.stderr).toMatch(/in use/);
+      expect(blocked.stderr).toContain(dir.path.split('/').pop()!);
+
+      // Afterwards the dir works: the refused user was never created, earlier keys still work, and a rerun
+      // for an existing user keeps their role and mints another key.
+      const again = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
+      expect(again).toMatchObject({ orgId: first.orgId, userId: first.userId, role: 'owner', workspaceId: first.workspaceId });
+      expect(again.apiKey).not.toBe(first.apiKey);
+      await withEmbeddedApp(dir.path, async (http) => {
+        expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${first.apiKey}`));
+        expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${again.apiKey}`));
+      });
+    },
+    SLOW,
+  );
 });
 
 describe.skipIf(postgres)('invalid arguments', () => {
@@ -145,10 +190,14 @@ describe.skipIf(postgres)('invalid arguments', () => {
     ['an unknown command', ['destroy', '--org', 'acme', '--email', 'a@acme.test', '--json'], /command/],
     ['no command', ['--org', 'acme', '--email', 'a@acme.test'], /command/],
     ['an unknown option', ['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--force'], /force/],
-  ])('exits 2 with a message on stderr and nothing on stdout for %s', async (_label, args, message) => {
-    expectUsageError(await runAdmin(args, env), message);
-    expect(existsSync(env.DATA_DIR)).toBe(false);
-  }, SLOW);
+  ])(
+    'exits 2 with a message on stderr and nothing on stdout for %s',
+    async (_label, args, message) => {
+      expectUsageError(await runAdmin(args, env), message);
+      expect(existsSync(env.DATA_DIR)).toBe(false);
+    },
+    SLOW,
+  );
 });
 
 if (postgres) {
@@ -171,18 +220,24 @@ if (postgres) {
       await admin.end();
     });
 
-    it('migrates a fresh database, bootstraps owner then member, and the keys work while a server is connected', async () => {
-      const env = { DATABASE_URL: url };
-      const owner = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
-      expect(owner).toMatchObject({ orgSlug: 'acme', role: 'owner', workspaceSlug: 'default' });
-      db = await openPostgres(url, { timeoutMs: 5000, poolSize: 2 });
-      const { http } = appOver(db);
-      expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${owner.apiKey}`));
-      // With the app connected (PostgreSQL has no single-owner lock), the CLI still runs.
-      const member = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'b@acme.test', '--workspace', 'ops', '--json'], env));
-      expect(member).toMatchObject({ orgId: owner.orgId, role: 'member', workspaceSlug: 'ops' });
-      const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${member.apiKey}`));
-      expect(me).toMatchObject({ role: 'member', currentWorkspace: { slug: 'ops' } });
-    }, SLOW);
+    it(
+      'migrates a fresh database, bootstraps owner then member, and the keys work while a server is connected',
+      async () => {
+        const env = { DATABASE_URL: url };
+        const owner = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--json'], env));
+        expect(owner).toMatchObject({ orgSlug: 'acme', role: 'owner', workspaceSlug: 'default' });
+        db = await openPostgres(url, { timeoutMs: 5000, poolSize: 2 });
+        const { http } = appOver(db);
+        expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${owner.apiKey}`));
+        // With the app connected (PostgreSQL has no single-owner lock), the CLI still runs.
+        const member = expectBootstrapped(
+          await runAdmin(['bootstrap', '--org', 'acme', '--email', 'b@acme.test', '--workspace', 'ops', '--json'], env),
+        );
+        expect(member).toMatchObject({ orgId: owner.orgId, role: 'member', workspaceSlug: 'ops' });
+        const me = expectSuccess(await http.get('/api/v1/me').set('Authorization', `Bearer ${member.apiKey}`));
+        expect(me).toMatchObject({ role: 'member', currentWorkspace: { slug: 'ops' } });
+      },
+      SLOW,
+    );
   });
 }

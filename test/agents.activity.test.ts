@@ -36,7 +36,14 @@ describe('GET /api/v1/agents/:id/sessions', () => {
     const gone = await createSession(h, t, { title: 'gone', agentIds: [a.id] });
     await deleteSession(h, t, gone.id);
     // Updated order, newest first: gone (deleted), s2, s3 (not a's), s4, s1.
-    for (const [s, sec] of [[s1, 1], [s4, 2], [s3, 3], [s2, 4], [gone, 5]] as const) await setSessionUpdatedAt(s.id, at(sec));
+    for (const [s, sec] of [
+      [s1, 1],
+      [s4, 2],
+      [s3, 3],
+      [s2, 4],
+      [gone, 5],
+    ] as const)
+      await setSessionUpdatedAt(s.id, at(sec));
     expected = [s2.id, s4.id, s1.id];
   });
 
@@ -74,7 +81,7 @@ describe('GET /api/v1/agents/:id/sessions', () => {
     expectError(await h.http.get(`${API}/agents/${doomed.slug}/sessions`).set(t.auth), 'NOT_FOUND');
   });
 
-  it('answers 404 for another org\'s agent and for one in a workspace a member cannot see', async () => {
+  it("answers 404 for another org's agent and for one in a workspace a member cannot see", async () => {
     const other = await h.tenant();
     const member = await h.colleague(t);
     expectError(await h.http.get(`${API}/agents/${a.id}/sessions`).set(other.auth), 'NOT_FOUND');
@@ -144,16 +151,24 @@ describe('GET /api/v1/agents/:id/messages', () => {
   });
 
   it('returns agent-written messages of the live peer sessions the agent is in, newest first, with author fields and isSelf', async () => {
-    expect(await peerMessages(h, t, b.slug)).toEqual([expectedItem('b1', b, true), expectedItem('b2', b, true), expectedItem('c1', c, false)]);
+    expect(await peerMessages(h, t, b.slug)).toEqual([
+      expectedItem('b1', b, true),
+      expectedItem('b2', b, true),
+      expectedItem('c1', c, false),
+    ]);
   });
 
-  it('marks isSelf only on the path agent\'s own messages, and answers the same by UUID', async () => {
+  it("marks isSelf only on the path agent's own messages, and answers the same by UUID", async () => {
     expect(await peerMessages(h, t, c.id)).toEqual([expectedItem('c1', c, true)]);
-    expect(await peerMessages(h, t, a.id)).toEqual([expectedItem('b1', b, false), expectedItem('e1', e, false), expectedItem('b2', b, false)]);
+    expect(await peerMessages(h, t, a.id)).toEqual([
+      expectedItem('b1', b, false),
+      expectedItem('e1', e, false),
+      expectedItem('b2', b, false),
+    ]);
     expect(await peerMessages(h, t, e.slug)).toEqual([expectedItem('e1', e, true)]);
   });
 
-  it('never returns user messages, non-peer or untagged sessions\' messages, other sessions\' or deleted sessions\' messages', async () => {
+  it("never returns user messages, non-peer or untagged sessions' messages, other sessions' or deleted sessions' messages", async () => {
     const all = [...(await peerMessages(h, t, a.id)), ...(await peerMessages(h, t, b.id)), ...(await peerMessages(h, t, c.id))];
     const seen = new Set(ids(all));
     for (const key of ['user', 'groupB', 'groupC', 'untagged', 'doomed']) expect(seen.has(m[key]!.id), key).toBe(false);
@@ -208,7 +223,7 @@ describe('GET /api/v1/agents/:id/messages', () => {
     expect(ids(await peerMessages(h, org, 'ala'))).toEqual([fromMember.id, fromOwner.id]);
   });
 
-  it('answers 404 for a deleted agent, another org\'s agent and one a member cannot see', async () => {
+  it("answers 404 for a deleted agent, another org's agent and one a member cannot see", async () => {
     const doomed = await createAgent(h, t, { name: 'Doomed Peer' });
     await deleteAgent(h, t, doomed.id);
     expectError(await h.http.get(`${API}/agents/${doomed.id}/messages`).set(t.auth), 'NOT_FOUND');
@@ -267,7 +282,7 @@ describe('GET /api/v1/agents/:id/peers', () => {
     expect((await h.http.get(`${API}/agents/${mine.id}`).set(t.auth).expect(200)).body.data.allowedPeers).toEqual([c.slug, 'ala']);
   });
 
-  it('answers 404 for a deleted agent, another org\'s agent and one a member cannot see', async () => {
+  it("answers 404 for a deleted agent, another org's agent and one a member cannot see", async () => {
     const g = await createAgent(h, t, { name: 'Golf', allowedPeers: ['ala'] });
     await deleteAgent(h, t, g.id);
     expectError(await h.http.get(`${API}/agents/${g.id}/peers`).set(t.auth), 'NOT_FOUND');

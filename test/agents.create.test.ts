@@ -11,8 +11,22 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const AGENT_KEYS = [
-  'allowedConnectors', 'allowedPeers', 'allowedTools', 'avatar', 'createdAt', 'description', 'id', 'isActive', 'model',
-  'name', 'orgId', 'settings', 'slug', 'systemPrompt', 'updatedAt', 'workspaceId',
+  'allowedConnectors',
+  'allowedPeers',
+  'allowedTools',
+  'avatar',
+  'createdAt',
+  'description',
+  'id',
+  'isActive',
+  'model',
+  'name',
+  'orgId',
+  'settings',
+  'slug',
+  'systemPrompt',
+  'updatedAt',
+  'workspaceId',
 ];
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -30,9 +44,19 @@ describe('creating agents', () => {
     const a = res.body.data;
     expect(Object.keys(a).sort()).toEqual(AGENT_KEYS);
     expect(a).toMatchObject({
-      orgId: t.orgId, workspaceId: t.workspaceId, name: 'Research Assistant', slug: 'research-assistant', description: null,
-      avatar: 'default', model: 'grok-3', systemPrompt: null, allowedTools: [], allowedPeers: [], allowedConnectors: [],
-      isActive: true, settings: { voice: { provider: 'openai', voiceId: 'alloy', language: 'en-US', speed: 1, pitch: 0 } },
+      orgId: t.orgId,
+      workspaceId: t.workspaceId,
+      name: 'Research Assistant',
+      slug: 'research-assistant',
+      description: null,
+      avatar: 'default',
+      model: 'grok-3',
+      systemPrompt: null,
+      allowedTools: [],
+      allowedPeers: [],
+      allowedConnectors: [],
+      isActive: true,
+      settings: { voice: { provider: 'openai', voiceId: 'alloy', language: 'en-US', speed: 1, pitch: 0 } },
     });
     expect(a.createdAt).toMatch(ISO_UTC);
     expect(a.updatedAt).toBe(a.createdAt);
@@ -41,12 +65,25 @@ describe('creating agents', () => {
 
   it('stores what it is given', async () => {
     const a = await createAgent(h, t, {
-      name: 'Full', description: 'd', model: 'gpt-4.1', systemPrompt: 'be brief', avatar: 'owl.v2',
-      allowedTools: ['web-search'], allowedPeers: ['ala'], allowedConnectors: ['github'], settings: { temperature: 0.2 },
+      name: 'Full',
+      description: 'd',
+      model: 'gpt-4.1',
+      systemPrompt: 'be brief',
+      avatar: 'owl.v2',
+      allowedTools: ['web-search'],
+      allowedPeers: ['ala'],
+      allowedConnectors: ['github'],
+      settings: { temperature: 0.2 },
     });
     expect(a).toMatchObject({
-      description: 'd', model: 'gpt-4.1', systemPrompt: 'be brief', avatar: 'owl.v2', allowedTools: ['web-search'],
-      allowedPeers: ['ala'], allowedConnectors: ['github'], settings: { temperature: 0.2 },
+      description: 'd',
+      model: 'gpt-4.1',
+      systemPrompt: 'be brief',
+      avatar: 'owl.v2',
+      allowedTools: ['web-search'],
+      allowedPeers: ['ala'],
+      allowedConnectors: ['github'],
+      settings: { temperature: 0.2 },
     });
   });
 
@@ -62,7 +99,13 @@ describe('creating agents', () => {
     expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: spaced }), 'VALIDATION_ERROR');
     const fits = `${'b'.repeat(255)}${' '.repeat(300)}`;
     expect((await createAgent(h, t, { name: fits })).name).toBe('b'.repeat(255));
-    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'c'.repeat(256) }), 'VALIDATION_ERROR');
+    const err = expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(t.auth)
+        .send({ name: 'c'.repeat(256) }),
+      'VALIDATION_ERROR',
+    );
     expect(err.details?.[0]?.path).toBe('body.name');
     expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: ' \t ' }), 'VALIDATION_ERROR');
     expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: '' }), 'VALIDATION_ERROR');
@@ -80,8 +123,20 @@ describe('creating agents', () => {
   it('bounds description (5,000) and systemPrompt (20,000) with 422, and accepts null', async () => {
     await createAgent(h, t, { name: 'Long', description: 'd'.repeat(5000), systemPrompt: 's'.repeat(20000) });
     await createAgent(h, t, { name: 'Nulls', description: null, systemPrompt: null });
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', description: 'd'.repeat(5001) }), 'VALIDATION_ERROR');
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', systemPrompt: 's'.repeat(20001) }), 'VALIDATION_ERROR');
+    expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(t.auth)
+        .send({ name: 'x', description: 'd'.repeat(5001) }),
+      'VALIDATION_ERROR',
+    );
+    expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(t.auth)
+        .send({ name: 'x', systemPrompt: 's'.repeat(20001) }),
+      'VALIDATION_ERROR',
+    );
   });
 
   it('rejects an unknown model with 400 naming the way to list models', async () => {
@@ -91,7 +146,13 @@ describe('creating agents', () => {
 
   it('checks the lists: unique slugs (422), at most 100 (422), slug-shaped items (422), strings only (400)', async () => {
     const bad = async (body: object, code: 'BAD_REQUEST' | 'VALIDATION_ERROR') =>
-      expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', ...body }), code);
+      expectError(
+        await h.http
+          .post('/api/v1/agents')
+          .set(t.auth)
+          .send({ name: 'x', ...body }),
+        code,
+      );
     await bad({ allowedTools: ['a', 'a'] }, 'VALIDATION_ERROR');
     await bad({ allowedConnectors: Array.from({ length: 101 }, (_, i) => `c${i}`) }, 'VALIDATION_ERROR');
     await bad({ allowedTools: ['Not A Slug'] }, 'VALIDATION_ERROR');
@@ -102,11 +163,23 @@ describe('creating agents', () => {
   it('requires allowedPeers to name live agents of the same org (400)', async () => {
     const other = await h.tenant();
     const foreign = await createAgent(h, other, { name: 'Foreign Peer' });
-    const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', allowedPeers: [foreign.slug] }), 'BAD_REQUEST');
+    const err = expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(t.auth)
+        .send({ name: 'x', allowedPeers: [foreign.slug] }),
+      'BAD_REQUEST',
+    );
     expect(err.message).toContain(foreign.slug);
     const gone = await createAgent(h, t, { name: 'Gone Peer' });
     await h.http.delete(`/api/v1/agents/${gone.id}`).set(t.auth).expect(200);
-    expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', allowedPeers: [gone.slug] }), 'BAD_REQUEST');
+    expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(t.auth)
+        .send({ name: 'x', allowedPeers: [gone.slug] }),
+      'BAD_REQUEST',
+    );
     expect((await createAgent(h, t, { name: 'Peered', allowedPeers: ['ala'] })).allowedPeers).toEqual(['ala']);
   });
 
@@ -119,7 +192,13 @@ describe('creating agents', () => {
   it('rejects fields the server owns or does not know with 400', async () => {
     const before = await agentRows(t.orgId);
     for (const field of ['id', 'orgId', 'workspaceId', 'slug', 'isDefault', 'createdAt', 'updatedAt', 'deletedAt', 'nickname']) {
-      const err = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x', [field]: 'v' }), 'BAD_REQUEST');
+      const err = expectError(
+        await h.http
+          .post('/api/v1/agents')
+          .set(t.auth)
+          .send({ name: 'x', [field]: 'v' }),
+        'BAD_REQUEST',
+      );
       expect(err.details?.[0]?.path).toBe(`body.${field}`);
     }
     expect(await agentRows(t.orgId)).toHaveLength(before.length);
@@ -158,14 +237,25 @@ describe('slugs', () => {
       Array.from({ length: 20 }, () => h.http.post('/api/v1/agents').set(t.auth).send({ name: 'Swarm' })),
     );
     const failures = responses.filter((r) => r.status !== 201).map((r) => r.body);
-    expect(responses.map((r) => r.status), JSON.stringify(failures)).toEqual(Array(20).fill(201));
+    expect(
+      responses.map((r) => r.status),
+      JSON.stringify(failures),
+    ).toEqual(Array(20).fill(201));
     const slugs = responses.map((r) => r.body.data.slug);
     expect(new Set(slugs).size).toBe(20);
     expect(slugs).toContain('swarm');
   });
 
   it('reuses the lowest free number, and counts on past 64 repeats of one name', async () => {
-    const row = (slug: string) => ({ orgId: t.orgId, workspaceId: t.workspaceId, name: 'Many', slug, avatar: 'default', model: 'grok-3', settings: { voice: DEFAULT_VOICE } });
+    const row = (slug: string) => ({
+      orgId: t.orgId,
+      workspaceId: t.workspaceId,
+      name: 'Many',
+      slug,
+      avatar: 'default',
+      model: 'grok-3',
+      settings: { voice: DEFAULT_VOICE },
+    });
     await h.db.prisma.agent.createMany({ data: [row('gap'), row('gap-3')] });
     expect((await createAgent(h, t, { name: 'Gap' })).slug).toBe('gap-2');
     await h.db.prisma.agent.createMany({ data: ['many', ...Array.from({ length: 70 }, (_, i) => `many-${i + 2}`)].map(row) });
@@ -189,7 +279,9 @@ describe('settings and the voice profile', () => {
   const post = (settings: unknown) => h.http.post('/api/v1/agents').set(t.auth).send({ name: 'Voice', settings });
 
   it('normalizes: trims, canonicalizes case, fills defaults, keeps other keys', async () => {
-    const res = await post({ voice: { provider: ' ElevenLabs ', voiceId: '  rachel ', language: 'pt_br' }, mood: { calm: true } }).expect(201);
+    const res = await post({ voice: { provider: ' ElevenLabs ', voiceId: '  rachel ', language: 'pt_br' }, mood: { calm: true } }).expect(
+      201,
+    );
     expect(res.body.data.settings).toEqual({
       voice: { provider: 'elevenlabs', voiceId: 'rachel', language: 'pt-BR', speed: 1, pitch: 0 },
       mood: { calm: true },
@@ -198,7 +290,15 @@ describe('settings and the voice profile', () => {
   });
 
   it('rejects values outside the documented sets and ranges with 422, never clamps', async () => {
-    for (const voice of [{ provider: 'acme' }, { speed: 4.5 }, { speed: 0.2 }, { pitch: 13 }, { pitch: -12.5 }, { language: 'english!' }, { voiceId: '   ' }]) {
+    for (const voice of [
+      { provider: 'acme' },
+      { speed: 4.5 },
+      { speed: 0.2 },
+      { pitch: 13 },
+      { pitch: -12.5 },
+      { language: 'english!' },
+      { voiceId: '   ' },
+    ]) {
       const err = expectError(await post({ voice }), 'VALIDATION_ERROR');
       expect(err.details?.[0]?.path).toMatch(/^body\.settings\.voice\./);
     }
@@ -228,7 +328,10 @@ describe('strings the database cannot hold', () => {
     const name = expectError(await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'x\u0000y' }), 'BAD_REQUEST');
     expect(name.details?.[0]?.path).toBe('body.name');
     const nested = expectError(
-      await h.http.post('/api/v1/agents').set(t.auth).send({ name: 'ok', settings: { deep: { 'k\u0000': 1 } } }),
+      await h.http
+        .post('/api/v1/agents')
+        .set(t.auth)
+        .send({ name: 'ok', settings: { deep: { 'k\u0000': 1 } } }),
       'BAD_REQUEST',
     );
     expect(nested.details?.[0]?.path).toBe('body.settings.deep');

@@ -34,12 +34,22 @@ const LOOK_ALIKES: Record<string, string> = {
   'Greek capital alphas around a Latin L': '\u0391L\u0391',
   'capital I for l': 'AIa',
   'spaced out': 'A l a',
-  'fullwidth': '\uff21\uff4c\uff41',
+  fullwidth: '\uff21\uff4c\uff41',
   'mathematical bold': '\u{1d400}\u{1d425}\u{1d41a}',
   'with a variation selector': 'Ala\ufe0f',
 };
 
-const ORDINARY = ['Alan', 'Alba', 'Lala', 'Ala Moana', 'Research Assistant', 'Mimi', '\u{1f469}\u200d\u{1f52c} Lab', 'نامه\u200cها', '\u2764\ufe0f Care'];
+const ORDINARY = [
+  'Alan',
+  'Alba',
+  'Lala',
+  'Ala Moana',
+  'Research Assistant',
+  'Mimi',
+  '\u{1f469}\u200d\u{1f52c} Lab',
+  'نامه\u200cها',
+  '\u2764\ufe0f Care',
+];
 
 const agentCount = () => h.db.prisma.agent.count({ where: { orgId: t.orgId, deletedAt: null } });
 
@@ -81,7 +91,10 @@ describe('agent names on PATCH', () => {
   for (const [label, name] of Object.entries(INVISIBLE)) {
     it(`refuses renaming to ${label} with 422, and changes nothing`, async () => {
       const agent = await renamable();
-      const err = expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }), 'VALIDATION_ERROR');
+      const err = expectError(
+        await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }),
+        'VALIDATION_ERROR',
+      );
       expect(err.details?.[0]?.path).toBe('body.name');
       await expectUnchanged(agent);
     });
@@ -90,7 +103,10 @@ describe('agent names on PATCH', () => {
   for (const [label, name] of Object.entries(LOOK_ALIKES)) {
     it(`refuses renaming to the look-alike ${label} with 400, and changes nothing`, async () => {
       const agent = await renamable();
-      const err = expectError(await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }), 'BAD_REQUEST');
+      const err = expectError(
+        await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name, description: 'changed' }),
+        'BAD_REQUEST',
+      );
       expect(err.details?.[0]?.path).toBe('body.name');
       await expectUnchanged(agent);
     });

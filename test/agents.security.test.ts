@@ -19,19 +19,24 @@ async function agentTarget(harness: Harness, owner: Tenant) {
   };
 }
 
-const sub = (suffix: string): RouteCase['target'] => async (harness, owner) => {
-  const t = await agentTarget(harness, owner);
-  return { ...t, paths: t.paths.map((p) => `/agents/${p}${suffix}`) };
-};
+const sub =
+  (suffix: string): RouteCase['target'] =>
+  async (harness, owner) => {
+    const t = await agentTarget(harness, owner);
+    return { ...t, paths: t.paths.map((p) => `/agents/${p}${suffix}`) };
+  };
 
-describeRouteSecurity(() => h, [
-  { method: 'get', route: '/agents/:id', scopes: ['agents:read'], target: sub('') },
-  { method: 'patch', route: '/agents/:id', scopes: ['agents:write'], body: { name: 'Taken Over' }, target: sub('') },
-  { method: 'delete', route: '/agents/:id', scopes: ['agents:write'], target: sub('') },
-  { method: 'get', route: '/agents/:id/sessions', scopes: ['agents:read', 'sessions:read'], target: sub('/sessions') },
-  { method: 'get', route: '/agents/:id/messages', scopes: ['agents:read', 'sessions:read'], target: sub('/messages') },
-  { method: 'get', route: '/agents/:id/peers', scopes: ['agents:read'], target: sub('/peers') },
-]);
+describeRouteSecurity(
+  () => h,
+  [
+    { method: 'get', route: '/agents/:id', scopes: ['agents:read'], target: sub('') },
+    { method: 'patch', route: '/agents/:id', scopes: ['agents:write'], body: { name: 'Taken Over' }, target: sub('') },
+    { method: 'delete', route: '/agents/:id', scopes: ['agents:write'], target: sub('') },
+    { method: 'get', route: '/agents/:id/sessions', scopes: ['agents:read', 'sessions:read'], target: sub('/sessions') },
+    { method: 'get', route: '/agents/:id/messages', scopes: ['agents:read', 'sessions:read'], target: sub('/messages') },
+    { method: 'get', route: '/agents/:id/peers', scopes: ['agents:read'], target: sub('/peers') },
+  ],
+);
 
 describe('agents across tenants', () => {
   it("never lists another org's or another workspace's agents", async () => {
@@ -86,7 +91,10 @@ describe('browser-only agent fields', () => {
       const t = await h.tenant();
       const agent = await createAgent(h, t, { name: 'Restricted', allowedTools: ['web-search'], allowedPeers: ['ala'] });
       const err = expectError(
-        await h.http.patch(`/api/v1/agents/${agent.id}`).set(t.auth).send({ name: 'Sneaky', [field]: [] }),
+        await h.http
+          .patch(`/api/v1/agents/${agent.id}`)
+          .set(t.auth)
+          .send({ name: 'Sneaky', [field]: [] }),
         'FORBIDDEN',
       );
       expect(err.message).toMatch(/dashboard/i);
@@ -108,7 +116,13 @@ describe('peer grants refer to agents, not to slugs (findings 3 and 5)', () => {
     (await h.http.get(`/api/v1/agents/${ref}/peers`).set(t.auth).expect(200)).body.data.items.map((a: { id: string }) => a.id);
   /** Whether `author` may post in a peer session with `other`: the rule that the grant exists for. */
   const mayMessage = async (t: Tenant, author: string, other: string) => {
-    const session = (await h.http.post('/api/v1/sessions').set(t.auth).send({ agentIds: [author, other], metadata: { relationship: 'peer' } }).expect(201)).body.data;
+    const session = (
+      await h.http
+        .post('/api/v1/sessions')
+        .set(t.auth)
+        .send({ agentIds: [author, other], metadata: { relationship: 'peer' } })
+        .expect(201)
+    ).body.data;
     const res = await h.http.post(`/api/v1/sessions/${session.id}/messages`).set(t.auth).send({ content: 'hello', agentId: author });
     expect([201, 403]).toContain(res.status);
     return res.status === 201;
@@ -127,7 +141,7 @@ describe('peer grants refer to agents, not to slugs (findings 3 and 5)', () => {
     expect(await mayMessage(t, granter.id, trusted.id)).toBe(true);
   });
 
-  it('does not pass a deleted peer\'s grant to a new agent created with its name', async () => {
+  it("does not pass a deleted peer's grant to a new agent created with its name", async () => {
     const t = await h.tenant();
     const old = await createAgent(h, t, { name: 'Old Friend' });
     const granter = await createAgent(h, t, { name: 'Loyal', allowedPeers: [old.slug] });
@@ -145,13 +159,28 @@ describe('peer grants refer to agents, not to slugs (findings 3 and 5)', () => {
     const secret = await createAgent(h, owner, { name: 'Secret Bot' });
     const before = await h.db.prisma.agent.count({ where: { orgId: owner.orgId } });
     const both = expectError(
-      await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug, 'nope-bot'] }),
+      await h.http
+        .post('/api/v1/agents')
+        .set(member.auth)
+        .send({ name: 'Probe', allowedPeers: [secret.slug, 'nope-bot'] }),
       'BAD_REQUEST',
     );
     expect(both.message).toContain(secret.slug);
     expect(both.message).toContain('nope-bot');
-    const hiddenOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: [secret.slug] }), 'BAD_REQUEST');
-    const missingOnly = expectError(await h.http.post('/api/v1/agents').set(member.auth).send({ name: 'Probe', allowedPeers: ['nope-bot'] }), 'BAD_REQUEST');
+    const hiddenOnly = expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(member.auth)
+        .send({ name: 'Probe', allowedPeers: [secret.slug] }),
+      'BAD_REQUEST',
+    );
+    const missingOnly = expectError(
+      await h.http
+        .post('/api/v1/agents')
+        .set(member.auth)
+        .send({ name: 'Probe', allowedPeers: ['nope-bot'] }),
+      'BAD_REQUEST',
+    );
     expect(hiddenOnly.message.replace(secret.slug, 'X')).toBe(missingOnly.message.replace('nope-bot', 'X'));
     expect(await h.db.prisma.agent.count({ where: { orgId: owner.orgId } })).toBe(before);
     // The owner, who sees the workspace, may name it.
@@ -164,7 +193,6 @@ describe('creating agents without a workspace', () => {
   beforeAll(async () => {
     t = await h.tenant();
   });
-
 
   it('refuses a caller without a visible workspace with 403', async () => {
     const member = await h.colleague(t);

@@ -11,8 +11,22 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const AGENT_KEYS = [
-  'allowedConnectors', 'allowedPeers', 'allowedTools', 'avatar', 'createdAt', 'description', 'id', 'isActive', 'model',
-  'name', 'orgId', 'settings', 'slug', 'systemPrompt', 'updatedAt', 'workspaceId',
+  'allowedConnectors',
+  'allowedPeers',
+  'allowedTools',
+  'avatar',
+  'createdAt',
+  'description',
+  'id',
+  'isActive',
+  'model',
+  'name',
+  'orgId',
+  'settings',
+  'slug',
+  'systemPrompt',
+  'updatedAt',
+  'workspaceId',
 ];
 
 const list = async (t: Tenant, query = '') => (await h.http.get(`/api/v1/agents${query}`).set(t.auth).expect(200)).body.data;
@@ -85,7 +99,12 @@ describe('listing agents', () => {
     const twins = await Promise.all([createAgent(h, owner, { name: 'Twin' }), createAgent(h, owner, { name: 'Twin' })]);
     await h.db.prisma.agent.updateMany({ where: { id: { in: twins.map((a) => a.id) } }, data: { updatedAt: sameTime } });
     const first = (await list(owner)).items.slice(0, 2).map((a: any) => a.id);
-    expect(first).toEqual(twins.map((a) => a.id).sort().reverse());
+    expect(first).toEqual(
+      twins
+        .map((a) => a.id)
+        .sort()
+        .reverse(),
+    );
   });
 
   it('moves an agent to the top when it is updated', async () => {
@@ -122,7 +141,12 @@ describe('listing agents', () => {
     await list(t);
     await h.db.prisma.agent.createMany({
       data: Array.from({ length: 101 }, (_, i) => ({
-        orgId: t.orgId, workspaceId: t.workspaceId, name: `Bulk ${i}`, slug: `bulk-${i}`, avatar: 'default', model: 'grok-3',
+        orgId: t.orgId,
+        workspaceId: t.workspaceId,
+        name: `Bulk ${i}`,
+        slug: `bulk-${i}`,
+        avatar: 'default',
+        model: 'grok-3',
         settings: { voice: DEFAULT_VOICE },
       })),
     });

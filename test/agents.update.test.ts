@@ -29,11 +29,20 @@ describe('updating agents', () => {
   it('updates every writable field an API key may send', async () => {
     const a = await createAgent(h, t, { name: 'Everything' });
     const body = {
-      name: 'Everything Else', slug: 'everything-else', description: null, systemPrompt: 'hi', model: 'gpt-4.1',
-      settings: { voice: { provider: 'AZURE' } }, isActive: false, avatar: 'cat',
+      name: 'Everything Else',
+      slug: 'everything-else',
+      description: null,
+      systemPrompt: 'hi',
+      model: 'gpt-4.1',
+      settings: { voice: { provider: 'AZURE' } },
+      isActive: false,
+      avatar: 'cat',
     };
     const res = await h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send(body).expect(200);
-    expect(res.body.data).toMatchObject({ ...body, settings: { voice: { provider: 'azure', voiceId: 'alloy', language: 'en-US', speed: 1, pitch: 0 } } });
+    expect(res.body.data).toMatchObject({
+      ...body,
+      settings: { voice: { provider: 'azure', voiceId: 'alloy', language: 'en-US', speed: 1, pitch: 0 } },
+    });
   });
 
   it('renaming keeps the slug', async () => {
@@ -79,7 +88,9 @@ describe('updating agents', () => {
 
   it('gives concurrent renames to one slug exactly one success and 409 for the rest', async () => {
     const agents = await Promise.all(Array.from({ length: 6 }, (_, i) => createAgent(h, t, { name: `Racer ${i}` })));
-    const responses = await Promise.all(agents.map((a) => h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({ slug: 'finish-line' })));
+    const responses = await Promise.all(
+      agents.map((a) => h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({ slug: 'finish-line' })),
+    );
     expect(responses.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
     expect(await h.db.prisma.agent.count({ where: { orgId: t.orgId, slug: 'finish-line', deletedAt: null } })).toBe(1);
   });
@@ -87,7 +98,12 @@ describe('updating agents', () => {
   it('keeps concurrent partial PATCHes of one agent from losing the row or failing', async () => {
     const a = await createAgent(h, t, { name: 'Busy' });
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => h.http.patch(`/api/v1/agents/${a.id}`).set(t.auth).send({ description: `d${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        h.http
+          .patch(`/api/v1/agents/${a.id}`)
+          .set(t.auth)
+          .send({ description: `d${i}` }),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     const after = (await h.http.get(`/api/v1/agents/${a.id}`).set(t.auth).expect(200)).body.data;

@@ -32,20 +32,23 @@ async function listAll(auth: Record<string, string>, limit = 100) {
   return items;
 }
 
-describeRouteSecurity(() => h, [
-  {
-    method: 'delete',
-    route: '/api-keys/:id',
-    scopes: ['keys:write'],
-    target: async (harness, owner) => {
-      const key = await createApiKey(harness, owner, { name: 'guarded' });
-      return {
-        paths: [`/api-keys/${key.id}`],
-        snapshot: () => harness.db.prisma.apiKey.findUnique({ where: { id: key.id } }),
-      };
+describeRouteSecurity(
+  () => h,
+  [
+    {
+      method: 'delete',
+      route: '/api-keys/:id',
+      scopes: ['keys:write'],
+      target: async (harness, owner) => {
+        const key = await createApiKey(harness, owner, { name: 'guarded' });
+        return {
+          paths: [`/api-keys/${key.id}`],
+          snapshot: () => harness.db.prisma.apiKey.findUnique({ where: { id: key.id } }),
+        };
+      },
     },
-  },
-]);
+  ],
+);
 
 describe('POST /api/v1/api-keys permissions', () => {
   it('refuses scopes wider than the caller holds with 403 FORBIDDEN, minting nothing', async () => {
@@ -82,7 +85,7 @@ describe('GET /api/v1/api-keys visibility', () => {
 describe('DELETE /api/v1/api-keys/:id across tenants and ranks', () => {
   const revokedAt = async (id: string) => (await h.db.prisma.apiKey.findUniqueOrThrow({ where: { id } })).revokedAt;
 
-  it('answers 404 for another organization\'s key and leaves it alone', async () => {
+  it("answers 404 for another organization's key and leaves it alone", async () => {
     const other = await h.tenant();
     const theirs = await h.db.prisma.apiKey.findFirstOrThrow({ where: { orgId: other.orgId } });
     expectError(await h.http.delete(`/api/v1/api-keys/${theirs.id}`).set(t.auth), 'NOT_FOUND');
@@ -90,7 +93,7 @@ describe('DELETE /api/v1/api-keys/:id across tenants and ranks', () => {
     expectSuccess(await h.http.get('/api/v1/me').set(other.auth));
   });
 
-  it('answers 404 to a member revoking someone else\'s key; members revoke their own, admins theirs and members\'', async () => {
+  it("answers 404 to a member revoking someone else's key; members revoke their own, admins theirs and members'", async () => {
     const owner = await h.tenant();
     const member = await h.colleague(owner, { role: 'member' });
     const admin = await h.colleague(owner, { role: 'admin' });

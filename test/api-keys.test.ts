@@ -44,7 +44,13 @@ describe('POST /api/v1/api-keys', () => {
     const caller = await h.keyWithScopes(t, ['keys:read', 'keys:write', 'agents:read']);
     const same = expectSuccess(await h.http.post('/api/v1/api-keys').set(bearer(caller)).send({ name: 'same' }), 201);
     expect([...same.scopes].sort()).toEqual(['agents:read', 'keys:read', 'keys:write']);
-    const narrow = expectSuccess(await h.http.post('/api/v1/api-keys').set(bearer(caller)).send({ name: 'narrow', scopes: ['agents:read'] }), 201);
+    const narrow = expectSuccess(
+      await h.http
+        .post('/api/v1/api-keys')
+        .set(bearer(caller))
+        .send({ name: 'narrow', scopes: ['agents:read'] }),
+      201,
+    );
     expect(narrow.scopes).toEqual(['agents:read']);
   });
 
@@ -54,7 +60,9 @@ describe('POST /api/v1/api-keys', () => {
     expect(later.expiresAt).toBe(future.toISOString());
     expect(expectSuccess(await mint(t, { name: 'forever', expiresAt: null }), 201).expiresAt).toBeNull();
     const before = await keyCount();
-    expectInvalid(await mint(t, { name: 'expired', expiresAt: new Date(Date.now() - 60_000).toISOString() }), 'VALIDATION_ERROR', ['body.expiresAt']);
+    expectInvalid(await mint(t, { name: 'expired', expiresAt: new Date(Date.now() - 60_000).toISOString() }), 'VALIDATION_ERROR', [
+      'body.expiresAt',
+    ]);
     expect(await keyCount()).toBe(before);
   });
 
@@ -122,9 +130,7 @@ describe('GET /api/v1/api-keys', () => {
       await h.db.prisma.apiKey.update({ where: { id: r.id }, data: { createdAt: at } });
     }
     const stored = await h.db.prisma.apiKey.findMany({ where: { orgId: owner.orgId } });
-    const expected = stored
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
-      .map((r) => r.id);
+    const expected = stored.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((r) => r.id);
 
     const seen: string[] = [];
     const pages: Array<{ n: number; hasMore: boolean; nextCursor: string | null; limit: number }> = [];
@@ -193,7 +199,14 @@ describe('sensitive-route rate limit on minting', () => {
     const limited = await h.rebuild({ DISABLE_RATE_LIMIT: '0', KEY_MINT_LIMIT_PER_MINUTE: '3' });
     const owner = await h.tenant();
     const colleague = await h.colleague(owner, { role: 'admin' });
-    for (let i = 0; i < 3; i++) expectSuccess(await limited.http.post('/api/v1/api-keys').set(owner.auth).send({ name: `n${i}` }), 201);
+    for (let i = 0; i < 3; i++)
+      expectSuccess(
+        await limited.http
+          .post('/api/v1/api-keys')
+          .set(owner.auth)
+          .send({ name: `n${i}` }),
+        201,
+      );
     const before = await keyCount({ orgId: owner.orgId });
     const over = await limited.http.post('/api/v1/api-keys').set(owner.auth).send({ name: 'one too many' });
     expect(expectError(over, 'BAD_REQUEST').message).toContain('Too many requests');
@@ -206,7 +219,14 @@ describe('sensitive-route rate limit on minting', () => {
   it('DISABLE_RATE_LIMIT=1 lifts the limit outside production', async () => {
     const unlimited = await h.rebuild({ DISABLE_RATE_LIMIT: '1', KEY_MINT_LIMIT_PER_MINUTE: '1' });
     const owner = await h.tenant();
-    for (let i = 0; i < 3; i++) expectSuccess(await unlimited.http.post('/api/v1/api-keys').set(owner.auth).send({ name: `n${i}` }), 201);
+    for (let i = 0; i < 3; i++)
+      expectSuccess(
+        await unlimited.http
+          .post('/api/v1/api-keys')
+          .set(owner.auth)
+          .send({ name: `n${i}` }),
+        201,
+      );
   });
 
   it('ignores DISABLE_RATE_LIMIT=1 in production', async () => {
@@ -214,7 +234,15 @@ describe('sensitive-route rate limit on minting', () => {
     const owner = await h.tenant();
     const live = bearer(await h.mintKey(owner, { env: 'live' }));
     for (let i = 0; i < 2; i++) {
-      expect(expectSuccess(await prod.http.post('/api/v1/api-keys').set(live).send({ name: `n${i}` }), 201).key).toMatch(/^alm_live_/);
+      expect(
+        expectSuccess(
+          await prod.http
+            .post('/api/v1/api-keys')
+            .set(live)
+            .send({ name: `n${i}` }),
+          201,
+        ).key,
+      ).toMatch(/^alm_live_/);
     }
     const over = await prod.http.post('/api/v1/api-keys').set(live).send({ name: 'over' });
     expect(expectError(over, 'BAD_REQUEST').message).toContain('Too many requests');

@@ -122,7 +122,9 @@ describe('scopes', () => {
     const key = await h.keyWithScopes(t, ['agents:read']);
     expect(expectError(await h.http.get('/api/v1/api-keys').set(bearer(key)), 'FORBIDDEN').message).toMatch(/keys:read/);
     const before = await h.db.prisma.apiKey.count({ where: { orgId: t.orgId } });
-    expect(expectError(await h.http.post('/api/v1/api-keys').set(bearer(key)).send({ name: 'k' }), 'FORBIDDEN').message).toMatch(/keys:write/);
+    expect(expectError(await h.http.post('/api/v1/api-keys').set(bearer(key)).send({ name: 'k' }), 'FORBIDDEN').message).toMatch(
+      /keys:write/,
+    );
     expect(await h.db.prisma.apiKey.count({ where: { orgId: t.orgId } })).toBe(before);
     const victim = await h.db.prisma.apiKey.findFirstOrThrow({ where: { orgId: t.orgId, revokedAt: null } });
     expectError(await h.http.delete(`/api/v1/api-keys/${victim.id}`).set(bearer(key)), 'FORBIDDEN');
@@ -173,15 +175,20 @@ describe('lastUsedAt', () => {
     const before = Date.now();
     expectSuccess(await h.http.get('/api/v1/me').set(bearer(minted.key)));
     // The write is off the request path, so wait for it rather than for the response.
-    const recorded = await vi.waitFor(async () => {
-      const at = (await row(minted.id)).lastUsedAt;
-      expect(at).not.toBeNull();
-      return at!;
-    }, { timeout: 5000 });
+    const recorded = await vi.waitFor(
+      async () => {
+        const at = (await row(minted.id)).lastUsedAt;
+        expect(at).not.toBeNull();
+        return at!;
+      },
+      { timeout: 5000 },
+    );
     expect(recorded.getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(recorded.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
     // And the API shows it.
-    const listed = expectSuccess(await h.http.get('/api/v1/api-keys?limit=100').set(t.auth)).items.find((k: { id: string }) => k.id === minted.id);
+    const listed = expectSuccess(await h.http.get('/api/v1/api-keys?limit=100').set(t.auth)).items.find(
+      (k: { id: string }) => k.id === minted.id,
+    );
     expect(listed.lastUsedAt).toBe(recorded.toISOString());
   });
 
@@ -201,7 +208,9 @@ describe('lastUsedAt', () => {
     const old = new Date(Date.now() - 120_000);
     await h.db.prisma.apiKey.update({ where: { id: minted.id }, data: { lastUsedAt: old } });
     expectSuccess(await h.http.get('/api/v1/me').set(bearer(minted.key)));
-    await vi.waitFor(async () => expect((await row(minted.id)).lastUsedAt!.getTime()).toBeGreaterThan(old.getTime() + 60_000), { timeout: 5000 });
+    await vi.waitFor(async () => expect((await row(minted.id)).lastUsedAt!.getTime()).toBeGreaterThan(old.getTime() + 60_000), {
+      timeout: 5000,
+    });
   });
 });
 

@@ -93,7 +93,8 @@ describe.concurrent('login, whoami and logout', () => {
   it('--api-key beats ALUMIA_API_KEY, which beats the stored key', async () => {
     const [stored, fromEnv, fromFlag] = [await h.tenant(), await h.tenant(), await h.tenant()];
     const cli = await loggedIn(stored);
-    const org = async (args: string[], env: Record<string, string> = {}) => json<{ org: { id: string } }>((await cli.run(['whoami', '--json', ...args], { env })).stdout).org.id;
+    const org = async (args: string[], env: Record<string, string> = {}) =>
+      json<{ org: { id: string } }>((await cli.run(['whoami', '--json', ...args], { env })).stdout).org.id;
     expect(await org([])).toBe(stored.orgId);
     expect(await org([], { ALUMIA_API_KEY: fromEnv.key })).toBe(fromEnv.orgId);
     expect(await org(['--api-key', fromFlag.key], { ALUMIA_API_KEY: fromEnv.key })).toBe(fromFlag.orgId);
@@ -127,10 +128,17 @@ async function fresh(): Promise<{ t: Tenant; cli: CliHome }> {
 
 // Every test below has its own organization and home, so they run concurrently.
 describe.concurrent('agents', () => {
-
   it('agents create/get/list --json print exactly the data the API returns', async () => {
     const { t, cli } = await fresh();
-    const created = await cli.run(['agents', 'create', '--name', 'Research Assistant', '--system-prompt', 'You help with literature reviews.', '--json']);
+    const created = await cli.run([
+      'agents',
+      'create',
+      '--name',
+      'Research Assistant',
+      '--system-prompt',
+      'You help with literature reviews.',
+      '--json',
+    ]);
     expect(created.code, created.stderr).toBe(0);
     const agent = json<Agent>(created.stdout);
     const api = createClient({ apiKey: t.key, baseUrl: server.url });
@@ -169,7 +177,9 @@ describe.concurrent('agents', () => {
     expect(json<Agent>(updated.stdout)).toMatchObject({ id: scout.id, description: 'Finds papers.', isActive: true });
 
     expect(json<Agent[]>((await cli.run(['agents', 'peers', scout.slug, '--json'])).stdout).map((a) => a.slug)).toEqual(['ala']);
-    const session = json<Session>((await cli.run(['sessions', 'create', '--agents', `${scout.slug},ala`, '--relationship', 'peer', '--json'])).stdout);
+    const session = json<Session>(
+      (await cli.run(['sessions', 'create', '--agents', `${scout.slug},ala`, '--relationship', 'peer', '--json'])).stdout,
+    );
     expect((await cli.run(['sessions', 'post', session.id, 'Numbers', 'are', 'in.', '--agent', scout.slug])).code).toBe(0);
     expect(json<Session[]>((await cli.run(['agents', 'sessions', scout.slug, '--json'])).stdout).map((s) => s.id)).toEqual([session.id]);
     const messages = await cli.run(['agents', 'messages', 'ala', '--limit', '5']);
@@ -188,7 +198,6 @@ describe.concurrent('agents', () => {
 });
 
 describe.concurrent('keys, models, sessions and dashboard', () => {
-
   it('keys create prints the secret once; keys list shows it; keys revoke stops it (then exit 3)', async () => {
     const { cli } = await fresh();
     const created = await cli.run(['keys', 'create', '--name', 'CI deploys', '--scopes', 'agents:read']);
@@ -297,7 +306,9 @@ describe.concurrent('errors and exit codes', () => {
     const port = await unusedPort();
     const r = await cli.run(['agents', 'list', '--base-url', `http://127.0.0.1:${port}`, '--api-key', t.key]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: NETWORK_ERROR: GET http://127\\.0\\.0\\.1:${port}/api/v1/agents\\?limit=100 failed: .+\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^error: NETWORK_ERROR: GET http://127\\.0\\.0\\.1:${port}/api/v1/agents\\?limit=100 failed: .+\\n$`),
+    );
   });
 
   it('prints no stack trace unless --debug', async () => {

@@ -1,5 +1,16 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,10 +43,17 @@ describe('the published package', () => {
     dir = mkdtempSync(join(tmpdir(), 'alumia-client-pkg-'));
     pkg = join(dir, 'node_modules', '@alumia', 'client');
     mkdirSync(pkg, { recursive: true });
-    await run(process.execPath, [fromRoot('node_modules', 'typescript', 'bin', 'tsc'), '-p', fromRoot('client', 'tsconfig.json'), '--outDir', join(pkg, 'dist')]);
+    await run(process.execPath, [
+      fromRoot('node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      fromRoot('client', 'tsconfig.json'),
+      '--outDir',
+      join(pkg, 'dist'),
+    ]);
     const manifest = JSON.parse(readFileSync(fromRoot('client', 'package.json'), 'utf8')) as { files: string[] };
     cpSync(fromRoot('client', 'package.json'), join(pkg, 'package.json'));
-    for (const entry of manifest.files.filter((f) => f !== 'dist')) cpSync(fromRoot('client', entry), join(pkg, entry), { recursive: true });
+    for (const entry of manifest.files.filter((f) => f !== 'dist'))
+      cpSync(fromRoot('client', entry), join(pkg, entry), { recursive: true });
     // The CLI's own dependencies (commander, cli-table3, picocolors), as npm would install them.
     symlinkSync(fromRoot('node_modules'), join(pkg, 'node_modules'), 'dir');
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -57,7 +75,9 @@ describe('the published package', () => {
     expect(library.length).toBeGreaterThan(10);
     for (const file of library) {
       const text = readFileSync(file, 'utf8');
-      expect(text, relative(pkg, file)).not.toMatch(/from ['"](node:[^'"]+|fs|os|path|crypto|http|https|child_process|stream|url)['"]|import\(['"]node:|require\(|\bprocess\./);
+      expect(text, relative(pkg, file)).not.toMatch(
+        /from ['"](node:[^'"]+|fs|os|path|crypto|http|https|child_process|stream|url)['"]|import\(['"]node:|require\(|\bprocess\./,
+      );
     }
   });
 
@@ -74,7 +94,10 @@ try { await client.agents.get('no-such-agent'); } catch (e) { if (isAlumiaError(
 console.log(JSON.stringify({ org: me.org.id, agents: agents.map((a) => a.slug), code }));
 `,
     );
-    const { stdout } = await run(process.execPath, ['app.mjs'], { cwd: dir, env: { PATH: process.env.PATH, ALUMIA_API_KEY: t.key, ALUMIA_BASE_URL: server.url } });
+    const { stdout } = await run(process.execPath, ['app.mjs'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ALUMIA_API_KEY: t.key, ALUMIA_BASE_URL: server.url },
+    });
     expect(JSON.parse(stdout)).toEqual({ org: t.orgId, agents: ['ala'], code: 'NOT_FOUND' });
   });
 
@@ -101,12 +124,25 @@ export async function slugs(): Promise<string[]> {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022', 'DOM'], module: 'NodeNext', moduleResolution: 'NodeNext', types: [], skipLibCheck: false },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          types: [],
+          skipLibCheck: false,
+        },
         files: ['consumer.ts'],
       }),
     );
-    const result = await run(process.execPath, [fromRoot('node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]).catch((e: { stdout: string }) => e);
-    expect((result).stdout).toBe('');
+    const result = await run(process.execPath, [
+      fromRoot('node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      join(dir, 'tsconfig.json'),
+    ]).catch((e: { stdout: string }) => e);
+    expect(result.stdout).toBe('');
   }, 60_000);
 
   it('runs the alumia bin from the compiled dist', async () => {

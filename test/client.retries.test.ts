@@ -22,9 +22,11 @@ afterAll(async () => {
 });
 
 /** A client for `t`, straight to the server; no retry waits unless the test asks for them. */
-const clientFor = (t: Tenant, options: ClientOptions = {}) => createClient({ apiKey: t.key, baseUrl: server.url, retries: { baseDelayMs: 1 }, ...options });
+const clientFor = (t: Tenant, options: ClientOptions = {}) =>
+  createClient({ apiKey: t.key, baseUrl: server.url, retries: { baseDelayMs: 1 }, ...options });
 /** The same through the flaky proxy. */
-const viaProxy = (t: Tenant, options: ClientOptions = {}) => createClient({ apiKey: t.key, baseUrl: proxy.url, retries: { baseDelayMs: 1 }, ...options });
+const viaProxy = (t: Tenant, options: ClientOptions = {}) =>
+  createClient({ apiKey: t.key, baseUrl: proxy.url, retries: { baseDelayMs: 1 }, ...options });
 
 /** Runs `fn` and returns what it threw (failing when it did not throw). */
 async function thrown(fn: () => Promise<unknown>): Promise<unknown> {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { AlumiaError, createClient, isAlumiaError, type AlumiaClient, type AlumiaErrorCode, type ClientOptions } from '../client/src/index.js';
+import {
+  AlumiaError,
+  createClient,
+  isAlumiaError,
+  type AlumiaClient,
+  type AlumiaErrorCode,
+  type ClientOptions,
+} from '../client/src/index.js';
 import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 import { flakyProxy, listen, unusedPort, type FlakyProxy, type Served } from './helpers/live-http.js';
 
@@ -24,7 +31,8 @@ afterAll(async () => {
 });
 
 /** A client for `t`, straight to the server; no retry waits unless the test asks for them. */
-const clientFor = (t: Tenant, options: ClientOptions = {}) => createClient({ apiKey: t.key, baseUrl: server.url, retries: { baseDelayMs: 1 }, ...options });
+const clientFor = (t: Tenant, options: ClientOptions = {}) =>
+  createClient({ apiKey: t.key, baseUrl: server.url, retries: { baseDelayMs: 1 }, ...options });
 
 /** Runs `fn` and returns what it threw (failing when it did not throw). */
 async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
@@ -131,7 +139,9 @@ describe('every method resolves to the envelope data of the real server', () => 
     expect(await client.agents.sessions(scout.slug).toArray()).toEqual(page.items);
 
     const { items } = await client.agents.messages('ala', { limit: 5 });
-    expect(items).toEqual([expect.objectContaining({ id: posted.id, content: 'Numbers are in.', fromAgentName: scout.name, isSelf: false })]);
+    expect(items).toEqual([
+      expect.objectContaining({ id: posted.id, content: 'Numbers are in.', fromAgentName: scout.name, isSelf: false }),
+    ]);
     expect((await client.agents.messages(scout.slug)).items[0]).toMatchObject({ id: posted.id, isSelf: true });
   });
 
@@ -182,7 +192,7 @@ describe('every method resolves to the envelope data of the real server', () => 
     expect(items.filter((m) => m.isDefault)).toHaveLength(1);
   });
 
-  it('workspaces.list and get return the caller\'s workspace', async () => {
+  it("workspaces.list and get return the caller's workspace", async () => {
     const { items } = await client.workspaces.list();
     expect(items.map((w) => w.id)).toContain(t.workspaceId);
     expect((await client.workspaces.get(t.workspaceId)).id).toBe(t.workspaceId);
@@ -205,7 +215,9 @@ describe('pagination', () => {
     t = await h.tenant();
     requests = [];
     // A real fetch that records the URLs, to count pages.
-    client = clientFor(t, { fetch: (input, init) => (requests.push(input instanceof Request ? input.url : String(input)), fetch(input, init)) });
+    client = clientFor(t, {
+      fetch: (input, init) => (requests.push(input instanceof Request ? input.url : String(input)), fetch(input, init)),
+    });
     for (let i = 1; i <= 5; i++) await client.agents.create({ name: `Agent ${i}` });
   });
 

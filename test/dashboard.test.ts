@@ -99,10 +99,15 @@ describe('GET /api/v1/dashboard/overview', () => {
     touched = agents[3]!;
   });
 
-  it('counts agents (total and active), live sessions, messages of the last 24 h and usable API keys of the caller\'s org and workspace', async () => {
+  it("counts agents (total and active), live sessions, messages of the last 24 h and usable API keys of the caller's org and workspace", async () => {
     const data = await overview(t);
     expect(Object.keys(data).sort()).toEqual(['activeApiKeys', 'agents', 'messagesLast24h', 'recentAgents', 'sessions']);
-    expect({ agents: data.agents, sessions: data.sessions, messagesLast24h: data.messagesLast24h, activeApiKeys: data.activeApiKeys }).toEqual({
+    expect({
+      agents: data.agents,
+      sessions: data.sessions,
+      messagesLast24h: data.messagesLast24h,
+      activeApiKeys: data.activeApiKeys,
+    }).toEqual({
       agents: { total: 7, active: 6 },
       sessions: 4,
       messagesLast24h: 5,
@@ -118,13 +123,13 @@ describe('GET /api/v1/dashboard/overview', () => {
     expect(data.recentAgents[0]!.description).toBe('touched');
   });
 
-  it('scopes a member to org-wide rows, the member\'s workspace and the member\'s own keys', async () => {
+  it("scopes a member to org-wide rows, the member's workspace and the member's own keys", async () => {
     const data = await overview(member);
     expect(data).toMatchObject({ agents: { total: 2, active: 2 }, sessions: 2, messagesLast24h: 2, activeApiKeys: 1 });
     expect(data.recentAgents.map((a) => a.id)).toEqual([memberAgent.id, (await getAgent(h, member, 'ala')).id]);
   });
 
-  it('never counts another org\'s data, and the other org sees only its own', async () => {
+  it("never counts another org's data, and the other org sees only its own", async () => {
     const data = await overview(outsider);
     expect(data).toMatchObject({ agents: { total: 4, active: 4 }, sessions: 1, messagesLast24h: 1, activeApiKeys: 2 });
     expect(data.recentAgents.every((a) => a.orgId === outsider.orgId)).toBe(true);
@@ -183,29 +188,48 @@ describe('GET /api/v1/dashboard/overview cost', () => {
       statements++;
       return query(...args);
     }) as typeof pglite.query;
-    pglite.exec = ((...args: Parameters<typeof exec>) => {
+    pglite.exec = (...args: Parameters<typeof exec>) => {
       statements++;
       return exec(...args);
-    });
+    };
     const db = await openEmbedded(pglite, { timeoutMs: 5_000, poolSize: 5 });
     try {
       const config = loadConfig({ ...TEST_ENV });
       const sink = new Writable({ write: (_chunk, _enc, done) => done() });
       const http = supertest(buildApp({ config, db, logger: createLogger(config.logLevel, sink) }));
-      const boot = await bootstrap(db.prisma, { orgSlug: uniq('org'), email: `${uniq('owner')}@example.test`, role: 'owner', keyEnv: config.keyEnv });
+      const boot = await bootstrap(db.prisma, {
+        orgSlug: uniq('org'),
+        email: `${uniq('owner')}@example.test`,
+        role: 'owner',
+        keyEnv: config.keyEnv,
+      });
       const auth = { Authorization: `Bearer ${boot.apiKey}` };
       // Recorded as used in the future, so no request of this test writes lastUsedAt.
       await db.prisma.apiKey.updateMany({ where: { orgId: boot.orgId }, data: { lastUsedAt: new Date(Date.now() + HOUR) } });
 
       const small = async () => {
         for (const name of ['First', 'Second']) expect((await http.post(`${API}/agents`).set(auth).send({ name })).status).toBe(201);
-        expect((await http.post(`${API}/sessions`).set(auth).send({ agentIds: ['ala', 'first'] })).status).toBe(201);
+        expect(
+          (
+            await http
+              .post(`${API}/sessions`)
+              .set(auth)
+              .send({ agentIds: ['ala', 'first'] })
+          ).status,
+        ).toBe(201);
       };
       await small();
       // Each measurement authenticates with a key the one-second key cache has never seen, so both pay
       // the same identity lookup.
       const measure = async () => {
-        const { key } = await mintKey(db.prisma, { orgId: boot.orgId, userId: boot.userId, name: 'measure', scopes: ['*'], env: config.keyEnv, expiresAt: null });
+        const { key } = await mintKey(db.prisma, {
+          orgId: boot.orgId,
+          userId: boot.userId,
+          name: 'measure',
+          scopes: ['*'],
+          env: config.keyEnv,
+          expiresAt: null,
+        });
         await db.prisma.apiKey.updateMany({ where: { orgId: boot.orgId }, data: { lastUsedAt: new Date(Date.now() + HOUR) } });
         const before = statements;
         const res = await http.get(PATH).set({ Authorization: `Bearer ${key}` });
@@ -218,7 +242,13 @@ describe('GET /api/v1/dashboard/overview cost', () => {
       expect(smallRun.data).toMatchObject({ agents: { total: 3, active: 3 }, sessions: 1, messagesLast24h: 0 });
 
       const agentRows = Array.from({ length: 60 }, (_, i) => ({
-        orgId: boot.orgId, workspaceId: boot.workspaceId, name: `Bulk ${i}`, slug: `bulk-${i}`, avatar: 'default', model: 'grok-3', isActive: i % 3 !== 0,
+        orgId: boot.orgId,
+        workspaceId: boot.workspaceId,
+        name: `Bulk ${i}`,
+        slug: `bulk-${i}`,
+        avatar: 'default',
+        model: 'grok-3',
+        isActive: i % 3 !== 0,
         settings: { voice: { ...DEFAULT_VOICE } },
       }));
       await db.prisma.agent.createMany({ data: agentRows });
@@ -228,7 +258,10 @@ describe('GET /api/v1/dashboard/overview cost', () => {
         sessions.push(
           await db.prisma.session.create({
             data: {
-              orgId: boot.orgId, workspaceId: boot.workspaceId, userId: boot.userId, metadata: { relationship: i % 2 ? 'peer' : 'group' },
+              orgId: boot.orgId,
+              workspaceId: boot.workspaceId,
+              userId: boot.userId,
+              metadata: { relationship: i % 2 ? 'peer' : 'group' },
               participants: { create: [{ agentId: bulk[i]!.id }, { agentId: bulk[i + 20]!.id }] },
             },
           }),
@@ -236,7 +269,11 @@ describe('GET /api/v1/dashboard/overview cost', () => {
       }
       await db.prisma.message.createMany({
         data: Array.from({ length: 100 }, (_, i) => ({
-          orgId: boot.orgId, sessionId: sessions[i % 20]!.id, agentId: i % 2 ? bulk[i % 20]!.id : null, userId: i % 2 ? null : boot.userId, content: `m${i}`,
+          orgId: boot.orgId,
+          sessionId: sessions[i % 20]!.id,
+          agentId: i % 2 ? bulk[i % 20]!.id : null,
+          userId: i % 2 ? null : boot.userId,
+          content: `m${i}`,
         })),
       });
 

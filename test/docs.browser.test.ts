@@ -49,7 +49,7 @@ describe.skipIf(!hasChromium)('the reference docs at /docs in headless Chromium'
     await h?.close();
   });
 
-  it('lists the Agents operations and renders an operation\'s request and response examples', async () => {
+  it("lists the Agents operations and renders an operation's request and response examples", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -60,7 +60,16 @@ describe.skipIf(!hasChromium)('the reference docs at /docs in headless Chromium'
     const menu = page.locator('.menu-content');
     await menu.getByText('Getting started', { exact: true }).waitFor({ timeout: 30_000 });
     await menu.getByText('Agents', { exact: true }).click({ timeout: 30_000 });
-    for (const summary of ['List agents', 'Create an agent', 'Get an agent', 'Update an agent', 'Delete an agent', 'List an agent\'s sessions', 'Recent peer messages', 'List an agent\'s peers']) {
+    for (const summary of [
+      'List agents',
+      'Create an agent',
+      'Get an agent',
+      'Update an agent',
+      'Delete an agent',
+      "List an agent's sessions",
+      'Recent peer messages',
+      "List an agent's peers",
+    ]) {
       const item = menu.getByText(summary, { exact: true });
       await item.waitFor();
       expect(await item.count(), summary).toBe(1);

@@ -28,7 +28,12 @@ const UNAVAILABLE_BOUND_MS = 8000;
 
 const figures: Record<string, string> = {};
 afterAll(() => {
-  if (Object.keys(figures).length > 0) console.log(`faults figures (${inject('postgres') ? 'postgres run' : 'embedded run'}):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  if (Object.keys(figures).length > 0)
+    console.log(
+      `faults figures (${inject('postgres') ? 'postgres run' : 'embedded run'}):\n${Object.entries(figures)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}`,
+    );
 });
 
 /** Whether a PostgreSQL server is reachable for the tests that need one whatever the run's database. */
@@ -101,7 +106,12 @@ describe.skipIf(pgReason !== undefined)('PostgreSQL goes away while serving (thr
     key = (await bootstrap(db.prisma, { orgSlug: uniq('org'), email: `${uniq('o')}@example.test`, keyEnv: 'test' })).apiKey;
     server = await listen(appOver(db, { DATABASE_TIMEOUT_MS: String(DB_TIMEOUT_MS) }).app);
     c = httpClient(server.port, { maxSockets: 16 });
-    const created = await c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{"name":"Before The Outage"}' });
+    const created = await c.send({
+      method: 'POST',
+      path: '/api/v1/agents',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      body: '{"name":"Before The Outage"}',
+    });
     expect(created.status, created.text).toBe(201);
     agentId = created.json.data.id;
   }, 60_000);
@@ -122,7 +132,12 @@ describe.skipIf(pgReason !== undefined)('PostgreSQL goes away while serving (thr
       c.send({ method: 'GET', path: '/api/v1/agents', headers: bearer(key) }),
       c.send({ method: 'GET', path: `/api/v1/agents/${agentId}`, headers: bearer(key) }),
       c.send({ method: 'POST', path: '/api/v1/agents', headers: json, body: '{"name":"During The Outage"}' }),
-      c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...json, 'idempotency-key': randomUUID() }, body: '{"name":"Idempotent During"}' }),
+      c.send({
+        method: 'POST',
+        path: '/api/v1/agents',
+        headers: { ...json, 'idempotency-key': randomUUID() },
+        body: '{"name":"Idempotent During"}',
+      }),
       c.send({ method: 'PATCH', path: `/api/v1/agents/${agentId}`, headers: json, body: '{"description":"during"}' }),
       c.send({ method: 'GET', path: '/api/v1/dashboard/overview', headers: bearer(key) }),
       c.send({ method: 'GET', path: '/readyz' }),
@@ -148,7 +163,12 @@ describe.skipIf(pgReason !== undefined)('PostgreSQL goes away while serving (thr
     // Every route works again, on the same process and pool.
     const me = await c.send({ method: 'GET', path: '/api/v1/me', headers: bearer(key) });
     expect(me.status, me.text).toBe(200);
-    const after = await c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...bearer(key), 'content-type': 'application/json' }, body: `{"name":"After The ${kind}"}` });
+    const after = await c.send({
+      method: 'POST',
+      path: '/api/v1/agents',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      body: `{"name":"After The ${kind}"}`,
+    });
     expect(after.status, after.text).toBe(201);
     expect((await c.send({ method: 'GET', path: `/api/v1/agents/${agentId}`, headers: bearer(key) })).status).toBe(200);
     // What was acknowledged after recovery is committed: another connection, straight to the server, sees it.
@@ -163,7 +183,8 @@ describe.skipIf(pgReason !== undefined)('PostgreSQL goes away while serving (thr
     } finally {
       await direct.end();
     }
-    figures[`PostgreSQL ${kind}: slowest 503`] = `${Math.round(worst)} ms (DATABASE_TIMEOUT_MS ${DB_TIMEOUT_MS}, bound ${UNAVAILABLE_BOUND_MS})`;
+    figures[`PostgreSQL ${kind}: slowest 503`] =
+      `${Math.round(worst)} ms (DATABASE_TIMEOUT_MS ${DB_TIMEOUT_MS}, bound ${UNAVAILABLE_BOUND_MS})`;
     figures[`PostgreSQL ${kind}: back to ready after restore`] = `${Math.round(recovery)} ms`;
   }
 
@@ -191,7 +212,12 @@ describe.skipIf(inject('postgres') !== null)('the embedded database fails under 
       const server = await listen(appOver(db).app);
       const c = httpClient(server.port, { maxSockets: 16 });
       try {
-        const created = await c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{"name":"Kept"}' });
+        const created = await c.send({
+          method: 'POST',
+          path: '/api/v1/agents',
+          headers: { ...bearer(key), 'content-type': 'application/json' },
+          body: '{"name":"Kept"}',
+        });
         expect(created.status).toBe(201);
         await sleep(1100);
         // The forced failure: the database is closed under the running app.
@@ -199,8 +225,18 @@ describe.skipIf(inject('postgres') !== null)('the embedded database fails under 
         const requests = () => [
           c.send({ method: 'GET', path: '/api/v1/me', headers: bearer(key) }),
           c.send({ method: 'GET', path: `/api/v1/agents/${created.json.data.id}`, headers: bearer(key) }),
-          c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{"name":"Lost"}' }),
-          c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...bearer(key), 'content-type': 'application/json', 'idempotency-key': 'k1' }, body: '{"name":"Lost"}' }),
+          c.send({
+            method: 'POST',
+            path: '/api/v1/agents',
+            headers: { ...bearer(key), 'content-type': 'application/json' },
+            body: '{"name":"Lost"}',
+          }),
+          c.send({
+            method: 'POST',
+            path: '/api/v1/agents',
+            headers: { ...bearer(key), 'content-type': 'application/json', 'idempotency-key': 'k1' },
+            body: '{"name":"Lost"}',
+          }),
           c.send({ method: 'GET', path: '/readyz' }),
         ];
         const first = await Promise.all(requests().map(timed));

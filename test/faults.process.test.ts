@@ -20,7 +20,12 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
 
 const figures: Record<string, string> = {};
 afterAll(() => {
-  if (Object.keys(figures).length > 0) console.log(`faults figures (${inject('postgres') ? 'postgres run' : 'embedded run'}):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  if (Object.keys(figures).length > 0)
+    console.log(
+      `faults figures (${inject('postgres') ? 'postgres run' : 'embedded run'}):\n${Object.entries(figures)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}`,
+    );
 });
 
 /** Whether a PostgreSQL server is reachable for the tests that need one whatever the run's database. */
@@ -49,10 +54,23 @@ async function until(ms: number, f: () => Promise<boolean>): Promise<number> {
 }
 
 /** Sends one POST with node:http on a keep-alive agent; resolves with the answer or the error. */
-function post(port: number, agent: HttpAgent, path: string, body: string, headers: Record<string, string>): Promise<{ status?: number; body?: any; error?: string }> {
+function post(
+  port: number,
+  agent: HttpAgent,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status?: number; body?: any; error?: string }> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path, agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path,
+        agent,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
@@ -99,79 +117,89 @@ const crashTargets: CrashTarget[] = [
 ];
 
 describe('crash safety: SIGKILL mid-load loses nothing that was acknowledged', () => {
-  it.each(crashTargets)('$name', async (target) => {
-    const { env, cleanup } = await target.env();
-    const common = { ...env, DISABLE_RATE_LIMIT: '1', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) };
-    let first: ServerProcess | undefined;
-    let second: ServerProcess | undefined;
-    try {
-      first = await startServer(common);
-      const key = KEY_IN_OUTPUT.exec(first.stdout())![0];
-      const port = first.port;
-      const realPid = serverPid(first.child.pid!);
-
-      // Eight keep-alive clients create agents as fast as they can, each with its own settings.
-      const acknowledged: Array<Record<string, any>> = [];
-      let failed = 0;
-      let killed = false;
-      const worker = async (w: number) => {
-        const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-        for (let i = 0; !killed; i++) {
-          const body = JSON.stringify({
-            name: `Crash ${w}-${i}`,
-            description: `worker ${w} agent ${i}`,
-            systemPrompt: 'x'.repeat(200 + i),
-            settings: { worker: w, index: i, nested: { list: [w, i, 'é😀'], flag: i % 2 === 0 } },
-          });
-          const res = await post(port, agent, '/api/v1/agents', body, bearer(key));
-          if (res.status === 201) acknowledged.push(res.body.data);
-          else if (res.status !== undefined) throw new Error(`unexpected ${res.status} ${JSON.stringify(res.body)}`);
-          else failed++;
-        }
-        agent.destroy();
-      };
-      const workers = Array.from({ length: 8 }, (_, w) => worker(w));
-      await until(30_000, () => Promise.resolve(acknowledged.length >= 60));
-      // The kill: no chance to flush, close or finish anything.
-      process.kill(realPid, 'SIGKILL');
-      killed = true;
-      await Promise.all(workers);
-      await first.exited;
-      expect(isRunning(realPid)).toBe(false);
-
-      second = await startServer(common);
-      expect(second.stdout()).not.toMatch(KEY_IN_OUTPUT);
-      const c = httpClient(second.port, { maxSockets: 8 });
+  it.each(crashTargets)(
+    '$name',
+    async (target) => {
+      const { env, cleanup } = await target.env();
+      const common = { ...env, DISABLE_RATE_LIMIT: '1', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) };
+      let first: ServerProcess | undefined;
+      let second: ServerProcess | undefined;
       try {
-        const missing: string[] = [];
-        const changed: string[] = [];
-        for (const a of acknowledged) {
-          const res = await c.send({ method: 'GET', path: `/api/v1/agents/${a.id}`, headers: bearer(key) });
-          if (res.status !== 200) missing.push(`${a.name}: ${res.status}`);
-          else if (JSON.stringify(res.json.data) !== JSON.stringify(a)) changed.push(`${a.name}: ${JSON.stringify(res.json.data)} != ${JSON.stringify(a)}`);
-        }
-        expect(missing, `acknowledged agents missing after the restart (of ${acknowledged.length})`).toEqual([]);
-        expect(changed, 'acknowledged agents changed after the restart').toEqual([]);
-        // The restarted server works normally on the same data.
-        const more = await c.send({ method: 'POST', path: '/api/v1/agents', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{"name":"After The Crash"}' });
-        expect(more.status, more.text).toBe(201);
-        figures[`crash on ${target.name}`] = `${acknowledged.length} acknowledged creates, ${failed} cut off by the kill, 0 lost`;
-      } finally {
-        c.close();
-      }
-    } finally {
-      if (first && first.child.exitCode === null) {
+        first = await startServer(common);
+        const key = KEY_IN_OUTPUT.exec(first.stdout())![0];
+        const port = first.port;
+        const realPid = serverPid(first.child.pid!);
+
+        // Eight keep-alive clients create agents as fast as they can, each with its own settings.
+        const acknowledged: Array<Record<string, any>> = [];
+        let failed = 0;
+        let killed = false;
+        const worker = async (w: number) => {
+          const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+          for (let i = 0; !killed; i++) {
+            const body = JSON.stringify({
+              name: `Crash ${w}-${i}`,
+              description: `worker ${w} agent ${i}`,
+              systemPrompt: 'x'.repeat(200 + i),
+              settings: { worker: w, index: i, nested: { list: [w, i, 'é😀'], flag: i % 2 === 0 } },
+            });
+            const res = await post(port, agent, '/api/v1/agents', body, bearer(key));
+            if (res.status === 201) acknowledged.push(res.body.data);
+            else if (res.status !== undefined) throw new Error(`unexpected ${res.status} ${JSON.stringify(res.body)}`);
+            else failed++;
+          }
+          agent.destroy();
+        };
+        const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+        await until(30_000, () => Promise.resolve(acknowledged.length >= 60));
+        // The kill: no chance to flush, close or finish anything.
+        process.kill(realPid, 'SIGKILL');
+        killed = true;
+        await Promise.all(workers);
+        await first.exited;
+        expect(isRunning(realPid)).toBe(false);
+
+        second = await startServer(common);
+        expect(second.stdout()).not.toMatch(KEY_IN_OUTPUT);
+        const c = httpClient(second.port, { maxSockets: 8 });
         try {
-          process.kill(serverPid(first.child.pid!), 'SIGKILL');
-        } catch {
-          // already gone
+          const missing: string[] = [];
+          const changed: string[] = [];
+          for (const a of acknowledged) {
+            const res = await c.send({ method: 'GET', path: `/api/v1/agents/${a.id}`, headers: bearer(key) });
+            if (res.status !== 200) missing.push(`${a.name}: ${res.status}`);
+            else if (JSON.stringify(res.json.data) !== JSON.stringify(a))
+              changed.push(`${a.name}: ${JSON.stringify(res.json.data)} != ${JSON.stringify(a)}`);
+          }
+          expect(missing, `acknowledged agents missing after the restart (of ${acknowledged.length})`).toEqual([]);
+          expect(changed, 'acknowledged agents changed after the restart').toEqual([]);
+          // The restarted server works normally on the same data.
+          const more = await c.send({
+            method: 'POST',
+            path: '/api/v1/agents',
+            headers: { ...bearer(key), 'content-type': 'application/json' },
+            body: '{"name":"After The Crash"}',
+          });
+          expect(more.status, more.text).toBe(201);
+          figures[`crash on ${target.name}`] = `${acknowledged.length} acknowledged creates, ${failed} cut off by the kill, 0 lost`;
+        } finally {
+          c.close();
         }
+      } finally {
+        if (first && first.child.exitCode === null) {
+          try {
+            process.kill(serverPid(first.child.pid!), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        await first?.stop('SIGKILL');
+        if (second) expect(await second.stop('SIGTERM')).toBe(0);
+        await cleanup();
       }
-      await first?.stop('SIGKILL');
-      if (second) expect(await second.stop('SIGTERM')).toBe(0);
-      await cleanup();
-    }
-  }, 240_000);
+    },
+    240_000,
+  );
 });
 
 describe('graceful shutdown under load', () => {
@@ -195,12 +223,18 @@ describe('graceful shutdown under load', () => {
           const sentAt = performance.now();
           const res =
             i % 3 === 0
-              ? await post(port, agent, '/api/v1/agents', JSON.stringify({ name: `Drain ${w}-${i}` }), { ...bearer(key), 'x-request-id': id })
+              ? await post(port, agent, '/api/v1/agents', JSON.stringify({ name: `Drain ${w}-${i}` }), {
+                  ...bearer(key),
+                  'x-request-id': id,
+                })
               : await new Promise<{ status?: number; error?: string }>((resolve) => {
-                  const req = request({ host: '127.0.0.1', port, path: '/api/v1/agents?limit=20', agent, headers: { ...bearer(key), 'x-request-id': id } }, (r) => {
-                    r.resume();
-                    r.on('end', () => resolve({ status: r.statusCode }));
-                  });
+                  const req = request(
+                    { host: '127.0.0.1', port, path: '/api/v1/agents?limit=20', agent, headers: { ...bearer(key), 'x-request-id': id } },
+                    (r) => {
+                      r.resume();
+                      r.on('end', () => resolve({ status: r.statusCode }));
+                    },
+                  );
                   req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? String(err) }));
                   req.end();
                 });
@@ -255,7 +289,13 @@ describe('graceful shutdown under load', () => {
       const slowOutcomes = await Promise.all(slows);
       outcomes.push(...slowOutcomes);
 
-      const tail = () => `stdout:\n${server.stdout().split('\n').filter((l) => !l.includes('"res"')).slice(-15).join('\n')}\nstderr:\n${server.stderr().slice(-2000)}`;
+      const tail = () =>
+        `stdout:\n${server
+          .stdout()
+          .split('\n')
+          .filter((l) => !l.includes('"res"'))
+          .slice(-15)
+          .join('\n')}\nstderr:\n${server.stderr().slice(-2000)}`;
       expect(code, tail()).toBe(0);
       expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 3000);
       expect(server.logs().some((l) => l.msg === 'stopped')).toBe(true);
@@ -268,16 +308,25 @@ describe('graceful shutdown under load', () => {
       expect(inFlight.length).toBeGreaterThanOrEqual(3);
       expect(inFlight.filter((o) => o.status === undefined || o.status >= 300).map((o) => `${o.id}: ${o.error ?? o.status}`)).toEqual([]);
       // Every request the server took in (it logged it) was answered to its client: no reset after acceptance.
-      const accepted = new Set(server.logs().filter((l) => l.res && typeof (l.req as { id?: string })?.id === 'string').map((l) => (l.req as { id: string }).id));
+      const accepted = new Set(
+        server
+          .logs()
+          .filter((l) => l.res && typeof (l.req as { id?: string })?.id === 'string')
+          .map((l) => (l.req as { id: string }).id),
+      );
       const lost = outcomes.filter((o) => accepted.has(o.id) && o.status === undefined);
-      expect(lost.map((o) => `${o.id}: ${o.error}`), 'accepted by the server, but the client got an error').toEqual([]);
+      expect(
+        lost.map((o) => `${o.id}: ${o.error}`),
+        'accepted by the server, but the client got an error',
+      ).toEqual([]);
       // The failures are the refusals of requests sent once it stopped accepting: none of them was accepted.
       const failures = outcomes.filter((o) => o.error);
       for (const f of failures) {
         expect(accepted.has(f.id), `${f.id} failed (${f.error}) after the server accepted it`).toBe(false);
         expect(f.sentAt, `${f.id} failed before the signal`).toBeGreaterThanOrEqual(signalledAt - 50);
       }
-      figures['graceful shutdown'] = `exit 0 after ${Math.round(exitMs)} ms (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS}); ${inFlight.length} requests in flight at SIGTERM, all 2xx; ${answered.length} answered in total, ${failures.length} refused after it stopped accepting`;
+      figures['graceful shutdown'] =
+        `exit 0 after ${Math.round(exitMs)} ms (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS}); ${inFlight.length} requests in flight at SIGTERM, all 2xx; ${answered.length} answered in total, ${failures.length} refused after it stopped accepting`;
     } finally {
       if (server.child.exitCode === null) await server.stop('SIGKILL');
       dir.remove();

@@ -7,8 +7,16 @@ import type { ErrorCode } from '../generated/sdk/types.gen.js';
 import { hashKey } from '../server/domain/keys.js';
 import { fromRoot } from '../server/paths.js';
 import {
-  arbitraryFor, materialize, operations, PoolRef, responseErrors, smallJson,
-  type Hint, type Method, type Operation, type Schema,
+  arbitraryFor,
+  materialize,
+  operations,
+  PoolRef,
+  responseErrors,
+  smallJson,
+  type Hint,
+  type Method,
+  type Operation,
+  type Schema,
 } from './helpers/contract-walk.js';
 import { changedTables, fingerprint, fingerprintQuery, tableNames, type Fingerprint } from './helpers/db-state.js';
 import { STATUS_OF_CODE } from './helpers/envelope.js';
@@ -38,7 +46,6 @@ console.log(`fuzz: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} (re-run with these to rep
 const OPS = operations();
 const MODEL_IDS: string[] = JSON.parse(readFileSync(fromRoot('server', 'data', 'models.json'), 'utf8')).map((m: { id: string }) => m.id);
 
-
 type AuthKind = 'owner' | 'member' | 'foreign' | 'scoped' | 'none' | 'malformed' | 'revoked' | 'expired' | 'live' | 'unknown';
 type PathValue = PoolRef | { text: string; raw?: boolean };
 type BodySpec =
@@ -62,7 +69,13 @@ interface FuzzCase {
 // Generators
 
 const poolKind = (op: Operation) =>
-  op.path.startsWith('/agents') ? 'agent' : op.path.startsWith('/sessions') ? 'session' : op.path.startsWith('/api-keys') ? 'apiKey' : 'workspace';
+  op.path.startsWith('/agents')
+    ? 'agent'
+    : op.path.startsWith('/sessions')
+      ? 'session'
+      : op.path.startsWith('/api-keys')
+        ? 'apiKey'
+        : 'workspace';
 
 /** A row of the pool `kind`: mostly one the owner can see (`own<Kind>`), sometimes any row of any tenant. */
 const refArb = (kind: string) =>
@@ -74,17 +87,27 @@ const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.to
 
 const hint: Hint = (path, schema) => {
   const key = path.join('.');
-  if (key === 'model') return fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...MODEL_IDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) });
+  if (key === 'model')
+    return fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...MODEL_IDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) });
   if (key === 'agentIds') {
     const item = fc.oneof({ weight: 9, arbitrary: refArb('agent') }, { weight: 1, arbitrary: fc.constantFrom('ala', 'ALA', 'nobody') });
     return fc.uniqueArray(item, { minLength: 1, maxLength: 3, selector: (v) => JSON.stringify(v) });
   }
   if (key === 'agentId') return refArb('agent');
   if (key === 'allowedPeers') {
-    return fc.uniqueArray(fc.oneof(fc.nat(1_000).map((i) => new PoolRef('own:agent', i, 'slug')), fc.constant('ala')), { maxLength: 2, selector: (v) => JSON.stringify(v) });
+    return fc.uniqueArray(
+      fc.oneof(
+        fc.nat(1_000).map((i) => new PoolRef('own:agent', i, 'slug')),
+        fc.constant('ala'),
+      ),
+      { maxLength: 2, selector: (v) => JSON.stringify(v) },
+    );
   }
   if (key === 'expiresAt') {
-    return fc.oneof(fc.constant(null), fc.integer({ min: 60_000, max: 10 * 365 * 86_400_000 }).map((ms) => new Date(Date.now() + ms).toISOString()));
+    return fc.oneof(
+      fc.constant(null),
+      fc.integer({ min: 60_000, max: 10 * 365 * 86_400_000 }).map((ms) => new Date(Date.now() + ms).toISOString()),
+    );
   }
   if (key === 'settings.voice.provider') return fc.constantFrom('openai', 'ElevenLabs', ' azure ', 'google');
   if (key === 'settings.voice.language') return fc.constantFrom('en', 'en-US', 'pt-br', 'de_de', 'fil');
@@ -93,7 +116,9 @@ const hint: Hint = (path, schema) => {
   if (key === 'settings.voice.pitch') return fc.double({ min: -12, max: 12, noNaN: true });
   if (key === 'cursor') {
     return fc.oneof(
-      fc.tuple(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), fc.uuid({ version: 4 })).map(([d, id]) => encodeCursor(d, id)),
+      fc
+        .tuple(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), fc.uuid({ version: 4 }))
+        .map(([d, id]) => encodeCursor(d, id)),
       fc.stringMatching(new RegExp(schema.pattern), { size: 'small' }).filter((s) => s.length >= 1 && s.length <= 512),
     );
   }
@@ -109,10 +134,12 @@ const AUTH_ARB: fc.Arbitrary<AuthKind> = fc.oneof(
 );
 
 const IDEMPOTENCY_ARB = fc.option(
-  fc.oneof({ weight: 1, arbitrary: fc.constantFrom('fuzz-1', 'fuzz-2', 'fuzz-3') }, { weight: 4, arbitrary: fc.stringMatching(/^[ -~]{1,40}$/).map((s) => `f-${s}`) }),
+  fc.oneof(
+    { weight: 1, arbitrary: fc.constantFrom('fuzz-1', 'fuzz-2', 'fuzz-3') },
+    { weight: 4, arbitrary: fc.stringMatching(/^[ -~]{1,40}$/).map((s) => `f-${s}`) },
+  ),
   { freq: 4 },
 );
-
 
 /** A request the schemas allow. */
 function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
@@ -126,11 +153,17 @@ function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
   }
   const queryArbs = op.params
     .filter((p) => p.in === 'query')
-    .map((p) => fc.option(arbitraryFor(p.schema, hint, [p.name]).map((v) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(v))}`), { freq: 2 }));
+    .map((p) =>
+      fc.option(
+        arbitraryFor(p.schema, hint, [p.name]).map((v) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(v))}`),
+        { freq: 2 },
+      ),
+    );
   // Browser-only fields are valid JSON but always refused to an API key: mostly leave them out.
   const bodyArb: fc.Arbitrary<BodySpec> = op.body
     ? fc.tuple(arbitraryFor(op.body.schema, hint), fc.nat(9)).map(([value, dice]) => {
-        if (dice > 0 && value && typeof value === 'object') for (const f of op.browserOnlyFields) delete (value as Record<string, unknown>)[f];
+        if (dice > 0 && value && typeof value === 'object')
+          for (const f of op.browserOnlyFields) delete (value as Record<string, unknown>)[f];
         return { kind: 'json' as const, value };
       })
     : fc.constant({ kind: 'none' as const });
@@ -143,27 +176,107 @@ function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
       method: op.method,
       pathParams: path,
       query: query.filter((q): q is string => q !== null),
-      headers: idem === null ? {} : ({ 'idempotency-key': idem }),
+      headers: idem === null ? {} : { 'idempotency-key': idem },
       auth,
       body,
     }));
 }
 
 const HOSTILE_IDS = [
-  "' OR 1=1--", "1' OR '1'='1", '1;DROP TABLE "Agent";--', '; DROP TABLE agents', '../', '../../etc/passwd', '..', '.',
-  '%00', '%2e%2e%2f', 'a\u0000b', '*', '%', '\\', 'null', 'undefined', 'NaN', '0', '-1', '[]', '{}', '${jndi:ldap://x/a}',
-  '<script>alert(1)</script>', 'ＡＬＡ', 'ala\u200b', 'ALA', 'Ala', 'a'.repeat(65), 'a'.repeat(5000), '\u202eala',
-  '7D9F1C52-8A3E-4B6F-9C1D-2E4A6B8C0D1F', '7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f ', '{7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f}',
-  '7d9f1c528a3e4b6f9c1d2e4a6b8c0d1f', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
-  'ala/peers', 'ala?x=1', 'ala#frag', '😀', 'مرحبا',
+  "' OR 1=1--",
+  "1' OR '1'='1",
+  '1;DROP TABLE "Agent";--',
+  '; DROP TABLE agents',
+  '../',
+  '../../etc/passwd',
+  '..',
+  '.',
+  '%00',
+  '%2e%2e%2f',
+  'a\u0000b',
+  '*',
+  '%',
+  '\\',
+  'null',
+  'undefined',
+  'NaN',
+  '0',
+  '-1',
+  '[]',
+  '{}',
+  '${jndi:ldap://x/a}',
+  '<script>alert(1)</script>',
+  'ＡＬＡ',
+  'ala\u200b',
+  'ALA',
+  'Ala',
+  'a'.repeat(65),
+  'a'.repeat(5000),
+  '\u202eala',
+  '7D9F1C52-8A3E-4B6F-9C1D-2E4A6B8C0D1F',
+  '7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f ',
+  '{7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f}',
+  '7d9f1c528a3e4b6f9c1d2e4a6b8c0d1f',
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  'ala/peers',
+  'ala?x=1',
+  'ala#frag',
+  '😀',
+  'مرحبا',
 ];
 /** Sent as is on the wire (each is a legal request-target), so the server does the decoding. */
-const RAW_IDS = ['..', '.', '%00', '%2e%2e%2f', 'a%00b', '%', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '..%2F..%2Fme', 'ala/../..', '..;', '%2F', '%5C', '%25', "'%20OR%201=1--", 'ala%3B%20DROP%20TABLE%20x'];
+const RAW_IDS = [
+  '..',
+  '.',
+  '%00',
+  '%2e%2e%2f',
+  'a%00b',
+  '%',
+  '%E0%A4%A',
+  '%C0%AF',
+  '%ED%A0%80',
+  '..%2F..%2Fme',
+  'ala/../..',
+  '..;',
+  '%2F',
+  '%5C',
+  '%25',
+  "'%20OR%201=1--",
+  'ala%3B%20DROP%20TABLE%20x',
+];
 
 const EDGE_STRINGS = [
-  '\ud800', 'x\udc00', '\udbff\udbff', 'a\u202eb', '\u200b\u200c\u200d', '\ufeffname', '\u0000', 'x\u0000', 'x\u0001\u001fy',
-  '\u2028\u2029', 'e\u0301\u0301\u0301', '\uffff', '\u{10ffff}', '🏳️‍🌈', 'مرحبا بالعالم', '\u061cabc', '   ', '\t\n\r',
-  'ﷺ'.repeat(50), 'Ala', ' a l a ', 'ＡＬＡ', '0', '-1', 'true', 'null', '{}', "'; DROP TABLE \"Agent\";--", '../../', '%00',
+  '\ud800',
+  'x\udc00',
+  '\udbff\udbff',
+  'a\u202eb',
+  '\u200b\u200c\u200d',
+  '\ufeffname',
+  '\u0000',
+  'x\u0000',
+  'x\u0001\u001fy',
+  '\u2028\u2029',
+  'e\u0301\u0301\u0301',
+  '\uffff',
+  '\u{10ffff}',
+  '🏳️‍🌈',
+  'مرحبا بالعالم',
+  '\u061cabc',
+  '   ',
+  '\t\n\r',
+  'ﷺ'.repeat(50),
+  'Ala',
+  ' a l a ',
+  'ＡＬＡ',
+  '0',
+  '-1',
+  'true',
+  'null',
+  '{}',
+  '\'; DROP TABLE "Agent";--',
+  '../../',
+  '%00',
 ];
 
 const DEEP_DEPTHS = [9, 30, 63, 64, 65, 500, 20_000];
@@ -178,16 +291,63 @@ const PROTO_KEYS = [
   '"__proto__":[1,2]',
 ];
 
-const MASS_FIELDS = ['id', 'orgId', 'workspaceId', 'userId', 'createdAt', 'updatedAt', 'deletedAt', 'isDefault', 'hash', 'prefix', 'revokedAt', 'lastUsedAt', 'key', 'env', 'role'];
+const MASS_FIELDS = [
+  'id',
+  'orgId',
+  'workspaceId',
+  'userId',
+  'createdAt',
+  'updatedAt',
+  'deletedAt',
+  'isDefault',
+  'hash',
+  'prefix',
+  'revokedAt',
+  'lastUsedAt',
+  'key',
+  'env',
+  'role',
+];
 
 const NOT_JSON = [
-  '', ' ', '{', '{"name":', '{"name":"x"', '{"name":"x"}}', '{"name":"x"} trailing', "{'name':'x'}", 'NaN', '{"name":NaN}',
-  '{"name":Infinity}', 'null', '[]', '"str"', '42', 'true', '{"name":"x",}', '\ufeff{"name":"x"}', '/*c*/{}', '{"name":"\\x41"}',
-  '{"name":"\\u12"}', '{"name":"\\ud800"}', '{"content":"\\u0000"}', '{"name":"x"}\u0000', '{"a":1e999999}', `{"a":${'9'.repeat(400)}}`,
+  '',
+  ' ',
+  '{',
+  '{"name":',
+  '{"name":"x"',
+  '{"name":"x"}}',
+  '{"name":"x"} trailing',
+  "{'name':'x'}",
+  'NaN',
+  '{"name":NaN}',
+  '{"name":Infinity}',
+  'null',
+  '[]',
+  '"str"',
+  '42',
+  'true',
+  '{"name":"x",}',
+  '\ufeff{"name":"x"}',
+  '/*c*/{}',
+  '{"name":"\\x41"}',
+  '{"name":"\\u12"}',
+  '{"name":"\\ud800"}',
+  '{"content":"\\u0000"}',
+  '{"name":"x"}\u0000',
+  '{"a":1e999999}',
+  `{"a":${'9'.repeat(400)}}`,
   '{"name":"x","name":"y"}',
 ];
 
-const INVALID_UTF8: number[][] = [[0xff], [0xc0, 0xaf], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xf4, 0x90, 0x80, 0x80]];
+const INVALID_UTF8: number[][] = [
+  [0xff],
+  [0xc0, 0xaf],
+  [0xe2, 0x82],
+  [0xed, 0xa0, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+];
 
 const injectKey = (objText: string, member: string) => (objText === '{}' ? `{${member}}` : `{${member},${objText.slice(1)}`);
 const SENTINEL = '"__fuzz_sentinel__"';
@@ -198,7 +358,9 @@ function bodyTextWith(value: Record<string, unknown>, field: string, replacement
 }
 
 const asObject = (body: BodySpec): Record<string, unknown> | undefined =>
-  body.kind === 'json' && body.value !== null && typeof body.value === 'object' && !Array.isArray(body.value) ? (body.value as Record<string, unknown>) : undefined;
+  body.kind === 'json' && body.value !== null && typeof body.value === 'object' && !Array.isArray(body.value)
+    ? (body.value as Record<string, unknown>)
+    : undefined;
 
 /** Property names of the body schema with their schemas (top level). */
 const bodyProps = (op: Operation): Array<[string, Schema]> => Object.entries<Schema>(op.body?.schema.properties ?? {});
@@ -223,13 +385,44 @@ function hostileCase(op: Operation): fc.Arbitrary<FuzzCase> {
   const hasLimit = op.params.some((p) => p.name === 'limit');
   const hasCursor = op.params.some((p) => p.name === 'cursor');
   const badQueries = [
-    'orgId=00000000-0000-4000-8000-000000000000', '__proto__%5Bpolluted%5D=yes', 'constructor%5Bprototype%5D%5Bpolluted%5D=yes', 'x=%00',
-    ...(hasLimit ? ['limit=abc', 'limit=1.5', 'limit=-1', 'limit=0', 'limit=101', 'limit=1e999', 'limit=Infinity', 'limit=-Infinity', 'limit=', 'limit=%00', 'limit=1&limit=2', 'limit%5B%5D=1', 'limit%5Ba%5D=1', 'limit=0x10', 'limit=%2B5', 'limit=99999999999999999999', "limit=1%27%20OR%201%3D1"] : []),
+    'orgId=00000000-0000-4000-8000-000000000000',
+    '__proto__%5Bpolluted%5D=yes',
+    'constructor%5Bprototype%5D%5Bpolluted%5D=yes',
+    'x=%00',
+    ...(hasLimit
+      ? [
+          'limit=abc',
+          'limit=1.5',
+          'limit=-1',
+          'limit=0',
+          'limit=101',
+          'limit=1e999',
+          'limit=Infinity',
+          'limit=-Infinity',
+          'limit=',
+          'limit=%00',
+          'limit=1&limit=2',
+          'limit%5B%5D=1',
+          'limit%5Ba%5D=1',
+          'limit=0x10',
+          'limit=%2B5',
+          'limit=99999999999999999999',
+          'limit=1%27%20OR%201%3D1',
+        ]
+      : []),
     ...(hasCursor
       ? [
-          'cursor=', 'cursor=a.b', `cursor=${'a'.repeat(513)}`, 'cursor=abc', 'cursor=%00', 'cursor=a&cursor=b', 'cursor%5Bx%5D=1',
-          `cursor=${Buffer.from('not json').toString('base64url')}`, `cursor=${Buffer.from('null').toString('base64url')}`,
-          `cursor=${Buffer.from('[1,2]').toString('base64url')}`, `cursor=${Buffer.from('{"__proto__":{"polluted":1}}').toString('base64url')}`,
+          'cursor=',
+          'cursor=a.b',
+          `cursor=${'a'.repeat(513)}`,
+          'cursor=abc',
+          'cursor=%00',
+          'cursor=a&cursor=b',
+          'cursor%5Bx%5D=1',
+          `cursor=${Buffer.from('not json').toString('base64url')}`,
+          `cursor=${Buffer.from('null').toString('base64url')}`,
+          `cursor=${Buffer.from('[1,2]').toString('base64url')}`,
+          `cursor=${Buffer.from('{"__proto__":{"polluted":1}}').toString('base64url')}`,
           `cursor=${Buffer.from(JSON.stringify(['-271821-04-20T00:00:00.000Z', '7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f'])).toString('base64url')}`,
           `cursor=${Buffer.from(JSON.stringify(['+275760-09-13T00:00:00.000Z', '7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f'])).toString('base64url')}`,
           `cursor=${Buffer.from(JSON.stringify(['2020-01-01T00:00:00.000Z', "' OR 1=1--"])).toString('base64url')}`,
@@ -240,20 +433,29 @@ function hostileCase(op: Operation): fc.Arbitrary<FuzzCase> {
       : []),
   ];
   mutations.push(
-    fc.tuple(base, fc.constantFrom(...badQueries), fc.boolean()).map(([c, q, keep]) => ({ ...c, label: 'bad-query', query: keep ? [...c.query, q] : [q] })),
+    fc
+      .tuple(base, fc.constantFrom(...badQueries), fc.boolean())
+      .map(([c, q, keep]) => ({ ...c, label: 'bad-query', query: keep ? [...c.query, q] : [q] })),
     fc.tuple(base, fc.stringMatching(/^[a-zA-Z0-9%=&._~-]{1,60}$/)).map(([c, q]) => ({ ...c, label: 'random-query', query: [q] })),
   );
   // Headers: malformed Idempotency-Key on POST, and every kind of bad credential.
   if (op.method === 'post') {
     mutations.push(
-      fc.tuple(base, fc.constantFrom('', 'x'.repeat(256), 'clé', '\u00ff\u00fe', ' ', '\u00a0x')).map(([c, k]) => ({ ...c, label: 'idempotency-key', headers: { ...c.headers, 'idempotency-key': k } })),
+      fc
+        .tuple(base, fc.constantFrom('', 'x'.repeat(256), 'clé', '\u00ff\u00fe', ' ', '\u00a0x'))
+        .map(([c, k]) => ({ ...c, label: 'idempotency-key', headers: { ...c.headers, 'idempotency-key': k } })),
     );
   }
-  mutations.push(fc.tuple(base, fc.constantFrom<AuthKind>('none', 'malformed', 'revoked', 'expired', 'live', 'unknown', 'foreign', 'scoped', 'member')).map(([c, auth]) => ({ ...c, label: `auth-${auth}`, auth })));
+  mutations.push(
+    fc
+      .tuple(base, fc.constantFrom<AuthKind>('none', 'malformed', 'revoked', 'expired', 'live', 'unknown', 'foreign', 'scoped', 'member'))
+      .map(([c, auth]) => ({ ...c, label: `auth-${auth}`, auth })),
+  );
   // Methods the path does not have.
   const pathMethods = OPS.filter((o) => o.path === op.path).map((o) => o.method);
   const others = (['get', 'post', 'patch', 'delete', 'put', 'options'] as const).filter((m) => !pathMethods.includes(m as Method));
-  if (others.length > 0) mutations.push(fc.tuple(base, fc.constantFrom(...others)).map(([c, method]) => ({ ...c, label: 'wrong-method', method })));
+  if (others.length > 0)
+    mutations.push(fc.tuple(base, fc.constantFrom(...others)).map(([c, method]) => ({ ...c, label: 'wrong-method', method })));
 
   if (op.body) {
     const objectBody = (c: FuzzCase) => asObject(c.body) ?? {};
@@ -262,21 +464,47 @@ function hostileCase(op: Operation): fc.Arbitrary<FuzzCase> {
       fc.tuple(base, fc.constantFrom(...NOT_JSON)).map(([c, bytes]) => withBody(c, 'not-json', { kind: 'raw', bytes })),
       base.map((c) => withBody(c, 'no-body', { kind: 'none' })),
       base.map((c) => withBody(c, 'empty-object', { kind: 'json', value: {} })),
-      fc.tuple(base, fc.constantFrom<string | null>(null, 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/merge-patch+json', 'multipart/form-data; boundary=x', 'application/json; charset=utf-8', 'APPLICATION/JSON'))
+      fc
+        .tuple(
+          base,
+          fc.constantFrom<string | null>(
+            null,
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'application/json; charset=latin1',
+            'application/json; charset=utf-16',
+            'application/merge-patch+json',
+            'multipart/form-data; boundary=x',
+            'application/json; charset=utf-8',
+            'APPLICATION/JSON',
+          ),
+        )
         .map(([c, contentType]) => withBody(c, 'content-type', { kind: 'raw', bytes: JSON.stringify(objectBody(c)), contentType })),
-      fc.tuple(base, fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress', 'gzip, gzip'), fc.boolean()).map(([c, encoding, real]) =>
-        withBody(c, 'content-encoding', {
-          kind: 'raw',
-          bytes: real && encoding === 'gzip' ? gzipSync(JSON.stringify(objectBody(c))) : JSON.stringify(objectBody(c)),
-          headers: { 'content-encoding': encoding },
-        }),
-      ),
+      fc
+        .tuple(base, fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress', 'gzip, gzip'), fc.boolean())
+        .map(([c, encoding, real]) =>
+          withBody(c, 'content-encoding', {
+            kind: 'raw',
+            bytes: real && encoding === 'gzip' ? gzipSync(JSON.stringify(objectBody(c))) : JSON.stringify(objectBody(c)),
+            headers: { 'content-encoding': encoding },
+          }),
+        ),
     );
     // Wrong types anywhere in the body, or the body itself.
     if (props.length > 0) {
-      const wrong = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 5 }), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }));
+      const wrong = fc.oneof(
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.string({ maxLength: 5 }),
+        fc.array(fc.integer(), { maxLength: 3 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }),
+      );
       bodyMutations.push(
-        fc.tuple(base, fc.constantFrom(...props.map(([k]) => k)), wrong).map(([c, k, v]) => withBody(c, 'wrong-type', { kind: 'json', value: { ...objectBody(c), [k]: v } })),
+        fc
+          .tuple(base, fc.constantFrom(...props.map(([k]) => k)), wrong)
+          .map(([c, k, v]) => withBody(c, 'wrong-type', { kind: 'json', value: { ...objectBody(c), [k]: v } })),
         // Numbers and booleans spelled as strings, strings spelled as numbers.
         fc.tuple(base, fc.constantFrom(...props.map(([k]) => k))).map(([c, k]) => {
           const b = objectBody(c);
@@ -290,36 +518,60 @@ function hostileCase(op: Operation): fc.Arbitrary<FuzzCase> {
         }),
       );
     }
-    bodyMutations.push(fc.tuple(base, fc.oneof(fc.constant(null), fc.constant([]), fc.string(), fc.integer(), fc.boolean())).map(([c, v]) => withBody(c, 'body-not-object', { kind: 'json', value: v })));
+    bodyMutations.push(
+      fc
+        .tuple(base, fc.oneof(fc.constant(null), fc.constant([]), fc.string(), fc.integer(), fc.boolean()))
+        .map(([c, v]) => withBody(c, 'body-not-object', { kind: 'json', value: v })),
+    );
     // Huge strings: just over the field's limit, and over the route's body cap.
     if (stringProps.length > 0) {
       bodyMutations.push(
-        fc.tuple(base, fc.constantFrom(...stringProps), fc.constantFrom('x', 'é', '😀', ' '), fc.constantFrom(1, 140_000, 600_000)).map(([c, [k, s], ch, size]) =>
-          withBody(c, 'huge-string', { kind: 'json', value: { ...objectBody(c), [k]: ch.repeat(size === 1 ? (s.maxLength ?? 1000) + 1 : size) } }),
-        ),
+        fc
+          .tuple(base, fc.constantFrom(...stringProps), fc.constantFrom('x', 'é', '😀', ' '), fc.constantFrom(1, 140_000, 600_000))
+          .map(([c, [k, s], ch, size]) =>
+            withBody(c, 'huge-string', {
+              kind: 'json',
+              value: { ...objectBody(c), [k]: ch.repeat(size === 1 ? (s.maxLength ?? 1000) + 1 : size) },
+            }),
+          ),
       );
       // Unicode edge cases and NUL in every string field.
       bodyMutations.push(
-        fc.tuple(base, fc.constantFrom(...stringProps.map(([k]) => k)), fc.constantFrom(...EDGE_STRINGS), fc.constantFrom('alone', 'prefix', 'suffix')).map(([c, k, edge, where]) => {
-          const b = objectBody(c);
-          const orig = typeof b[k] === 'string' ? (b[k]) : 'x';
-          const v = where === 'alone' ? edge : where === 'prefix' ? edge + orig : orig + edge;
-          return withBody(c, 'unicode', { kind: 'json', value: { ...b, [k]: v } });
-        }),
+        fc
+          .tuple(
+            base,
+            fc.constantFrom(...stringProps.map(([k]) => k)),
+            fc.constantFrom(...EDGE_STRINGS),
+            fc.constantFrom('alone', 'prefix', 'suffix'),
+          )
+          .map(([c, k, edge, where]) => {
+            const b = objectBody(c);
+            const orig = typeof b[k] === 'string' ? b[k] : 'x';
+            const v = where === 'alone' ? edge : where === 'prefix' ? edge + orig : orig + edge;
+            return withBody(c, 'unicode', { kind: 'json', value: { ...b, [k]: v } });
+          }),
       );
       // Invalid UTF-8 bytes inside a string value.
       bodyMutations.push(
         fc.tuple(base, fc.constantFrom(...stringProps.map(([k]) => k)), fc.constantFrom(...INVALID_UTF8)).map(([c, k, bytes]) => {
           const [head, tail] = bodyTextWith(objectBody(c), k, '"\u0001"').split('\u0001') as [string, string];
-          return withBody(c, 'invalid-utf8', { kind: 'raw', bytes: Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]) });
+          return withBody(c, 'invalid-utf8', {
+            kind: 'raw',
+            bytes: Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]),
+          });
         }),
       );
     }
     // Deep nesting, in a free-form field when there is one, else anywhere.
     bodyMutations.push(
-      fc.tuple(base, fc.constantFrom(...(props.length > 0 ? props.map(([k]) => k) : ['x'])), fc.constantFrom(...DEEP_DEPTHS), fc.boolean()).map(([c, k, depth, asArray]) =>
-        withBody(c, 'deep', { kind: 'raw', bytes: bodyTextWith(objectBody(c), k, nest(Math.min(depth, asArray ? 60_000 : 20_000), asArray)) }),
-      ),
+      fc
+        .tuple(base, fc.constantFrom(...(props.length > 0 ? props.map(([k]) => k) : ['x'])), fc.constantFrom(...DEEP_DEPTHS), fc.boolean())
+        .map(([c, k, depth, asArray]) =>
+          withBody(c, 'deep', {
+            kind: 'raw',
+            bytes: bodyTextWith(objectBody(c), k, nest(Math.min(depth, asArray ? 60_000 : 20_000), asArray)),
+          }),
+        ),
     );
     // Prototype-pollution keys, at the top and inside free-form objects; sent as text so they stay own keys.
     const freeForm = props.filter(([, s]) => s.additionalProperties === true).map(([k]) => k);
@@ -347,30 +599,48 @@ function hostileCase(op: Operation): fc.Arbitrary<FuzzCase> {
     // Mass assignment: server-owned fields the schema does not accept.
     const extra = MASS_FIELDS.filter((f) => !props.some(([k]) => k === f));
     bodyMutations.push(
-      fc.tuple(base, fc.constantFrom(...extra), fc.oneof(fc.uuid(), fc.constant(null), fc.boolean(), fc.constant('2020-01-01T00:00:00.000Z'))).map(([c, k, v]) =>
-        withBody(c, 'mass-assignment', { kind: 'json', value: { ...objectBody(c), [k]: v } }),
-      ),
+      fc
+        .tuple(
+          base,
+          fc.constantFrom(...extra),
+          fc.oneof(fc.uuid(), fc.constant(null), fc.boolean(), fc.constant('2020-01-01T00:00:00.000Z')),
+        )
+        .map(([c, k, v]) => withBody(c, 'mass-assignment', { kind: 'json', value: { ...objectBody(c), [k]: v } })),
     );
     // Free-form objects: unicode keys, NUL in keys, odd numbers.
     if (freeForm.length > 0) {
       bodyMutations.push(
-        fc.tuple(base, fc.constantFrom(...freeForm), fc.constantFrom(...EDGE_STRINGS), smallJson()).map(([c, k, key, v]) =>
-          withBody(c, 'free-form-keys', { kind: 'json', value: { ...objectBody(c), [k]: { [key]: v } } }),
-        ),
-        fc.tuple(base, fc.constantFrom(...freeForm), fc.constantFrom('1e308', '-0', '1e-400', '123456789012345678901234567890', '-1.5e+300')).map(([c, k, num]) =>
-          withBody(c, 'free-form-numbers', { kind: 'raw', bytes: bodyTextWith(objectBody(c), k, `{"n":${num}}`) }),
-        ),
+        fc
+          .tuple(base, fc.constantFrom(...freeForm), fc.constantFrom(...EDGE_STRINGS), smallJson())
+          .map(([c, k, key, v]) => withBody(c, 'free-form-keys', { kind: 'json', value: { ...objectBody(c), [k]: { [key]: v } } })),
+        fc
+          .tuple(
+            base,
+            fc.constantFrom(...freeForm),
+            fc.constantFrom('1e308', '-0', '1e-400', '123456789012345678901234567890', '-1.5e+300'),
+          )
+          .map(([c, k, num]) => withBody(c, 'free-form-numbers', { kind: 'raw', bytes: bodyTextWith(objectBody(c), k, `{"n":${num}}`) })),
       );
     }
   } else {
     // A body where none is expected.
-    mutations.push(fc.tuple(base, fc.constantFrom('{"a":1}', '{', 'null', nest(20_000, true))).map(([c, bytes]) => withBody(c, 'unexpected-body', { kind: 'raw', bytes })));
+    mutations.push(
+      fc
+        .tuple(base, fc.constantFrom('{"a":1}', '{', 'null', nest(20_000, true)))
+        .map(([c, bytes]) => withBody(c, 'unexpected-body', { kind: 'raw', bytes })),
+    );
   }
-  return fc.oneof(...mutations.map((arbitrary) => ({ weight: 1, arbitrary })), ...bodyMutations.map((arbitrary) => ({ weight: 3, arbitrary })));
+  return fc.oneof(
+    ...mutations.map((arbitrary) => ({ weight: 1, arbitrary })),
+    ...bodyMutations.map((arbitrary) => ({ weight: 3, arbitrary })),
+  );
 }
 
 const caseArb: fc.Arbitrary<FuzzCase> = fc.oneof(
-  ...OPS.map((op) => ({ weight: 1, arbitrary: fc.oneof({ weight: 2, arbitrary: validCase(op) }, { weight: 3, arbitrary: hostileCase(op) }) })),
+  ...OPS.map((op) => ({
+    weight: 1,
+    arbitrary: fc.oneof({ weight: 2, arbitrary: validCase(op) }, { weight: 3, arbitrary: hostileCase(op) }),
+  })),
 );
 
 // ---------------------------------------------------------------------------------------------------
@@ -454,7 +724,12 @@ function toRequest(c: FuzzCase): RawRequest {
 }
 
 const describeRequest = (r: RawRequest) => {
-  const body = r.body === undefined ? '' : Buffer.isBuffer(r.body) ? `<${r.body.length} bytes> ${r.body.toString('latin1').slice(0, 300)}` : r.body.slice(0, 300);
+  const body =
+    r.body === undefined
+      ? ''
+      : Buffer.isBuffer(r.body)
+        ? `<${r.body.length} bytes> ${r.body.toString('latin1').slice(0, 300)}`
+        : r.body.slice(0, 300);
   const headers = { ...r.headers, authorization: r.headers?.authorization ? '[key]' : undefined };
   return `${r.method} ${r.path.slice(0, 300)}\nheaders: ${JSON.stringify(headers)}\nbody: ${body}`;
 };
@@ -471,8 +746,19 @@ let before: Fingerprint;
 
 /** Mutations no server may accept, whatever the rest of the request: they must end in a 4xx. */
 const ALWAYS_REFUSED = new Set([
-  'invalid-utf8', 'mass-assignment', 'huge-string', 'body-not-object', 'empty-object', 'deep', 'idempotency-key',
-  'auth-none', 'auth-malformed', 'auth-revoked', 'auth-expired', 'auth-live', 'auth-unknown',
+  'invalid-utf8',
+  'mass-assignment',
+  'huge-string',
+  'body-not-object',
+  'empty-object',
+  'deep',
+  'idempotency-key',
+  'auth-none',
+  'auth-malformed',
+  'auth-revoked',
+  'auth-expired',
+  'auth-live',
+  'auth-unknown',
 ]);
 // NUL, or a \ud800-\udfff escape that is not half of a pair, in JSON text.
 const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i;
@@ -558,7 +844,10 @@ async function check(c: FuzzCase) {
           ? ['IdempotencyKey']
           : []
         : [];
-    expect(changed.filter((t) => !allowed.includes(t)), `a ${res.status} changed the database\n${ctx()}`).toEqual([]);
+    expect(
+      changed.filter((t) => !allowed.includes(t)),
+      `a ${res.status} changed the database\n${ctx()}`,
+    ).toEqual([]);
   } else if (changed.length > 0) {
     await refreshPools();
   }
@@ -592,7 +881,8 @@ beforeAll(async () => {
 
   // A tenant with a few agents, sessions and messages, so ids in the requests hit real rows.
   const made = [];
-  for (const name of ['Fuzz Alpha', 'Fuzz Beta', 'Fuzz Gamma', 'Fuzz Delta']) made.push(await api(owner, 'POST', '/agents', { name, allowedPeers: ['ala'] }));
+  for (const name of ['Fuzz Alpha', 'Fuzz Beta', 'Fuzz Gamma', 'Fuzz Delta'])
+    made.push(await api(owner, 'POST', '/agents', { name, allowedPeers: ['ala'] }));
   await api(owner, 'PATCH', `/agents/${made[3].id}`, { isActive: false });
   const direct = await api(owner, 'POST', '/sessions', { agentIds: [made[0].id], title: 'direct' });
   const peer = await api(owner, 'POST', '/sessions', { agentIds: [made[0].slug, 'ala'], metadata: { relationship: 'peer' } });
@@ -630,7 +920,9 @@ describe('contract-driven fuzzing', () => {
     await h.db.prisma.agent.update({ where: { id: agent.id }, data: { description: agent.description } });
     const updated = await fingerprint(h.db.prisma, tables, fpQuery);
     expect(changedTables(start, updated)).toEqual(['Agent']);
-    const ws = await h.db.prisma.workspace.create({ data: { orgId: foreign.orgId, slug: `fp-${randomBytes(3).toString('hex')}`, name: 'fp' } });
+    const ws = await h.db.prisma.workspace.create({
+      data: { orgId: foreign.orgId, slug: `fp-${randomBytes(3).toString('hex')}`, name: 'fp' },
+    });
     const inserted = await fingerprint(h.db.prisma, tables, fpQuery);
     expect(changedTables(updated, inserted)).toEqual(['Workspace']);
     await h.db.prisma.workspace.delete({ where: { id: ws.id } });
@@ -652,7 +944,11 @@ describe('contract-driven fuzzing', () => {
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
     const seconds = (Date.now() - started) / 1000;
-    const sorted = (m: Map<string | number, number>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const sorted = (m: Map<string | number, number>) =>
+      [...m.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ');
     console.log(
       [
         `fuzz: ${stats.total} requests in ${seconds.toFixed(1)} s (seed ${SEED}) on ${h.db.kind}`,

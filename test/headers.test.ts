@@ -120,7 +120,8 @@ describe('security headers', () => {
 
   it('a production app sends them as well', async () => {
     const prod = await serve((await h.rebuild({ NODE_ENV: 'production' })).app);
-    for (const [label, req] of everyKindOfAnswer().filter(([l]) => !l.startsWith('20'))) expectSecurityHeaders(`production ${label}`, await prod.send(withKey(req)));
+    for (const [label, req] of everyKindOfAnswer().filter(([l]) => !l.startsWith('20')))
+      expectSecurityHeaders(`production ${label}`, await prod.send(withKey(req)));
   });
 });
 
@@ -182,9 +183,13 @@ describe('CORS_ORIGINS allowlist', () => {
     const res = await cors.send(preflight(ORIGIN));
     expect(res.status).toBeLessThan(300);
     expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
-    const allowed = String(res.headers['access-control-allow-headers']).toLowerCase().split(/\s*,\s*/);
+    const allowed = String(res.headers['access-control-allow-headers'])
+      .toLowerCase()
+      .split(/\s*,\s*/);
     expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'idempotency-key']));
-    const methods = String(res.headers['access-control-allow-methods']).toUpperCase().split(/\s*,\s*/);
+    const methods = String(res.headers['access-control-allow-methods'])
+      .toUpperCase()
+      .split(/\s*,\s*/);
     expect(methods).toEqual(expect.arrayContaining(['GET', 'POST', 'PATCH', 'DELETE']));
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
   });

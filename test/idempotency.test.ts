@@ -36,7 +36,11 @@ describe('Idempotency-Key on POST', () => {
     const body = expectError(await create('reuse-1', { name: 'Different' }), 'CONFLICT');
     expect(body.message).toMatch(/different request/);
     const path = expectError(
-      await h.http.post('/api/v1/sessions').set(t.auth).set('Idempotency-Key', 'reuse-1').send({ agentIds: ['ala'] }),
+      await h.http
+        .post('/api/v1/sessions')
+        .set(t.auth)
+        .set('Idempotency-Key', 'reuse-1')
+        .send({ agentIds: ['ala'] }),
       'CONFLICT',
     );
     expect(path.message).toBe(body.message);
@@ -95,7 +99,7 @@ describe('Idempotency-Key on POST', () => {
     for (const [label, auth, orgId] of [
       ['another organization', stranger.auth, stranger.orgId],
       ['a member of another workspace', member.auth, t.orgId],
-      ["another key of the same user", sameUser, t.orgId],
+      ['another key of the same user', sameUser, t.orgId],
     ] as const) {
       const res = await create('shared-key', { name: 'Admin Only' }, auth);
       expect(res.status, label).toBe(201);
@@ -103,7 +107,11 @@ describe('Idempotency-Key on POST', () => {
       expect(res.body.data.id, label).not.toBe(hidden.body.data.id);
       expect(res.body.data.orgId, label).toBe(orgId);
       // The other key's reuse on another path is its own first use too, not a 409 about someone else's request.
-      const other = await h.http.post('/api/v1/sessions').set(auth).set('Idempotency-Key', 'shared-key').send({ agentIds: ['ala'] });
+      const other = await h.http
+        .post('/api/v1/sessions')
+        .set(auth)
+        .set('Idempotency-Key', 'shared-key')
+        .send({ agentIds: ['ala'] });
       expect(other.status, label).toBe(409);
       expect(other.body.error.message).not.toMatch(/agents/);
     }
@@ -115,7 +123,10 @@ describe('Idempotency-Key on POST', () => {
     const apiKeyId = await keyIdOf(t.key);
     const row = await h.db.prisma.idempotencyKey.findUniqueOrThrow({ where: { apiKeyId_key: { apiKeyId, key: 'ttl-1' } } });
     expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBeGreaterThanOrEqual(24 * 3600 * 1000);
-    await h.db.prisma.idempotencyKey.update({ where: { apiKeyId_key: { apiKeyId, key: 'ttl-1' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.db.prisma.idempotencyKey.update({
+      where: { apiKeyId_key: { apiKeyId, key: 'ttl-1' } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const fresh = await create('ttl-1', { name: 'Aging' }).expect(201);
     expect(fresh.body.data.id).not.toBe(first.body.data.id);
   });
@@ -123,7 +134,15 @@ describe('Idempotency-Key on POST', () => {
   it('releases a reservation whose request died without answering, after five minutes', async () => {
     const apiKeyId = await keyIdOf(t.key);
     await h.db.prisma.idempotencyKey.create({
-      data: { apiKeyId, orgId: t.orgId, key: 'orphan-1', fingerprint: '0'.repeat(64), method: 'POST', path: '/api/v1/agents', expiresAt: new Date(Date.now() + 86400000) },
+      data: {
+        apiKeyId,
+        orgId: t.orgId,
+        key: 'orphan-1',
+        fingerprint: '0'.repeat(64),
+        method: 'POST',
+        path: '/api/v1/agents',
+        expiresAt: new Date(Date.now() + 86400000),
+      },
     });
     expectError(await create('orphan-1', { name: 'Orphan' }), 'CONFLICT');
     await h.db.prisma.idempotencyKey.update({
@@ -135,7 +154,10 @@ describe('Idempotency-Key on POST', () => {
 
   it('purges expired keys', async () => {
     await create('purge-1', { name: 'Purged' }).expect(201);
-    await h.db.prisma.idempotencyKey.updateMany({ where: { orgId: t.orgId, key: 'purge-1' }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.db.prisma.idempotencyKey.updateMany({
+      where: { orgId: t.orgId, key: 'purge-1' },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const { IdempotencyStore } = await import('../server/data/idempotency.js');
     expect(await new IdempotencyStore(h.db.prisma, 24 * 3600 * 1000).purgeExpired()).toBeGreaterThanOrEqual(1);
     expect(await h.db.prisma.idempotencyKey.count({ where: { orgId: t.orgId, key: 'purge-1' } })).toBe(0);
@@ -146,8 +168,15 @@ describe('Idempotency-Key on POST', () => {
     const key2 = await h.http.post('/api/v1/api-keys').set(t.auth).set('Idempotency-Key', 'mint-1').send({ name: 'ci' }).expect(201);
     expect(key2.body.data.id).toBe(key1.body.data.id);
     expect(await h.db.prisma.apiKey.count({ where: { orgId: t.orgId, name: 'ci' } })).toBe(1);
-    const session = (await h.http.post('/api/v1/sessions').set(t.auth).send({ agentIds: ['ala'] }).expect(201)).body.data;
-    const post = () => h.http.post(`/api/v1/sessions/${session.id}/messages`).set(t.auth).set('Idempotency-Key', 'msg-1').send({ content: 'hello' });
+    const session = (
+      await h.http
+        .post('/api/v1/sessions')
+        .set(t.auth)
+        .send({ agentIds: ['ala'] })
+        .expect(201)
+    ).body.data;
+    const post = () =>
+      h.http.post(`/api/v1/sessions/${session.id}/messages`).set(t.auth).set('Idempotency-Key', 'msg-1').send({ content: 'hello' });
     await post().expect(201);
     await post().expect(201);
     expect(await h.db.prisma.message.count({ where: { sessionId: session.id } })).toBe(1);

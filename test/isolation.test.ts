@@ -108,14 +108,24 @@ beforeAll(async () => {
   for (const who of WHO) {
     const p = people[who];
     const ws = await h.db.prisma.workspace.findUniqueOrThrow({ where: { id: p.workspaceId } });
-    if (!rows.some((r) => r.id === ws.id)) rows.push({ kind: 'workspace', label: `${who}'s workspace`, id: ws.id, slug: ws.slug, orgId: ws.orgId, workspaceId: ws.id, marker: ws.id });
+    if (!rows.some((r) => r.id === ws.id))
+      rows.push({
+        kind: 'workspace',
+        label: `${who}'s workspace`,
+        id: ws.id,
+        slug: ws.slug,
+        orgId: ws.orgId,
+        workspaceId: ws.id,
+        marker: ws.id,
+      });
     // A key of their own, minted through the API.
     const marker = `key-marker-${randomUUID()}`;
     const k = await ok(who, 'post', '/api-keys', { name: marker });
     rows.push({ kind: 'apiKey', label: `${who}'s key`, id: k.id, orgId: p.orgId, workspaceId: null, userId: p.userId, marker });
     // Ala of each org (org-wide: every member of the org sees it; nobody outside).
     const ala = await ok(who, 'get', '/agents/ala');
-    if (!rows.some((r) => r.id === ala.id)) rows.push({ kind: 'agent', label: `Ala of ${p.orgSlug}`, id: ala.id, orgId: ala.orgId, workspaceId: null, marker: ala.id });
+    if (!rows.some((r) => r.id === ala.id))
+      rows.push({ kind: 'agent', label: `Ala of ${p.orgSlug}`, id: ala.id, orgId: ala.orgId, workspaceId: null, marker: ala.id });
   }
 
   // Every identity: an agent, a session with a user message, a peer session with an agent message.
@@ -142,13 +152,26 @@ beforeAll(async () => {
   await h.db.prisma.agent.update({ where: { id: peering.id }, data: { allowedPeerIds: [agents.memberA2.id, alaA.id] } });
   // ...and the owner puts memberA1's agent into a session (and a peer conversation) in the owner's workspace.
   await addSession('ownerA', "ownerA's session with memberA1's agent", [agents.memberA1.id]);
-  const ownerPeer = await addSession('ownerA', "ownerA's peer session with memberA1's agent", [agents.memberA1.id, 'ala'], { relationship: 'peer' });
-  await ok('ownerA', 'post', `/sessions/${ownerPeer.id}/messages`, { content: `message-marker-${randomUUID()}`, agentId: agents.memberA1.id });
+  const ownerPeer = await addSession('ownerA', "ownerA's peer session with memberA1's agent", [agents.memberA1.id, 'ala'], {
+    relationship: 'peer',
+  });
+  await ok('ownerA', 'post', `/sessions/${ownerPeer.id}/messages`, {
+    content: `message-marker-${randomUUID()}`,
+    agentId: agents.memberA1.id,
+  });
   // In org B, an agent with the same slug as one in org A: a slug always resolves within the caller's org.
   const twin = rows.find((r) => r.label === "memberA1's agent")!;
   const twinB = await ok('ownerB', 'post', '/agents', { name: 'Twin In B' });
   await ok('ownerB', 'patch', `/agents/${twinB.id}`, { slug: twin.slug });
-  rows.push({ kind: 'agent', label: "ownerB's twin-slug agent", id: twinB.id, slug: twin.slug, orgId: twinB.orgId, workspaceId: twinB.workspaceId, marker: twinB.id });
+  rows.push({
+    kind: 'agent',
+    label: "ownerB's twin-slug agent",
+    id: twinB.id,
+    slug: twin.slug,
+    orgId: twinB.orgId,
+    workspaceId: twinB.workspaceId,
+    marker: twinB.id,
+  });
 
   tables = await tableNames(h.db.prisma);
   fpQuery = fingerprintQuery(tables);
@@ -157,7 +180,9 @@ beforeAll(async () => {
 afterAll(async () => {
   if (attacks.size > 0) {
     const total = [...attacks.values()].reduce((a, b) => a + b, 0);
-    console.log(`isolation: ${total} cross-tenant requests refused on ${attacks.size} {id} routes (${[...attacks].map(([k, v]) => `${k}: ${v}`).join(', ')}), database unchanged after each`);
+    console.log(
+      `isolation: ${total} cross-tenant requests refused on ${attacks.size} {id} routes (${[...attacks].map(([k, v]) => `${k}: ${v}`).join(', ')}), database unchanged after each`,
+    );
   }
   client?.close();
   await server?.close();
@@ -281,7 +306,8 @@ function withLargestPage(path: string): string {
 }
 
 /** GET operations that answer a list (items) or a summary: each must be in listPaths. */
-const LIST_OPERATIONS = OPS.filter((o) => o.method === 'get' && !o.path.includes('{id}')).map((o) => o.path)
+const LIST_OPERATIONS = OPS.filter((o) => o.method === 'get' && !o.path.includes('{id}'))
+  .map((o) => o.path)
   .concat(OPS.filter((o) => o.method === 'get' && /\{id\}\/\w+$/.test(o.path)).map((o) => o.path));
 
 describe('lists never show a row the caller may not see', () => {
@@ -329,7 +355,20 @@ describe('lists never show a row the caller may not see', () => {
 // ---------------------------------------------------------------------------------------------------
 // Mass assignment
 
-const SERVER_OWNED = ['id', 'orgId', 'workspaceId', 'userId', 'createdAt', 'updatedAt', 'deletedAt', 'isDefault', 'hash', 'prefix', 'revokedAt', 'lastUsedAt'];
+const SERVER_OWNED = [
+  'id',
+  'orgId',
+  'workspaceId',
+  'userId',
+  'createdAt',
+  'updatedAt',
+  'deletedAt',
+  'isDefault',
+  'hash',
+  'prefix',
+  'revokedAt',
+  'lastUsedAt',
+];
 const sampleValue = (field: string): unknown =>
   field.endsWith('Id') || field === 'id'
     ? randomUUID()
@@ -348,7 +387,10 @@ const WRITABLE: Record<string, { path: () => string; body: Record<string, unknow
   createAgent: { path: () => '/agents', body: { name: 'Mass Agent' } },
   updateAgent: { path: () => `/agents/${rows.find((r) => r.label === "ownerA's agent")!.id}`, body: { description: 'mass' } },
   createSession: { path: () => '/sessions', body: { agentIds: ['ala'] } },
-  createSessionMessage: { path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}/messages`, body: { content: 'mass' } },
+  createSessionMessage: {
+    path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}/messages`,
+    body: { content: 'mass' },
+  },
 };
 const writableOps = OPS.filter((o) => (o.method === 'post' || o.method === 'patch' || o.method === 'put') && o.body);
 
@@ -373,7 +415,10 @@ describe('mass assignment: server-owned fields in a body are refused with 400 an
     } else {
       expect(res.status, context).toBe(400);
       expect(res.json.error.code).toBe('BAD_REQUEST');
-      expect(res.json.error.details.map((d: { path: string }) => d.path), context).toContain(`body.${field}`);
+      expect(
+        res.json.error.details.map((d: { path: string }) => d.path),
+        context,
+      ).toContain(`body.${field}`);
     }
     expect(changedTables(before, await fingerprint(h.db.prisma, tables, fpQuery)), context).toEqual([]);
   });

@@ -130,7 +130,8 @@ describe('no key in logs or error messages', () => {
     const keys = [owner.key, minted.json.data.key as string, revoked, expired, live, never];
     const logStart = h.logs.length;
     const answers: RawAnswer[] = [];
-    const go = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => answers.push(await send(method, path, headers, body));
+    const go = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+      answers.push(await send(method, path, headers, body));
 
     for (const key of keys) {
       await go('GET', '/api/v1/me', bearer(key));
@@ -232,7 +233,8 @@ describe('revoked and expired keys fail at once', () => {
   it('a key expires to the millisecond: accepted before expiresAt, refused right after, without a restart', async () => {
     const owner = await h.tenant();
     const expiresAt = new Date(Date.now() + 1500);
-    const minted = (await send('POST', '/api/v1/api-keys', bearer(owner.key), { name: 'short', expiresAt: expiresAt.toISOString() })).json.data;
+    const minted = (await send('POST', '/api/v1/api-keys', bearer(owner.key), { name: 'short', expiresAt: expiresAt.toISOString() })).json
+      .data;
     for (let i = 0; i < 5; i++) expect((await send('GET', '/api/v1/me', bearer(minted.key))).status).toBe(200);
     await sleep(Math.max(0, expiresAt.getTime() - Date.now() + 5));
     const res = await send('GET', '/api/v1/me', bearer(minted.key));
@@ -258,21 +260,29 @@ describe('X-Request-Id is sanitized before it is echoed or logged', () => {
     ['empty', ''],
   ];
 
-  it.each(unsafe)('%s: replaced by a fresh UUID in the header, the error body and the log line; the raw value is logged nowhere', async (_name, value) => {
-    const logStart = h.logs.length;
-    for (const path of ['/api/v1/me', '/api/v1/nope']) {
-      const res = await send('GET', path, { ...bearer(t.key), 'x-request-id': value });
-      const id = res.headers['x-request-id'] as string;
-      expect(id).toMatch(UUID);
-      if (res.status >= 400) expect(res.json.error.requestId).toBe(id);
-      expect(logLineFor(id), `no log line for ${id}`).toBeDefined();
-    }
-    if (value.length >= 3) expect(h.logs.slice(logStart).join('\n')).not.toContain(value);
-  });
+  it.each(unsafe)(
+    '%s: replaced by a fresh UUID in the header, the error body and the log line; the raw value is logged nowhere',
+    async (_name, value) => {
+      const logStart = h.logs.length;
+      for (const path of ['/api/v1/me', '/api/v1/nope']) {
+        const res = await send('GET', path, { ...bearer(t.key), 'x-request-id': value });
+        const id = res.headers['x-request-id'] as string;
+        expect(id).toMatch(UUID);
+        if (res.status >= 400) expect(res.json.error.requestId).toBe(id);
+        expect(logLineFor(id), `no log line for ${id}`).toBeDefined();
+      }
+      if (value.length >= 3) expect(h.logs.slice(logStart).join('\n')).not.toContain(value);
+    },
+  );
 
   it('CR or LF inside the header never reaches the app: the HTTP parser refuses the request, nothing is logged or injected', async () => {
     const logStart = h.logs.length;
-    for (const raw of ['X-Request-Id: abc\r\n def', 'X-Request-Id: a\rSet-Cookie: x=1', 'X-Request-Id: a\nSet-Cookie: x=1', 'X-Request-Id: a\u0000b']) {
+    for (const raw of [
+      'X-Request-Id: abc\r\n def',
+      'X-Request-Id: a\rSet-Cookie: x=1',
+      'X-Request-Id: a\nSet-Cookie: x=1',
+      'X-Request-Id: a\u0000b',
+    ]) {
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect(server.port, '127.0.0.1', () =>
           socket.end(`GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.key}\r\n${raw}\r\nConnection: close\r\n\r\n`),
@@ -289,18 +299,16 @@ describe('X-Request-Id is sanitized before it is echoed or logged', () => {
     expect(h.logs.slice(logStart)).toEqual([]);
   });
 
-  it.each([
-    ['abc-123'],
-    ['trace.id:42_x'],
-    ['A'.repeat(128)],
-    ['7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f'],
-  ])('a sane id (%s) is echoed in the header, the error body and the log line', async (value) => {
-    for (const path of ['/api/v1/me', '/api/v1/nope']) {
-      const res = await send('GET', path, { ...bearer(t.key), 'x-request-id': value });
-      expect(res.headers['x-request-id']).toBe(value);
-      if (res.status >= 400) expect(res.json.error.requestId).toBe(value);
-    }
-    const lines = h.logs.map((l) => JSON.parse(l)).filter((l) => l.req?.id === value && l.res);
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-  });
+  it.each([['abc-123'], ['trace.id:42_x'], ['A'.repeat(128)], ['7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f']])(
+    'a sane id (%s) is echoed in the header, the error body and the log line',
+    async (value) => {
+      for (const path of ['/api/v1/me', '/api/v1/nope']) {
+        const res = await send('GET', path, { ...bearer(t.key), 'x-request-id': value });
+        expect(res.headers['x-request-id']).toBe(value);
+        if (res.status >= 400) expect(res.json.error.requestId).toBe(value);
+      }
+      const lines = h.logs.map((l) => JSON.parse(l)).filter((l) => l.req?.id === value && l.res);
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+    },
+  );
 });

@@ -40,7 +40,7 @@ describe('per-key request budget (429)', () => {
 });
 
 describe('plan limit on agents (402)', () => {
-  it('answers 402 PAYMENT_REQUIRED when the org already holds the plan\'s agents, Ala included, and creates nothing', async () => {
+  it("answers 402 PAYMENT_REQUIRED when the org already holds the plan's agents, Ala included, and creates nothing", async () => {
     const capped = await h.rebuild({ AGENT_LIMIT_PER_ORG: '3' });
     const t = await h.tenant();
     await capped.http.post('/api/v1/agents').set(t.auth).send({ name: 'One' }).expect(201);

@@ -82,12 +82,18 @@ describe('agents list query plan', () => {
   }
 
   function expectIndexScanOnAgent(plan: PlanNode[]) {
-    const summary = plan.map((n) => `${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''}`);
+    const summary = plan.map(
+      (n) =>
+        `${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''}`,
+    );
     const agentIndexScans = plan.filter(
       (n) => ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'].includes(n['Node Type']) && n['Index Name']?.startsWith('Agent_'),
     );
     expect(agentIndexScans, `plan: ${summary.join(' > ')}`).not.toHaveLength(0);
-    expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'Agent'), `plan: ${summary.join(' > ')}`).toHaveLength(0);
+    expect(
+      plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'Agent'),
+      `plan: ${summary.join(' > ')}`,
+    ).toHaveLength(0);
   }
 
   // The SQL shape of AgentStore.list (server/data/agents.ts) as Prisma renders it: live agents of the org,
@@ -123,8 +129,14 @@ describe('agents list query plan', () => {
       const models = { alaModel: 'grok-3', defaultModel: 'grok-3', has: () => true } as unknown as ModelCatalog;
       const store = new AgentStore(prisma, models);
       const caller: Caller = {
-        keyId: t.orgId, keyPrefix: 'alm_test_000', orgId: t.orgId, userId: t.userId, role: 'owner', scopes: ['*'],
-        keyEnv: 'test', currentWorkspaceId: t.workspaceId,
+        keyId: t.orgId,
+        keyPrefix: 'alm_test_000',
+        orgId: t.orgId,
+        userId: t.userId,
+        role: 'owner',
+        scopes: ['*'],
+        keyEnv: 'test',
+        currentWorkspaceId: t.workspaceId,
       };
       await store.list(caller, { limit: LIMIT });
       await store.list(caller, { limit: LIMIT, cursor: encodeCursor({ at: cursorRow.updatedAt, id: cursorRow.id }) });
@@ -146,7 +158,10 @@ describe('agents list query plan', () => {
         // A deep page must start its range scan at the cursor, not read every row before it and filter
         // them out: the cursor's timestamp has to be part of the index condition.
         const conds = plan.filter((n) => n['Index Name']?.startsWith('Agent_')).map((n) => n['Index Cond'] ?? '');
-        expect(conds.some((c) => c.includes('updatedAt')), `index conditions: ${conds.join(' | ')}`).toBe(true);
+        expect(
+          conds.some((c) => c.includes('updatedAt')),
+          `index conditions: ${conds.join(' | ')}`,
+        ).toBe(true);
       }
     }
   });

@@ -35,7 +35,12 @@ const rows = async (conn: SqlConnection) =>
   (await conn.query<MigrationRow>('SELECT * FROM "_prisma_migrations" ORDER BY migration_name')).rows;
 
 const tableExists = async (conn: SqlConnection, name: string) =>
-  (await conn.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1", [name])).rows[0]!.n === 1;
+  (
+    await conn.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1",
+      [name],
+    )
+  ).rows[0]!.n === 1;
 
 /**
  * The same rules on every database kind: `open` gives a fresh, empty database; `openMigrated`, when given,
@@ -73,7 +78,9 @@ function migrationRules(kind: string, open: () => Promise<Fresh>, openMigrated?:
       const db = await migrated();
       try {
         await migrate(db.conn);
-        const edited = readMigrations().map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: sha256(`${m.sql}\n-- edited`) } : m));
+        const edited = readMigrations().map((m, i) =>
+          i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: sha256(`${m.sql}\n-- edited`) } : m,
+        );
         const attempt = migrate(db.conn, edited);
         await expect(attempt).rejects.toBeInstanceOf(MigrationError);
         await expect(attempt).rejects.toThrow(new RegExp(`${names[0]}.*changed after it was applied`));
@@ -103,10 +110,11 @@ function migrationRules(kind: string, open: () => Promise<Fresh>, openMigrated?:
       const db = await migrated();
       try {
         await migrate(db.conn);
-        await db.conn.query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
-          ['00000000-0000-4000-8000-000000000000', sha256('x'), '99991231000000_crashed'],
-        );
+        await db.conn.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
+          '00000000-0000-4000-8000-000000000000',
+          sha256('x'),
+          '99991231000000_crashed',
+        ]);
         await expect(migrate(db.conn)).rejects.toThrow(/99991231000000_crashed failed earlier/);
       } finally {
         await db.close();

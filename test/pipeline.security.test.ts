@@ -27,7 +27,13 @@ beforeAll(async () => {
   h = await startHarness();
   t = await h.tenant();
   const agent = await createAgent(h, t, { name: 'Walked' });
-  const session = (await h.http.post('/api/v1/sessions').set(t.auth).send({ agentIds: [agent.id] }).expect(201)).body.data;
+  const session = (
+    await h.http
+      .post('/api/v1/sessions')
+      .set(t.auth)
+      .send({ agentIds: [agent.id] })
+      .expect(201)
+  ).body.data;
   const keys = (await h.http.get('/api/v1/api-keys').set(t.auth).expect(200)).body.data.items;
   ids = { agents: agent.id, sessions: session.id, 'api-keys': keys[0].id, workspaces: t.workspaceId };
   server = createHttpServer(h.app, h.config).server;
@@ -148,7 +154,19 @@ describe('one matching rule for the whole app (finding 1)', () => {
   });
 
   it('never answers 5xx to odd methods, targets or request lines, with or without a key', async () => {
-    const targets = ['*', '/', '/api', '/api/v1', '/api/v1/', '/API/v1/me', '/api/v1/me?x=%ZZ', '//', '/%', '/api/v1/%zz', `/api/v1/${'a'.repeat(8_000)}`];
+    const targets = [
+      '*',
+      '/',
+      '/api',
+      '/api/v1',
+      '/api/v1/',
+      '/API/v1/me',
+      '/api/v1/me?x=%ZZ',
+      '//',
+      '/%',
+      '/api/v1/%zz',
+      `/api/v1/${'a'.repeat(8_000)}`,
+    ];
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'get', 'HEAD']) {
       for (const target of targets) {
         for (const key of [undefined, t.key]) {
@@ -165,7 +183,9 @@ describe('one matching rule for the whole app (finding 1)', () => {
 
 describe('handlers are the contract operations, each exactly as public as the contract says', () => {
   it('refuses to build with a handler the contract does not have, or an operation without one', () => {
-    expect(() => checkOperations({ ...allOperations(), notInTheContract: handle(200, () => ({}) as never) })).toThrow(/notInTheContract has no operation/);
+    expect(() => checkOperations({ ...allOperations(), notInTheContract: handle(200, () => ({}) as never) })).toThrow(
+      /notInTheContract has no operation/,
+    );
     const missing = Object.fromEntries(Object.entries(allOperations()).filter(([id]) => id !== 'getAgent'));
     expect(() => checkOperations(missing)).toThrow(/getAgent has no handler/);
   });

@@ -27,7 +27,11 @@ describe('body caps (128 KB by default)', () => {
     const atCap = await h.http.post('/api/v1/api-keys').set(t.auth).set('Content-Type', 'application/json').send(padded(CAP));
     expectSuccess(atCap, 201);
     const before = await keyCount(t.orgId);
-    const over = await h.http.post('/api/v1/api-keys').set(t.auth).set('Content-Type', 'application/json').send(padded(CAP + 1));
+    const over = await h.http
+      .post('/api/v1/api-keys')
+      .set(t.auth)
+      .set('Content-Type', 'application/json')
+      .send(padded(CAP + 1));
     expectError(over, 'PAYLOAD_TOO_LARGE');
     expect(await keyCount(t.orgId)).toBe(before);
   });

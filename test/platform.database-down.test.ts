@@ -21,10 +21,22 @@ afterAll(() => h.close());
 describe('database unreachable: 503 SERVICE_UNAVAILABLE, bounded, and /readyz 503', () => {
   const expectUnavailable = async (db: Database) => {
     const { http } = appOver(db);
-    const me = await within(10_000, http.get('/api/v1/me').set('Authorization', someKey()).then((r) => r));
+    const me = await within(
+      10_000,
+      http
+        .get('/api/v1/me')
+        .set('Authorization', someKey())
+        .then((r) => r),
+    );
     expectError(me, 'SERVICE_UNAVAILABLE');
     expect(me.headers['retry-after']).toBeDefined();
-    expectError(await within(10_000, http.get('/readyz').then((r) => r)), 'SERVICE_UNAVAILABLE');
+    expectError(
+      await within(
+        10_000,
+        http.get('/readyz').then((r) => r),
+      ),
+      'SERVICE_UNAVAILABLE',
+    );
     // Liveness does not touch the database.
     expectSuccess(await http.get('/healthz'));
   };
@@ -76,7 +88,16 @@ describe('database unreachable: 503 SERVICE_UNAVAILABLE, bounded, and /readyz 50
       try {
         const { http } = appOver(db);
         for (let i = 0; i < times; i++) {
-          expectError(await within(10_000, http.get('/api/v1/me').set(t.auth).then((r) => r)), 'SERVICE_UNAVAILABLE');
+          expectError(
+            await within(
+              10_000,
+              http
+                .get('/api/v1/me')
+                .set(t.auth)
+                .then((r) => r),
+            ),
+            'SERVICE_UNAVAILABLE',
+          );
         }
       } finally {
         await db.close();
@@ -129,8 +150,23 @@ describe('database unreachable: 503 SERVICE_UNAVAILABLE, bounded, and /readyz 50
       // The database goes away: live connections drop and new ones are refused.
       up = false;
       for (const s of open) s.destroy();
-      expectError(await within(10_000, http.get('/api/v1/me').set(t.auth).then((r) => r)), 'SERVICE_UNAVAILABLE');
-      expectError(await within(10_000, http.get('/readyz').then((r) => r)), 'SERVICE_UNAVAILABLE');
+      expectError(
+        await within(
+          10_000,
+          http
+            .get('/api/v1/me')
+            .set(t.auth)
+            .then((r) => r),
+        ),
+        'SERVICE_UNAVAILABLE',
+      );
+      expectError(
+        await within(
+          10_000,
+          http.get('/readyz').then((r) => r),
+        ),
+        'SERVICE_UNAVAILABLE',
+      );
       // It comes back: the next requests succeed without a restart.
       up = true;
       expectSuccess(await http.get('/readyz'));

@@ -96,7 +96,10 @@ describe('internal errors', () => {
       expect(devError.message).toMatch(/Workspace/);
       expect(devError.details).toBeUndefined();
 
-      const res = await prod.http.get('/api/v1/workspaces').set({ Authorization: `Bearer ${live}` }).set('X-Request-Id', 'trace-500-prod');
+      const res = await prod.http
+        .get('/api/v1/workspaces')
+        .set({ Authorization: `Bearer ${live}` })
+        .set('X-Request-Id', 'trace-500-prod');
       const prodError = expectError(res, 'INTERNAL_ERROR');
       expect(prodError).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal server error', requestId: 'trace-500-prod' });
 

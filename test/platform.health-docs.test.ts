@@ -24,7 +24,9 @@ describe('health, contract and docs', () => {
     const res = await h.http.get('/api/v1/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/me', '/workspaces', '/workspaces/{id}', '/api-keys', '/api-keys/{id}', '/models']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/me', '/workspaces', '/workspaces/{id}', '/api-keys', '/api-keys/{id}', '/models']),
+    );
   });
 
   it('GET /api/v1/openapi.yaml serves the same contract as YAML without a key', async () => {

@@ -33,12 +33,21 @@ describe('validation: shape errors are 400 BAD_REQUEST, naming the field', () =>
   });
 
   it('a missing required field', async () => {
-    expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ scopes: ['*'] }), 'BAD_REQUEST', ['body.name']);
+    expectInvalid(
+      await h.http
+        .post('/api/v1/api-keys')
+        .set(t.auth)
+        .send({ scopes: ['*'] }),
+      'BAD_REQUEST',
+      ['body.name'],
+    );
   });
 
   it('a wrong type, in the body and in the query', async () => {
     expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 5 }), 'BAD_REQUEST', ['body.name']);
-    expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'k', scopes: 'agents:read' }), 'BAD_REQUEST', ['body.scopes']);
+    expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'k', scopes: 'agents:read' }), 'BAD_REQUEST', [
+      'body.scopes',
+    ]);
     expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'k', expiresAt: 123 }), 'BAD_REQUEST', ['body.expiresAt']);
     expectInvalid(await h.http.get('/api/v1/api-keys?limit=abc').set(t.auth), 'BAD_REQUEST', ['query.limit']);
   });
@@ -52,7 +61,10 @@ describe('validation: shape errors are 400 BAD_REQUEST, naming the field', () =>
     const error = expectInvalid(res, 'BAD_REQUEST', ['body.orgId', 'body.id', 'body.deletedAt']);
     expect(error.details![0]!.path).toBe('body.orgId');
     for (const field of ['orgId', 'id', 'deletedAt']) {
-      const one = await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'sneaky', [field]: 'x' });
+      const one = await h.http
+        .post('/api/v1/api-keys')
+        .set(t.auth)
+        .send({ name: 'sneaky', [field]: 'x' });
       expectInvalid(one, 'BAD_REQUEST', [`body.${field}`]);
     }
     expect(await keyCount(t.orgId)).toBe(before);
@@ -63,21 +75,34 @@ describe('validation: shape errors are 400 BAD_REQUEST, naming the field', () =>
   });
 
   it('a shape error next to a range error is still 400', async () => {
-    const res = await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'x'.repeat(101), orgId: 'x' });
+    const res = await h.http
+      .post('/api/v1/api-keys')
+      .set(t.auth)
+      .send({ name: 'x'.repeat(101), orgId: 'x' });
     expectInvalid(res, 'BAD_REQUEST', ['body.name', 'body.orgId']);
   });
 
   it('a body that is not JSON at all', async () => {
     expectError(await h.http.post('/api/v1/api-keys').set(t.auth).set('Content-Type', 'text/plain').send('name=k'), 'BAD_REQUEST');
     expectError(await h.http.post('/api/v1/api-keys').set(t.auth).type('form').send({ name: 'k' }), 'BAD_REQUEST');
-    expectError(await h.http.post('/api/v1/api-keys').set(t.auth).set('Content-Type', 'application/xml').send('<name>k</name>'), 'BAD_REQUEST');
+    expectError(
+      await h.http.post('/api/v1/api-keys').set(t.auth).set('Content-Type', 'application/xml').send('<name>k</name>'),
+      'BAD_REQUEST',
+    );
   });
 });
 
 describe('validation: well-typed values out of range are 422 VALIDATION_ERROR, naming the field', () => {
   it('maxLength on name', async () => {
     const before = await keyCount(t.orgId);
-    expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'x'.repeat(101) }), 'VALIDATION_ERROR', ['body.name']);
+    expectInvalid(
+      await h.http
+        .post('/api/v1/api-keys')
+        .set(t.auth)
+        .send({ name: 'x'.repeat(101) }),
+      'VALIDATION_ERROR',
+      ['body.name'],
+    );
     expect(await keyCount(t.orgId)).toBe(before);
   });
 
@@ -89,9 +114,19 @@ describe('validation: well-typed values out of range are 422 VALIDATION_ERROR, n
   });
 
   it('enum, minItems and uniqueItems on scopes', async () => {
-    expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'k', scopes: ['root'] }), 'VALIDATION_ERROR', ['body.scopes.0']);
+    expectInvalid(
+      await h.http
+        .post('/api/v1/api-keys')
+        .set(t.auth)
+        .send({ name: 'k', scopes: ['root'] }),
+      'VALIDATION_ERROR',
+      ['body.scopes.0'],
+    );
     expectInvalid(await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'k', scopes: [] }), 'VALIDATION_ERROR', ['body.scopes']);
-    const dup = await h.http.post('/api/v1/api-keys').set(t.auth).send({ name: 'k', scopes: ['keys:read', 'keys:read'] });
+    const dup = await h.http
+      .post('/api/v1/api-keys')
+      .set(t.auth)
+      .send({ name: 'k', scopes: ['keys:read', 'keys:read'] });
     expectInvalid(dup, 'VALIDATION_ERROR', ['body.scopes']);
   });
 

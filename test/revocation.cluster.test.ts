@@ -42,9 +42,12 @@ function send(port: number, method: string, path: string, key: string, body?: st
 }
 
 const workerPids = (primary: number) =>
-  readdirSync(`/proc/${primary}/task`).flatMap((t) => readFileSync(`/proc/${primary}/task/${t}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number));
+  readdirSync(`/proc/${primary}/task`).flatMap((t) =>
+    readFileSync(`/proc/${primary}/task/${t}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number),
+  );
 const listening = (server: ServerProcess) => server.logs().filter((l) => l.msg === 'listening').length;
-const unconfirmed = (server: ServerProcess) => server.logs().filter((l) => /confirm a key revocation|could not send a key revocation/.test(String(l.msg)));
+const unconfirmed = (server: ServerProcess) =>
+  server.logs().filter((l) => /confirm a key revocation|could not send a key revocation/.test(String(l.msg)));
 
 describe.skipIf(pgReason !== undefined)('key revocation across WEB_CONCURRENCY workers without Redis', () => {
   let fresh: Awaited<ReturnType<typeof freshPostgres>>;
@@ -76,7 +79,13 @@ describe.skipIf(pgReason !== undefined)('key revocation across WEB_CONCURRENCY w
 
   beforeAll(async () => {
     fresh = await freshPostgres('revocation_cluster');
-    server = await startServer({ DATABASE_URL: fresh.url!, WEB_CONCURRENCY: '2', KEY_MINT_LIMIT_PER_MINUTE: '1000', AUTH_FAILURE_LIMIT_PER_MINUTE: '100000', DATABASE_POOL_SIZE: '4' });
+    server = await startServer({
+      DATABASE_URL: fresh.url!,
+      WEB_CONCURRENCY: '2',
+      KEY_MINT_LIMIT_PER_MINUTE: '1000',
+      AUTH_FAILURE_LIMIT_PER_MINUTE: '100000',
+      DATABASE_POOL_SIZE: '4',
+    });
     await server.waitForOutput(() => listening(server) === 2, 60_000);
     owner = server.stdout().match(/alm_test_[0-9a-f]{48}/)![0];
   }, 120_000);

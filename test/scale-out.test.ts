@@ -67,7 +67,11 @@ describe.runIf(adminUrl)('two servers on one PostgreSQL and Redis', () => {
 
   it('makes a key revoked through one server fail on the other within a second', async () => {
     const { apiKey } = JSON.parse(
-      (await runAdmin(['bootstrap', '--org', 'default', '--email', `revoke-${randomBytes(3).toString('hex')}@example.test`, '--json'], { DATABASE_URL: url })).stdout,
+      (
+        await runAdmin(['bootstrap', '--org', 'default', '--email', `revoke-${randomBytes(3).toString('hex')}@example.test`, '--json'], {
+          DATABASE_URL: url,
+        })
+      ).stdout,
     );
     const me = await (await call(b, '/me', { key: apiKey })).json();
     expect(me.success).toBe(true);
@@ -88,14 +92,28 @@ describe.runIf(adminUrl)('two servers on one PostgreSQL and Redis', () => {
 
   it('creates one Ala and unique slugs when both servers race for a new organization', async () => {
     const org = JSON.parse(
-      (await runAdmin(['bootstrap', '--org', `race-${randomBytes(3).toString('hex')}`, '--email', `race-${randomBytes(3).toString('hex')}@example.test`, '--json'], { DATABASE_URL: url })).stdout,
+      (
+        await runAdmin(
+          [
+            'bootstrap',
+            '--org',
+            `race-${randomBytes(3).toString('hex')}`,
+            '--email',
+            `race-${randomBytes(3).toString('hex')}@example.test`,
+            '--json',
+          ],
+          { DATABASE_URL: url },
+        )
+      ).stdout,
     );
     const servers = [a, b];
     const lists = await Promise.all(Array.from({ length: 10 }, (_, i) => call(servers[i % 2]!, '/agents', { key: org.apiKey })));
     expect(lists.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(await sql(url, `SELECT count(*)::int AS n FROM "Agent" WHERE "orgId" = '${org.orgId}' AND "isDefault"`)).toEqual([{ n: 1 }]);
     const creates = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call(servers[i % 2]!, '/agents', { key: org.apiKey, method: 'POST', body: JSON.stringify({ name: 'Twin Agent' }) })),
+      Array.from({ length: 20 }, (_, i) =>
+        call(servers[i % 2]!, '/agents', { key: org.apiKey, method: 'POST', body: JSON.stringify({ name: 'Twin Agent' }) }),
+      ),
     );
     expect(creates.map((r) => r.status)).toEqual(Array(20).fill(201));
     const slugs = await Promise.all(creates.map(async (r) => (await r.json()).data.slug));
@@ -111,10 +129,19 @@ describe.runIf(adminUrl)('WEB_CONCURRENCY', () => {
     const server = await startServer({ DATABASE_URL: url, WEB_CONCURRENCY: '2' });
     try {
       await server.waitForOutput(() => server.logs().filter((l) => l.msg === 'listening').length === 2, 60_000);
-      expect(new Set(server.logs().filter((l) => l.msg === 'listening').map((l) => l.worker))).toEqual(new Set([1, 2]));
+      expect(
+        new Set(
+          server
+            .logs()
+            .filter((l) => l.msg === 'listening')
+            .map((l) => l.worker),
+        ),
+      ).toEqual(new Set([1, 2]));
       const key = server.stdout().match(/alm_test_[0-9a-f]{48}/)![0];
       const statuses = await Promise.all(
-        Array.from({ length: 8 }, () => fetch(server.url('/api/v1/me'), { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.status)),
+        Array.from({ length: 8 }, () =>
+          fetch(server.url('/api/v1/me'), { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.status),
+        ),
       );
       expect(statuses).toEqual(Array(8).fill(200));
       expect(await server.stop('SIGTERM')).toBe(0);

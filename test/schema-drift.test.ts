@@ -62,14 +62,19 @@ function expectedType(field: DmmfField, enumDbName: (name: string) => string): s
     const arg = args.length > 0 ? `(${args.join(',')})` : '';
     switch (field.type) {
       case 'String':
-        base = { Uuid: 'uuid', Char: `character${arg}`, VarChar: `character varying${arg}`, Text: 'text', Citext: 'citext' }[native ?? 'Text'] ?? `?${native}`;
+        base =
+          { Uuid: 'uuid', Char: `character${arg}`, VarChar: `character varying${arg}`, Text: 'text', Citext: 'citext' }[native ?? 'Text'] ??
+          `?${native}`;
         break;
       case 'DateTime':
         base =
-          native === 'Timestamptz' ? `timestamp${arg} with time zone`
-          : native === 'Date' ? 'date'
-          : native === 'Timestamp' ? `timestamp${arg} without time zone`
-          : 'timestamp(3) without time zone';
+          native === 'Timestamptz'
+            ? `timestamp${arg} with time zone`
+            : native === 'Date'
+              ? 'date'
+              : native === 'Timestamp'
+                ? `timestamp${arg} without time zone`
+                : 'timestamp(3) without time zone';
         break;
       case 'Boolean':
         base = 'boolean';
@@ -124,7 +129,9 @@ function factsFromSchema(schemaText: string): string[] {
         const to = f.relationToFields!.map((x) => columnOf(f.type, x));
         // Prisma's defaults: optional relations set null, required ones restrict.
         const onDelete = (f.relationOnDelete ?? (f.isRequired ? 'Restrict' : 'SetNull')).replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
-        facts.push(`foreign key ${defaultName(table, from, '_fkey')} ${table}(${from.join(', ')}) -> ${tableOf(f.type)}(${to.join(', ')}) ON DELETE ${onDelete}`);
+        facts.push(
+          `foreign key ${defaultName(table, from, '_fkey')} ${table}(${from.join(', ')}) -> ${tableOf(f.type)}(${to.join(', ')}) ON DELETE ${onDelete}`,
+        );
         continue;
       }
       if (f.kind !== 'scalar' && f.kind !== 'enum') continue;
@@ -206,7 +213,8 @@ async function factsFromDatabase(query: Query): Promise<string[]> {
     JOIN pg_class r ON r.oid = c.confrelid
     JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE c.contype = 'f' AND n.nspname = 'public'`);
-  for (const f of fkRows) facts.push(`foreign key ${f.name} ${f.table}(${f.columns}) -> ${f.ref_table}(${f.ref_columns}) ON DELETE ${f.on_delete}`);
+  for (const f of fkRows)
+    facts.push(`foreign key ${f.name} ${f.table}(${f.columns}) -> ${f.ref_table}(${f.ref_columns}) ON DELETE ${f.on_delete}`);
   return facts.sort();
 }
 
@@ -219,8 +227,15 @@ function drift(schema: string[], database: string[]): string {
   if (missing.length === 0 && extra.length === 0) return '';
   return [
     'prisma/schema.prisma and the migrated database disagree.',
-    ...(missing.length ? ['  In schema.prisma but not in the database (a migration is missing or wrong):', ...missing.map((f) => `    - ${f}`)] : []),
-    ...(extra.length ? ['  In the database but not in schema.prisma (the schema is missing it, or a migration added it):', ...extra.map((f) => `    + ${f}`)] : []),
+    ...(missing.length
+      ? ['  In schema.prisma but not in the database (a migration is missing or wrong):', ...missing.map((f) => `    - ${f}`)]
+      : []),
+    ...(extra.length
+      ? [
+          '  In the database but not in schema.prisma (the schema is missing it, or a migration added it):',
+          ...extra.map((f) => `    + ${f}`),
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -232,7 +247,10 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const viaPrisma = (client: { $queryRawUnsafe: <T>(sql: string) => Promise<T> }): Query => (sql) => client.$queryRawUnsafe(sql);
+const viaPrisma =
+  (client: { $queryRawUnsafe: <T>(sql: string) => Promise<T> }): Query =>
+  (sql) =>
+    client.$queryRawUnsafe(sql);
 
 describe('schema drift', () => {
   it('prisma/schema.prisma and the migrated database agree on tables, columns, types, nullability, enums, keys and indexes', async () => {

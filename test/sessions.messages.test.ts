@@ -32,7 +32,7 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     s = await createSession(h, t, { agentIds: ['ala', writer.id] });
   });
 
-  it('without agentId writes the calling user\'s message: userId is the caller, agentId null', async () => {
+  it("without agentId writes the calling user's message: userId is the caller, agentId null", async () => {
     const m = await postMessage(h, t, s.id, { content: 'hello from a user' });
     expect(m).toEqual({
       id: expect.stringMatching(UUID),
@@ -46,7 +46,7 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     expect({ agentId: row.agentId, userId: row.userId, orgId: row.orgId }).toEqual({ agentId: null, userId: t.userId, orgId: t.orgId });
   });
 
-  it('with agentId by slug or by UUID writes the participating agent\'s message, userId null', async () => {
+  it("with agentId by slug or by UUID writes the participating agent's message, userId null", async () => {
     const bySlug = await postMessage(h, t, s.id, { content: 'by slug', agentId: writer.slug });
     const byId = await postMessage(h, t, s.id, { content: 'by id', agentId: writer.id });
     const byAla = await postMessage(h, t, s.id, { content: 'from ala', agentId: 'ala' });
@@ -69,7 +69,7 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     await refusedPost(h, t, withLeaving.id, { content: 'x', agentId: leaving.id }, 'BAD_REQUEST', ['body.agentId']);
   });
 
-  it('accepts exactly 100,000 characters of a 3-byte character (300,000 bytes, under the route\'s 512 KB cap)', async () => {
+  it("accepts exactly 100,000 characters of a 3-byte character (300,000 bytes, under the route's 512 KB cap)", async () => {
     const content = '€'.repeat(100_000);
     const m = await postMessage(h, t, s.id, { content });
     expect(m.content).toBe(content);
@@ -153,15 +153,20 @@ describe('POST /api/v1/sessions/:id/messages', () => {
       expect(await postMessage(h, org, peer.id, { content: 'from the user' })).toMatchObject({ userId: org.userId, agentId: null });
     });
 
-    it.each([{ relationship: 'group' }, { relationship: 'direct' }, {}])('does not apply in a session with metadata %j', async (metadata) => {
-      const session = await createSession(h, org, { agentIds: [a.id, b.id, c.id], metadata });
-      for (const agent of [a, b, c]) {
-        expect(await postMessage(h, org, session.id, { content: `from ${agent.slug}`, agentId: agent.slug })).toMatchObject({ agentId: agent.id });
-      }
-    });
+    it.each([{ relationship: 'group' }, { relationship: 'direct' }, {}])(
+      'does not apply in a session with metadata %j',
+      async (metadata) => {
+        const session = await createSession(h, org, { agentIds: [a.id, b.id, c.id], metadata });
+        for (const agent of [a, b, c]) {
+          expect(await postMessage(h, org, session.id, { content: `from ${agent.slug}`, agentId: agent.slug })).toMatchObject({
+            agentId: agent.id,
+          });
+        }
+      },
+    );
   });
 
-  it('moves the session\'s updatedAt strictly forward, even past an updatedAt in the future, and leaves createdAt', async () => {
+  it("moves the session's updatedAt strictly forward, even past an updatedAt in the future, and leaves createdAt", async () => {
     const session = await createSession(h, t, { agentIds: ['ala'] });
     const future = new Date(Date.now() + 3_600_000);
     await setUpdatedAt(session.id, future);
@@ -187,7 +192,7 @@ describe('POST /api/v1/sessions/:id/messages', () => {
 });
 
 describe('GET /api/v1/sessions/:id/messages', () => {
-  it('lists the session\'s messages oldest first, paged with limit and cursor, without duplicates or gaps', async () => {
+  it("lists the session's messages oldest first, paged with limit and cursor, without duplicates or gaps", async () => {
     const t = await h.tenant();
     const writer = await createAgent(h, t, { name: 'Writer' });
     const s = await createSession(h, t, { agentIds: ['ala', writer.id] });

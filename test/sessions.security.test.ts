@@ -33,14 +33,20 @@ async function sessionTarget(harness: Harness, owner: Tenant, suffix: string) {
     }),
   };
 }
-const at = (suffix: string): RouteCase['target'] => (harness, owner) => sessionTarget(harness, owner, suffix);
+const at =
+  (suffix: string): RouteCase['target'] =>
+  (harness, owner) =>
+    sessionTarget(harness, owner, suffix);
 
-describeRouteSecurity(() => h, [
-  { method: 'get', route: '/sessions/:id', scopes: ['sessions:read'], target: at('') },
-  { method: 'delete', route: '/sessions/:id', scopes: ['sessions:write'], target: at('') },
-  { method: 'get', route: '/sessions/:id/messages', scopes: ['sessions:read'], target: at('/messages') },
-  { method: 'post', route: '/sessions/:id/messages', scopes: ['sessions:write'], body: { content: 'intruder' }, target: at('/messages') },
-]);
+describeRouteSecurity(
+  () => h,
+  [
+    { method: 'get', route: '/sessions/:id', scopes: ['sessions:read'], target: at('') },
+    { method: 'delete', route: '/sessions/:id', scopes: ['sessions:write'], target: at('') },
+    { method: 'get', route: '/sessions/:id/messages', scopes: ['sessions:read'], target: at('/messages') },
+    { method: 'post', route: '/sessions/:id/messages', scopes: ['sessions:write'], body: { content: 'intruder' }, target: at('/messages') },
+  ],
+);
 
 describe('POST /api/v1/sessions security', () => {
   let t: Tenant;
@@ -66,7 +72,7 @@ describe('POST /api/v1/sessions security', () => {
 });
 
 describe('sessions across tenants and workspaces', () => {
-  it('lists the current workspace\'s sessions and org-wide ones, never another workspace\'s or another org\'s', async () => {
+  it("lists the current workspace's sessions and org-wide ones, never another workspace's or another org's", async () => {
     const t = await h.tenant();
     const c = await h.colleague(t);
     const other = await h.tenant();
@@ -84,7 +90,7 @@ describe('sessions across tenants and workspaces', () => {
     expect((await readSession(c, orgWide.id)).workspaceId).toBeNull();
   });
 
-  it('answers 404 for another org\'s session, a deleted one, and one in a workspace a member cannot see', async () => {
+  it("answers 404 for another org's session, a deleted one, and one in a workspace a member cannot see", async () => {
     const t = await h.tenant();
     const member = await h.colleague(t);
     const other = await h.tenant();
@@ -99,7 +105,7 @@ describe('sessions across tenants and workspaces', () => {
     expect((await readSession(t, s.id)).id).toBe(s.id);
   });
 
-  it('answers 404 for another org\'s session and for one a member cannot see, leaving it live', async () => {
+  it("answers 404 for another org's session and for one a member cannot see, leaving it live", async () => {
     const t = await h.tenant();
     const member = await h.colleague(t);
     const other = await h.tenant();
@@ -111,7 +117,7 @@ describe('sessions across tenants and workspaces', () => {
     expect((await readSession(t, s.id)).id).toBe(s.id);
   });
 
-  it('answers 404 for a deleted session, another org\'s session and one a member cannot see', async () => {
+  it("answers 404 for a deleted session, another org's session and one a member cannot see", async () => {
     const org = await h.tenant();
     const member = await h.colleague(org);
     const other = await h.tenant();
@@ -125,7 +131,7 @@ describe('sessions across tenants and workspaces', () => {
     expectError(await h.http.post(`${API}/sessions/${randomUUID()}/messages`).set(org.auth).send({ content: 'x' }), 'NOT_FOUND');
   });
 
-  it('answers 404 for a deleted session, another org\'s session and one a member cannot see', async () => {
+  it("answers 404 for a deleted session, another org's session and one a member cannot see", async () => {
     const t = await h.tenant();
     const member = await h.colleague(t);
     const other = await h.tenant();

@@ -43,8 +43,12 @@ describe('POST /api/v1/sessions', () => {
     ala = await getAgent(h, t, 'ala');
   });
 
-  it('creates a session with agents named by UUID and by slug, in the caller\'s current workspace', async () => {
-    const s = await createSession(h, t, { title: 'Weekly sync', agentIds: [writer.id, 'ala'], metadata: { relationship: 'group', topic: 'x' } });
+  it("creates a session with agents named by UUID and by slug, in the caller's current workspace", async () => {
+    const s = await createSession(h, t, {
+      title: 'Weekly sync',
+      agentIds: [writer.id, 'ala'],
+      metadata: { relationship: 'group', topic: 'x' },
+    });
     expect(s).toEqual({
       id: expect.stringMatching(UUID),
       orgId: t.orgId,
@@ -173,9 +177,14 @@ describe('POST /api/v1/sessions', () => {
       const s = await createSession(h, t, { agentIds: ['ala'], metadata: { relationship } });
       expect((await readSession(t, s.id)).metadata).toEqual({ relationship });
     }
-    await refusedCreate(h, t, { agentIds: ['ala'], metadata: { relationship: 'friends' } }, 'VALIDATION_ERROR', ['body.metadata.relationship']);
+    await refusedCreate(h, t, { agentIds: ['ala'], metadata: { relationship: 'friends' } }, 'VALIDATION_ERROR', [
+      'body.metadata.relationship',
+    ]);
     // One detail for the type and one for the enum, both on the field.
-    await refusedCreate(h, t, { agentIds: ['ala'], metadata: { relationship: 5 } }, 'BAD_REQUEST', ['body.metadata.relationship', 'body.metadata.relationship']);
+    await refusedCreate(h, t, { agentIds: ['ala'], metadata: { relationship: 5 } }, 'BAD_REQUEST', [
+      'body.metadata.relationship',
+      'body.metadata.relationship',
+    ]);
   });
 
   it('refuses metadata that is not an object with 400', async () => {
@@ -183,12 +192,15 @@ describe('POST /api/v1/sessions', () => {
     await refusedCreate(h, t, { agentIds: ['ala'], metadata: 'peer' }, 'BAD_REQUEST', ['body.metadata']);
   });
 
-  it.each(['orgId', 'id', 'workspaceId', 'deletedAt', 'userId'])('refuses the unknown body property %s with 400, writing nothing', async (prop) => {
-    const value = prop === 'deletedAt' ? new Date().toISOString() : randomUUID();
-    await refusedCreate(h, t, { agentIds: ['ala'], [prop]: value }, 'BAD_REQUEST', [`body.${prop}`]);
-  });
+  it.each(['orgId', 'id', 'workspaceId', 'deletedAt', 'userId'])(
+    'refuses the unknown body property %s with 400, writing nothing',
+    async (prop) => {
+      const value = prop === 'deletedAt' ? new Date().toISOString() : randomUUID();
+      await refusedCreate(h, t, { agentIds: ['ala'], [prop]: value }, 'BAD_REQUEST', [`body.${prop}`]);
+    },
+  );
 
-  it('places a colleague\'s session in the colleague\'s own current workspace', async () => {
+  it("places a colleague's session in the colleague's own current workspace", async () => {
     const c = await h.colleague(t);
     const s = await createSession(h, c, { agentIds: ['ala'] });
     expect(s.workspaceId).toBe(c.workspaceId);

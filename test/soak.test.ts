@@ -62,121 +62,140 @@ describe.runIf(ENABLED)(`soak: ${SECONDS} s at ${RPS} requests/s against a serve
     await cleanup?.();
   });
 
-  it('answers every request with a 2xx at a steady rate, and its memory does not grow after warm-up', async () => {
-    const pid = serverPid(server.child.pid!);
-    const agent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
-    const auth = { authorization: `Bearer ${key}` };
+  it(
+    'answers every request with a 2xx at a steady rate, and its memory does not grow after warm-up',
+    async () => {
+      const pid = serverPid(server.child.pid!);
+      const agent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
+      const auth = { authorization: `Bearer ${key}` };
 
-    type Answer = { status?: number; body?: any; error?: string; ms: number };
-    const send = (method: string, path: string, body?: unknown) =>
-      new Promise<Answer>((resolve) => {
-        const start = performance.now();
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: server.port,
-            method,
-            path: `/api/v1${path}`,
-            agent,
-            headers: { ...auth, ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}) },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (c) => (text += c));
-            res.on('end', () => {
-              let json: any;
-              try {
-                json = JSON.parse(text);
-              } catch {
-                json = undefined;
-              }
-              resolve({ status: res.statusCode, body: json, ms: performance.now() - start });
-            });
-          },
-        );
-        req.on('error', (err) => resolve({ error: String(err), ms: performance.now() - start }));
-        req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
-        req.end(payload);
-      });
+      type Answer = { status?: number; body?: any; error?: string; ms: number };
+      const send = (method: string, path: string, body?: unknown) =>
+        new Promise<Answer>((resolve) => {
+          const start = performance.now();
+          const payload = body === undefined ? undefined : JSON.stringify(body);
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port: server.port,
+              method,
+              path: `/api/v1${path}`,
+              agent,
+              headers: {
+                ...auth,
+                ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+              },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => {
+                let json: any;
+                try {
+                  json = JSON.parse(text);
+                } catch {
+                  json = undefined;
+                }
+                resolve({ status: res.statusCode, body: json, ms: performance.now() - start });
+              });
+            },
+          );
+          req.on('error', (err) => resolve({ error: String(err), ms: performance.now() - start }));
+          req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+          req.end(payload);
+        });
 
-    // A working set: agents to read and change, a session to post into.
-    const agents: string[] = [];
-    for (let i = 0; i < 10; i++) {
-      const a = await send('POST', '/agents', { name: `Soak ${i}` });
-      expect(a.status).toBe(201);
-      agents.push(a.body.data.id);
-    }
-    const session = await send('POST', '/sessions', { agentIds: agents.slice(0, 3) });
-    expect(session.status).toBe(201);
-    const sessionId: string = session.body.data.id;
-
-    // The mix: 60% reads, 40% writes (creates, changes, messages, deletes of what it created).
-    let n = 0;
-    const created: string[] = [];
-    const next = (): [string, string, unknown?] => {
-      const i = n++;
-      const pick = agents[i % agents.length]!;
-      switch (i % 10) {
-        case 0: return ['GET', '/agents?limit=20'];
-        case 1: return ['GET', `/agents/${pick}`];
-        case 2: return ['GET', '/sessions?limit=20'];
-        case 3: return ['GET', '/me'];
-        case 4: return ['GET', `/sessions/${sessionId}/messages?limit=20`];
-        case 5: return ['GET', '/dashboard/overview'];
-        case 6: return ['POST', '/agents', { name: `Soak extra ${i}`, settings: { i, tags: ['a', 'b'] } }];
-        case 7: return ['PATCH', `/agents/${pick}`, { description: `soak ${i}` }];
-        case 8: return ['POST', `/sessions/${sessionId}/messages`, { content: `message ${i} ${'x'.repeat(i % 500)}` }];
-        default: return created.length > 0 ? ['DELETE', `/agents/${created.shift()}`] : ['GET', '/models'];
+      // A working set: agents to read and change, a session to post into.
+      const agents: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const a = await send('POST', '/agents', { name: `Soak ${i}` });
+        expect(a.status).toBe(201);
+        agents.push(a.body.data.id);
       }
-    };
+      const session = await send('POST', '/sessions', { agentIds: agents.slice(0, 3) });
+      expect(session.status).toBe(201);
+      const sessionId: string = session.body.data.id;
 
-    const answers: Array<Answer & { method: string; path: string }> = [];
-    const samples: number[] = [];
-    const started = performance.now();
-    const deadline = started + SECONDS * 1000;
-    const sampler = setInterval(() => samples.push(rssKb(pid)), 1000);
-    samples.push(rssKb(pid));
-    const pending = new Set<Promise<void>>();
-    let sent = 0;
-    // Open loop: request k leaves at started + k / RPS seconds.
-    while (performance.now() < deadline) {
-      const due = started + (sent * 1000) / RPS;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      const [method, path, body] = next();
-      sent++;
-      const p = send(method, path, body).then((a) => {
-        answers.push({ ...a, method, path });
-        if (method === 'POST' && path === '/agents' && a.status === 201) created.push(a.body.data.id);
-        pending.delete(p);
-      });
-      pending.add(p);
-    }
-    await Promise.all(pending);
-    clearInterval(sampler);
-    agent.destroy();
-    const elapsed = (performance.now() - started) / 1000;
+      // The mix: 60% reads, 40% writes (creates, changes, messages, deletes of what it created).
+      let n = 0;
+      const created: string[] = [];
+      const next = (): [string, string, unknown?] => {
+        const i = n++;
+        const pick = agents[i % agents.length]!;
+        switch (i % 10) {
+          case 0:
+            return ['GET', '/agents?limit=20'];
+          case 1:
+            return ['GET', `/agents/${pick}`];
+          case 2:
+            return ['GET', '/sessions?limit=20'];
+          case 3:
+            return ['GET', '/me'];
+          case 4:
+            return ['GET', `/sessions/${sessionId}/messages?limit=20`];
+          case 5:
+            return ['GET', '/dashboard/overview'];
+          case 6:
+            return ['POST', '/agents', { name: `Soak extra ${i}`, settings: { i, tags: ['a', 'b'] } }];
+          case 7:
+            return ['PATCH', `/agents/${pick}`, { description: `soak ${i}` }];
+          case 8:
+            return ['POST', `/sessions/${sessionId}/messages`, { content: `message ${i} ${'x'.repeat(i % 500)}` }];
+          default:
+            return created.length > 0 ? ['DELETE', `/agents/${created.shift()}`] : ['GET', '/models'];
+        }
+      };
 
-    const errors = answers.filter((a) => a.error !== undefined || a.status === undefined || a.status >= 300);
-    const latencies = answers.map((a) => a.ms);
-    const warm = median(samples.slice(10, 20));
-    const last = median(samples.slice(-10));
-    const growth = (last - warm) / warm;
-    console.log(
-      [
-        `soak (${JSON.stringify(server.logs().find((l) => l.msg === 'listening')?.database ?? '?')}): ${answers.length} requests in ${elapsed.toFixed(1)} s (${(answers.length / elapsed).toFixed(1)}/s, target ${RPS}/s)`,
-        `  errors: ${errors.length}; latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
-        `  RSS: start ${(samples[0]! / 1024).toFixed(1)} MB, warm (median of samples 10-20) ${(warm / 1024).toFixed(1)} MB, end (median of last 10) ${(last / 1024).toFixed(1)} MB, growth ${(growth * 100).toFixed(2)}%, max ${(Math.max(...samples) / 1024).toFixed(1)} MB, ${samples.length} samples`,
-      ].join('\n'),
-    );
+      const answers: Array<Answer & { method: string; path: string }> = [];
+      const samples: number[] = [];
+      const started = performance.now();
+      const deadline = started + SECONDS * 1000;
+      const sampler = setInterval(() => samples.push(rssKb(pid)), 1000);
+      samples.push(rssKb(pid));
+      const pending = new Set<Promise<void>>();
+      let sent = 0;
+      // Open loop: request k leaves at started + k / RPS seconds.
+      while (performance.now() < deadline) {
+        const due = started + (sent * 1000) / RPS;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const [method, path, body] = next();
+        sent++;
+        const p = send(method, path, body).then((a) => {
+          answers.push({ ...a, method, path });
+          if (method === 'POST' && path === '/agents' && a.status === 201) created.push(a.body.data.id);
+          pending.delete(p);
+        });
+        pending.add(p);
+      }
+      await Promise.all(pending);
+      clearInterval(sampler);
+      agent.destroy();
+      const elapsed = (performance.now() - started) / 1000;
 
-    const slowest = [...answers].sort((a, b) => b.ms - a.ms).slice(0, 5);
-    console.log(`  slowest: ${slowest.map((a) => `${a.method} ${a.path.split('?')[0]} ${a.ms.toFixed(0)} ms`).join('; ')}`);
-    expect(errors.slice(0, 5).map((e) => `${e.method} ${e.path}: ${e.status ?? e.error} ${JSON.stringify(e.body)?.slice(0, 200)}`)).toEqual([]);
-    // The schedule was kept: the server answered as fast as the requests came.
-    expect(answers.length).toBeGreaterThanOrEqual(Math.floor(SECONDS * RPS * 0.95));
-    expect(samples.length).toBeGreaterThanOrEqual(Math.min(SECONDS, 30));
-    expect(growth, `RSS grew ${(growth * 100).toFixed(2)}% after warm-up`).toBeLessThan(0.1);
-  }, (SECONDS + 120) * 1000);
+      const errors = answers.filter((a) => a.error !== undefined || a.status === undefined || a.status >= 300);
+      const latencies = answers.map((a) => a.ms);
+      const warm = median(samples.slice(10, 20));
+      const last = median(samples.slice(-10));
+      const growth = (last - warm) / warm;
+      console.log(
+        [
+          `soak (${JSON.stringify(server.logs().find((l) => l.msg === 'listening')?.database ?? '?')}): ${answers.length} requests in ${elapsed.toFixed(1)} s (${(answers.length / elapsed).toFixed(1)}/s, target ${RPS}/s)`,
+          `  errors: ${errors.length}; latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+          `  RSS: start ${(samples[0]! / 1024).toFixed(1)} MB, warm (median of samples 10-20) ${(warm / 1024).toFixed(1)} MB, end (median of last 10) ${(last / 1024).toFixed(1)} MB, growth ${(growth * 100).toFixed(2)}%, max ${(Math.max(...samples) / 1024).toFixed(1)} MB, ${samples.length} samples`,
+        ].join('\n'),
+      );
+
+      const slowest = [...answers].sort((a, b) => b.ms - a.ms).slice(0, 5);
+      console.log(`  slowest: ${slowest.map((a) => `${a.method} ${a.path.split('?')[0]} ${a.ms.toFixed(0)} ms`).join('; ')}`);
+      expect(
+        errors.slice(0, 5).map((e) => `${e.method} ${e.path}: ${e.status ?? e.error} ${JSON.stringify(e.body)?.slice(0, 200)}`),
+      ).toEqual([]);
+      // The schedule was kept: the server answered as fast as the requests came.
+      expect(answers.length).toBeGreaterThanOrEqual(Math.floor(SECONDS * RPS * 0.95));
+      expect(samples.length).toBeGreaterThanOrEqual(Math.min(SECONDS, 30));
+      expect(growth, `RSS grew ${(growth * 100).toFixed(2)}% after warm-up`).toBeLessThan(0.1);
+    },
+    (SECONDS + 120) * 1000,
+  );
 });

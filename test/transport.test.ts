@@ -41,7 +41,13 @@ async function serve(overrides: Partial<Pick<typeof h.config, 'requestTimeoutMs'
 }
 
 const asEnvelope = (res: SocketAnswer) => ({ status: res.status, headers: res.headers, body: res.body });
-const SECURITY_HEADERS = ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy'];
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+  'referrer-policy',
+];
 const expectSecurityHeaders = (res: SocketAnswer) => {
   for (const name of SECURITY_HEADERS) expect(res.headers[name], `${res.status} lacks ${name}`).toBeTruthy();
 };
@@ -65,7 +71,9 @@ describe('a whole-request timeout and a bound on connections (finding 7)', () =>
     const s = await serve({ requestTimeoutMs: 1_000 });
     try {
       const c = await connect(s.port);
-      c.socket.write(`POST /api/v1/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name": "`);
+      c.socket.write(
+        `POST /api/v1/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name": "`,
+      );
       const ms = await c.closed;
       expect(ms).toBeLessThan(6_000);
       const [head, body] = c.data().split('\r\n\r\n');
@@ -123,7 +131,10 @@ describe('a whole-request timeout and a bound on connections (finding 7)', () =>
   it('reads both settings from the environment, with documented defaults', async () => {
     const { loadConfig } = await import('../server/config.js');
     expect(loadConfig({})).toMatchObject({ requestTimeoutMs: 30_000, maxConnections: 4_096 });
-    expect(loadConfig({ REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '10' })).toMatchObject({ requestTimeoutMs: 5_000, maxConnections: 10 });
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '10' })).toMatchObject({
+      requestTimeoutMs: 5_000,
+      maxConnections: 10,
+    });
     expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '10' })).toThrow(/REQUEST_TIMEOUT_MS/);
   });
 });
@@ -150,7 +161,10 @@ describe('answers that used to leave the envelope or the security headers (findi
     expectSecurityHeaders(bad);
     const big = await sendRaw(s.port, `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(big.status).toBe(431);
-    expect(big.body).toMatchObject({ success: false, error: { code: 'REQUEST_HEADERS_TOO_LARGE', requestId: big.headers['x-request-id'] } });
+    expect(big.body).toMatchObject({
+      success: false,
+      error: { code: 'REQUEST_HEADERS_TOO_LARGE', requestId: big.headers['x-request-id'] },
+    });
     expectSecurityHeaders(big);
   });
 
@@ -164,7 +178,12 @@ describe('answers that used to leave the envelope or the security headers (findi
 
   it('answers HEAD on every GET route of the contract like the GET, without the body', async () => {
     const gets = Object.entries(contract.paths).filter(([, item]) => item.get);
-    const refs: Record<string, string> = { agents: agentId, sessions: '00000000-0000-4000-8000-000000000000', 'api-keys': '00000000-0000-4000-8000-000000000000', workspaces: t.workspaceId };
+    const refs: Record<string, string> = {
+      agents: agentId,
+      sessions: '00000000-0000-4000-8000-000000000000',
+      'api-keys': '00000000-0000-4000-8000-000000000000',
+      workspaces: t.workspaceId,
+    };
     for (const [template] of gets) {
       const path = '/api/v1' + template.replace(/\{id\}/, refs[template.split('/')[1]!]!);
       for (const key of [t.key, undefined]) {
@@ -174,7 +193,10 @@ describe('answers that used to leave the envelope or the security headers (findi
         const context = `HEAD ${path} ${key ? 'with' : 'without'} a key`;
         expect(head.status, context).toBe(get.status);
         expect(head.text, context).toBe('');
-        const names = (r: SocketAnswer) => Object.keys(r.headers).filter((n) => n !== 'date').sort();
+        const names = (r: SocketAnswer) =>
+          Object.keys(r.headers)
+            .filter((n) => n !== 'date')
+            .sort();
         expect(names(head), context).toEqual(names(get));
         expect(head.headers['content-type'], context).toBe(get.headers['content-type']);
         expect(Number(head.headers['content-length']), context).toBeGreaterThan(0);
@@ -190,22 +212,38 @@ describe('bodies', () => {
         if (item[method]) expect(Object.keys(item[method].responses), item[method].operationId).toContain('413');
       }
     }
-    const res = await h.http.get('/api/v1/agents').set(t.auth).set('Content-Type', 'application/json').send(`{"x":"${'a'.repeat(140 * 1024)}"}`);
+    const res = await h.http
+      .get('/api/v1/agents')
+      .set(t.auth)
+      .set('Content-Type', 'application/json')
+      .send(`{"x":"${'a'.repeat(140 * 1024)}"}`);
     expectError(res, 'PAYLOAD_TOO_LARGE');
   });
 
   it('refuses numbers JSON cannot hold with 400, and stores nothing (finding 9)', async () => {
     const before = await h.db.prisma.agent.count({ where: { orgId: t.orgId } });
-    for (const raw of ['{"name": "Huge", "settings": {"x": 1e400}}', '{"name": "Huge", "settings": {"x": -1e999}}', '{"name": "Huge", "settings": {"a": [1, 2, 1E+309]}}']) {
+    for (const raw of [
+      '{"name": "Huge", "settings": {"x": 1e400}}',
+      '{"name": "Huge", "settings": {"x": -1e999}}',
+      '{"name": "Huge", "settings": {"a": [1, 2, 1E+309]}}',
+    ]) {
       const res = await h.http.post('/api/v1/agents').set(t.auth).set('Content-Type', 'application/json').send(raw);
       const error = expectError(res, 'BAD_REQUEST');
       expect(error.details?.[0]?.path).toMatch(/^body\.settings\./);
     }
-    const patched = await h.http.patch(`/api/v1/agents/${agentId}`).set(t.auth).set('Content-Type', 'application/json').send('{"settings": {"x": 1e400}}');
+    const patched = await h.http
+      .patch(`/api/v1/agents/${agentId}`)
+      .set(t.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"settings": {"x": 1e400}}');
     expectError(patched, 'BAD_REQUEST');
     expect(await h.db.prisma.agent.count({ where: { orgId: t.orgId } })).toBe(before);
     // A large but finite number is kept as it was sent.
-    const ok = await h.http.post('/api/v1/agents').set(t.auth).set('Content-Type', 'application/json').send('{"name": "Big", "settings": {"x": 1e300}}');
+    const ok = await h.http
+      .post('/api/v1/agents')
+      .set(t.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"name": "Big", "settings": {"x": 1e300}}');
     expect(ok.status).toBe(201);
     expect(ok.body.data.settings.x).toBe(1e300);
   });

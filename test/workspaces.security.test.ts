@@ -22,18 +22,21 @@ afterAll(() => h.close());
 
 const snapshot = () => h.db.prisma.workspace.findMany({ orderBy: { id: 'asc' } });
 
-describeRouteSecurity(() => h, [
-  {
-    method: 'get',
-    route: '/workspaces/:id',
-    scopes: [],
-    target: (harness, who) =>
-      Promise.resolve({
-        paths: [`/workspaces/${who.workspaceId}`],
-        snapshot: () => harness.db.prisma.workspace.findUnique({ where: { id: who.workspaceId } }),
-      }),
-  },
-]);
+describeRouteSecurity(
+  () => h,
+  [
+    {
+      method: 'get',
+      route: '/workspaces/:id',
+      scopes: [],
+      target: (harness, who) =>
+        Promise.resolve({
+          paths: [`/workspaces/${who.workspaceId}`],
+          snapshot: () => harness.db.prisma.workspace.findUnique({ where: { id: who.workspaceId } }),
+        }),
+    },
+  ],
+);
 
 describe('GET /api/v1/workspaces/:id across tenants', () => {
   it('answers 404 to a member for a workspace of their org they were not granted', async () => {
@@ -41,7 +44,7 @@ describe('GET /api/v1/workspaces/:id across tenants', () => {
     expectError(await h.http.get(`/api/v1/workspaces/${ungranted.id}`).set(member.auth), 'NOT_FOUND');
   });
 
-  it('answers 404 for another organization\'s workspace, even to its owner', async () => {
+  it("answers 404 for another organization's workspace, even to its owner", async () => {
     const res = await h.http.get(`/api/v1/workspaces/${outsider.workspaceId}`).set(owner.auth);
     // Exactly the answer for an id that does not exist at all.
     const missing = await h.http.get('/api/v1/workspaces/7d9f1c52-8a3e-4b6f-9c1d-2e4a6b8c0d1f').set(owner.auth);

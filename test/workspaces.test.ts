@@ -24,7 +24,9 @@ const ids = (items: Array<{ id: string }>) => items.map((w) => w.id);
 
 describe('GET /api/v1/workspaces', () => {
   it('shows owners and admins every live workspace of the org, oldest first', async () => {
-    const expected = (await h.db.prisma.workspace.findMany({ where: { orgId: owner.orgId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((w) => w.id);
+    const expected = (
+      await h.db.prisma.workspace.findMany({ where: { orgId: owner.orgId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
+    ).map((w) => w.id);
     expect(expected).toHaveLength(4);
     for (const who of [owner, admin]) {
       const data = expectSuccess(await h.http.get('/api/v1/workspaces').set(who.auth));
@@ -47,7 +49,7 @@ describe('GET /api/v1/workspaces', () => {
     expect(mine.updatedAt).toMatch(ISO);
   });
 
-  it('never lists another organization\'s workspaces', async () => {
+  it("never lists another organization's workspaces", async () => {
     const data = expectSuccess(await h.http.get('/api/v1/workspaces').set(outsider.auth));
     expect(ids(data.items)).toEqual([outsider.workspaceId]);
   });

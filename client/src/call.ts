@@ -58,9 +58,16 @@ export async function unwrap<E extends { success: true; data: unknown }>(call: S
 function asAlumiaError(error: unknown): AlumiaError {
   if (isAlumiaError(error)) return error;
   const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'TimeoutError') return new AlumiaError({ code: 'TIMEOUT', status: 0, message: 'The answer did not arrive in time', cause: error });
+  if (name === 'TimeoutError')
+    return new AlumiaError({ code: 'TIMEOUT', status: 0, message: 'The answer did not arrive in time', cause: error });
   if (name === 'AbortError') return new AlumiaError({ code: 'ABORTED', status: 0, message: 'The request was aborted', cause: error });
-  if (error instanceof SyntaxError) return new AlumiaError({ code: 'INVALID_RESPONSE', status: 0, message: `The answer is not valid JSON: ${error.message}`, cause: error });
+  if (error instanceof SyntaxError)
+    return new AlumiaError({
+      code: 'INVALID_RESPONSE',
+      status: 0,
+      message: `The answer is not valid JSON: ${error.message}`,
+      cause: error,
+    });
   return new AlumiaError({ code: 'NETWORK_ERROR', status: 0, message: describe(error), cause: error });
 }
 

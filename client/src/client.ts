@@ -123,4 +123,3 @@ export class AlumiaClient {
 export function createClient(options: ClientOptions = {}): AlumiaClient {
   return new AlumiaClient(options);
 }
-

@@ -95,11 +95,18 @@ export function retryingFetch({ fetch: baseFetch, retry, timeoutMs }: TransportO
   };
 }
 
-function failure(cause: unknown, request: Request, callerSignal: AbortSignal, timeout: AbortSignal | undefined, timeoutMs: number): AlumiaError {
+function failure(
+  cause: unknown,
+  request: Request,
+  callerSignal: AbortSignal,
+  timeout: AbortSignal | undefined,
+  timeoutMs: number,
+): AlumiaError {
   if (isAlumiaError(cause)) return cause;
   const target = `${request.method} ${request.url}`;
   if (callerSignal.aborted) return new AlumiaError({ code: 'ABORTED', status: 0, message: `${target} was aborted`, cause });
-  if (timeout?.aborted) return new AlumiaError({ code: 'TIMEOUT', status: 0, message: `${target} got no answer within ${timeoutMs} ms`, cause });
+  if (timeout?.aborted)
+    return new AlumiaError({ code: 'TIMEOUT', status: 0, message: `${target} got no answer within ${timeoutMs} ms`, cause });
   return new AlumiaError({ code: 'NETWORK_ERROR', status: 0, message: `${target} failed: ${describe(cause)}`, cause });
 }
 

@@ -25,9 +25,7 @@ function lockWithSocket(dir: string): Promise<() => void> {
   const name = '\0alumia-data-dir-' + createHash('sha256').update(dir).digest('hex').slice(0, 32);
   const server = createServer((socket) => socket.destroy());
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? inUse(dir, 'another process') : err),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? inUse(dir, 'another process') : err));
     server.listen({ path: name }, () => {
       server.unref();
       resolve(() => server.close());

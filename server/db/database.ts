@@ -114,10 +114,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
   };
 }
 
-export async function openEmbedded(
-  pglite: PGlite,
-  options: OpenOptions & { release?: () => void },
-): Promise<Database> {
+export async function openEmbedded(pglite: PGlite, options: OpenOptions & { release?: () => void }): Promise<Database> {
   if (options.migrate) await runMigrations(pglite, options.logger);
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
   const prisma = new PrismaClient({

@@ -73,15 +73,15 @@ export async function migrate(conn: SqlConnection, migrations = readMigrations()
       }
       await conn.exec('BEGIN');
       try {
-        await conn.query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
-          [randomUUID(), m.checksum, m.name],
-        );
+        await conn.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
+          randomUUID(),
+          m.checksum,
+          m.name,
+        ]);
         await conn.exec(m.sql);
-        await conn.query(
-          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE migration_name = $1',
-          [m.name],
-        );
+        await conn.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE migration_name = $1', [
+          m.name,
+        ]);
         await conn.exec('COMMIT');
       } catch (err) {
         await conn.exec('ROLLBACK');

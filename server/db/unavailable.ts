@@ -1,9 +1,28 @@
 // Error codes and messages that mean "the database is not there right now", from pg, PGlite and Prisma.
 const UNAVAILABLE_CODES = new Set([
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  'P1001',
+  'P1002',
+  'P1008',
+  'P1017',
+  'P2024',
+  'P2028',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
   // A statement that did not finish in time (statement_timeout, lock_timeout): the database did not answer.
-  '57014', '55P03',
+  '57014',
+  '55P03',
 ]);
 const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
 const UNAVAILABLE_MESSAGE =
@@ -12,7 +31,14 @@ const UNAVAILABLE_MESSAGE =
 /** Whether `err` means the database did not answer (down, unreachable, out of connections, too slow). */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { code?: unknown; kind?: unknown; message?: unknown; cause?: unknown; errors?: unknown; meta?: { driverAdapterError?: unknown } };
+  const e = err as {
+    code?: unknown;
+    kind?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    meta?: { driverAdapterError?: unknown };
+  };
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
   // Prisma's driver adapters replace the driver's code by a kind (ECONNRESET becomes ConnectionClosed).
   if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;

@@ -52,9 +52,34 @@ const LETTER = /\p{L}/u;
 const EMOJI_TAG_SEQUENCE = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]+\u{E007F}/gu;
 /** Scripts in which ZWJ/ZWNJ shape the text: the cursive-joining scripts, then the Brahmic ones. */
 const JOINING_SCRIPTS = [
-  'Arabic', 'Syriac', 'Nko', 'Mongolian', 'Mandaic', 'Manichaean', 'Psalter_Pahlavi', 'Hanifi_Rohingya', 'Sogdian', 'Adlam', 'Phags_Pa',
-  'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati', 'Oriya', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Tibetan', 'Myanmar',
-  'Khmer', 'Tai_Tham', 'Javanese', 'Balinese', 'Sundanese',
+  'Arabic',
+  'Syriac',
+  'Nko',
+  'Mongolian',
+  'Mandaic',
+  'Manichaean',
+  'Psalter_Pahlavi',
+  'Hanifi_Rohingya',
+  'Sogdian',
+  'Adlam',
+  'Phags_Pa',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Tibetan',
+  'Myanmar',
+  'Khmer',
+  'Tai_Tham',
+  'Javanese',
+  'Balinese',
+  'Sundanese',
 ].map((script) => new RegExp(`\\p{Script_Extensions=${script}}`, 'u'));
 
 /** True for a code point the name rules treat as invisible: Cf or default-ignorable, but not a variation selector. */

@@ -10,7 +10,9 @@ export const ALA_SLUG = 'ala';
 /** A slug a client asks for: never UUID-shaped (it would read as an id), never Ala's. */
 export function checkedSlug(slug: string): string {
   if (UUID_SHAPE.test(slug)) {
-    throw new ApiError('VALIDATION_ERROR', 'A slug may not be shaped like a UUID', [{ path: 'body.slug', message: 'must not be shaped like a UUID' }]);
+    throw new ApiError('VALIDATION_ERROR', 'A slug may not be shaped like a UUID', [
+      { path: 'body.slug', message: 'must not be shaped like a UUID' },
+    ]);
   }
   if (slug === ALA_SLUG) throw new ApiError('CONFLICT', 'The slug ala belongs to the default agent Ala');
   return slug;

@@ -30,7 +30,9 @@ export function unstorable(value: unknown): ApiError | undefined {
         const bad = badString(key);
         if (bad) return invalidString(at, bad);
         if (isPrototypeKey(key, child)) {
-          return new ApiError('BAD_REQUEST', `The key ${key} is not accepted in a body`, [{ path: `${at}.${key}`, message: 'is a reserved key' }]);
+          return new ApiError('BAD_REQUEST', `The key ${key} is not accepted in a body`, [
+            { path: `${at}.${key}`, message: 'is a reserved key' },
+          ]);
         }
         stack.push([child, `${at}.${key}`, depth + 1]);
       }
@@ -48,7 +50,8 @@ const isPrototypeKey = (key: string, value: unknown) =>
 
 // With the u flag a well-formed pair is one code point, so only unpaired surrogates match.
 const LONE_SURROGATE = /\p{Cs}/u;
-const badString = (s: string): 'nul' | 'surrogate' | undefined => (s.includes('\0') ? 'nul' : LONE_SURROGATE.test(s) ? 'surrogate' : undefined);
+const badString = (s: string): 'nul' | 'surrogate' | undefined =>
+  s.includes('\0') ? 'nul' : LONE_SURROGATE.test(s) ? 'surrogate' : undefined;
 
 function invalidString(path: string, bad: 'nul' | 'surrogate'): ApiError {
   return bad === 'nul'

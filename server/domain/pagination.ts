@@ -56,12 +56,7 @@ export function after<F extends string>(field: F, k: Keyset | undefined, order: 
 }
 
 /** Fetch limit + 1 rows, then call this to cut the page and compute the cursor. */
-export function toPage<R extends { id: string }, T>(
-  rows: R[],
-  limit: number,
-  at: (row: R) => Date,
-  map: (row: R) => T,
-): Page<T> {
+export function toPage<R extends { id: string }, T>(rows: R[], limit: number, at: (row: R) => Date, map: (row: R) => T): Page<T> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];

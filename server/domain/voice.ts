@@ -17,7 +17,8 @@ export function normalizeVoice(input: VoiceProfileInput | undefined, path: strin
     problems.push({ path: `${path}.provider`, message: `must be one of ${PROVIDERS.join(', ')}` });
   }
   const voiceId = v.voiceId === undefined ? DEFAULT_VOICE.voiceId : v.voiceId.trim();
-  if (voiceId.length < 1 || voiceId.length > 128) problems.push({ path: `${path}.voiceId`, message: 'must be 1 to 128 characters after trimming' });
+  if (voiceId.length < 1 || voiceId.length > 128)
+    problems.push({ path: `${path}.voiceId`, message: 'must be 1 to 128 characters after trimming' });
   let language = DEFAULT_VOICE.language;
   if (v.language !== undefined) {
     const m = LANGUAGE_TAG.exec(v.language.trim());

@@ -22,9 +22,14 @@ export interface AuthOptions {
  */
 export function auth(options: AuthOptions): RequestHandler {
   const { apiKeys } = options;
-  const failures = options.failuresPerMinute ? bucket('alumia:auth-failures', { pointsPerMinute: options.failuresPerMinute, redis: options.redis }) : undefined;
+  const failures = options.failuresPerMinute
+    ? bucket('alumia:auth-failures', { pointsPerMinute: options.failuresPerMinute, redis: options.redis })
+    : undefined;
   const refuse = failures
-    ? refuseWhenEmpty(failures, (seconds) => new ApiError('TOO_MANY_REQUESTS', `Too many failed authentications from this address; retry in ${seconds} s`))
+    ? refuseWhenEmpty(
+        failures,
+        (seconds) => new ApiError('TOO_MANY_REQUESTS', `Too many failed authentications from this address; retry in ${seconds} s`),
+      )
     : undefined;
 
   return async (req, res, next) => {

@@ -90,5 +90,7 @@ export function fromBodyParser(err: unknown): ApiError | undefined {
   }
   // http-errors marks what is safe to show with `expose`.
   if (e.expose !== true || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return undefined;
-  return e.status === 413 ? new ApiError('PAYLOAD_TOO_LARGE', e.message) : new ApiError('BAD_REQUEST', `The request could not be read: ${e.message}`);
+  return e.status === 413
+    ? new ApiError('PAYLOAD_TOO_LARGE', e.message)
+    : new ApiError('BAD_REQUEST', `The request could not be read: ${e.message}`);
 }

@@ -31,9 +31,7 @@ export function compose(...steps: Step[]): RequestHandler {
         const isErrorHandler = fn.length === 4;
         if (error ? !isErrorHandler : isErrorHandler) continue;
         try {
-          const ret: unknown = error
-            ? (fn as ErrorRequestHandler)(error, req, res, next)
-            : (fn as RequestHandler)(req, res, next);
+          const ret: unknown = error ? (fn as ErrorRequestHandler)(error, req, res, next) : (fn as RequestHandler)(req, res, next);
           if (isThenable(ret)) ret.then(undefined, (e: unknown) => next(e || new Error('Rejected promise')));
         } catch (e) {
           return next(e);

@@ -31,11 +31,21 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
   return async (req, res, next) => {
     const key = req.headers[HEADER];
     if (req.method !== 'POST' || typeof key !== 'string' || !req.caller) return next();
-    const request: IdempotentRequest = { apiKeyId: req.caller.keyId, orgId: req.caller.orgId, key, method: req.method, path: req.path, body: req.body };
+    const request: IdempotentRequest = {
+      apiKeyId: req.caller.keyId,
+      orgId: req.caller.orgId,
+      key,
+      method: req.method,
+      path: req.path,
+      body: req.body,
+    };
     const reservation = await store.reserve(request);
     switch (reservation.kind) {
       case 'mismatch':
-        throw new ApiError('CONFLICT', 'This Idempotency-Key was already used by this API key for a different request (method, path or body)');
+        throw new ApiError(
+          'CONFLICT',
+          'This Idempotency-Key was already used by this API key for a different request (method, path or body)',
+        );
       case 'in-progress':
         throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry once it has finished');
       case 'replay': {
@@ -79,4 +89,3 @@ function captureResponse(res: Response, onSend: (status: number, body: unknown, 
 
 /** The caller's API key, which the auth plugin has already checked; it seals secrets in stored answers. */
 const callerKey = (authorization: string | undefined) => bearerToken(authorization) ?? '';
-

@@ -1,9 +1,7 @@
 import cluster from 'node:cluster';
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
-import {
-  RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ApiError } from '../errors.js';
 
 export interface RateLimitOptions {
@@ -77,7 +75,11 @@ export function apiRateLimit(options: RateLimitOptions): RequestHandler {
   if (!options.enabled) return (_req, _res, next) => next();
   const take = limiter(
     bucket('alumia:api', options),
-    (seconds) => new ApiError('TOO_MANY_REQUESTS', `Rate limit of ${options.pointsPerMinute} requests per minute for this API key reached; retry in ${seconds} s`),
+    (seconds) =>
+      new ApiError(
+        'TOO_MANY_REQUESTS',
+        `Rate limit of ${options.pointsPerMinute} requests per minute for this API key reached; retry in ${seconds} s`,
+      ),
   );
   return async (req, res, next) => {
     if (req.caller) await take(req.caller.keyId, res);

@@ -3,8 +3,22 @@ import { quote } from '../logger.js';
 
 // A well-typed value out of range is 422; anything about the shape of the input is 400.
 const OUT_OF_RANGE = new Set([
-  'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems',
-  'uniqueItems', 'pattern', 'format', 'enum', 'const', 'multipleOf', 'minProperties', 'maxProperties',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'pattern',
+  'format',
+  'enum',
+  'const',
+  'multipleOf',
+  'minProperties',
+  'maxProperties',
 ]);
 // Combinators only echo their branches' errors; the branches decide.
 const COMBINATORS = new Set(['oneOf', 'anyOf', 'allOf', 'not', 'if', 'then', 'else']);

@@ -1,5 +1,10 @@
 import type {
-  CreateApiKeyData, CreateApiKeyResponse, ListApiKeysData, ListApiKeysResponse, RevokeApiKeyData, RevokeApiKeyResponse,
+  CreateApiKeyData,
+  CreateApiKeyResponse,
+  ListApiKeysData,
+  ListApiKeysResponse,
+  RevokeApiKeyData,
+  RevokeApiKeyResponse,
 } from '../../generated/sdk/types.gen.js';
 import type { DataLayer } from '../data/index.js';
 import { handle, type Operations } from './handler.js';

@@ -20,13 +20,17 @@ export function docsRoutes(): Router {
       res.type('application/yaml').send(yaml);
     });
   // Redoc's page runs an inline script and loads fonts; loosen the policy for /docs only.
-  router.use('/docs', (_req, res, next) => {
-    res.setHeader(
-      'Content-Security-Policy',
-      "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; worker-src blob:",
-    );
-    if (!existsSync(docsDir)) throw new ApiError('SERVICE_UNAVAILABLE', 'The reference docs are not built; run npm run docs');
-    next();
-  }, express.static(docsDir, { index: 'index.html' }));
+  router.use(
+    '/docs',
+    (_req, res, next) => {
+      res.setHeader(
+        'Content-Security-Policy',
+        "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; worker-src blob:",
+      );
+      if (!existsSync(docsDir)) throw new ApiError('SERVICE_UNAVAILABLE', 'The reference docs are not built; run npm run docs');
+      next();
+    },
+    express.static(docsDir, { index: 'index.html' }),
+  );
   return router;
 }

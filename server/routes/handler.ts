@@ -21,7 +21,11 @@ export interface OperationHandler {
 /** Handlers by operationId. */
 export type Operations = Record<string, OperationHandler>;
 
-function adapt<D, R, C>(status: number, caller: (req: Parameters<RequestHandler>[0]) => C, fn: (input: Input<D, C>) => Promise<DataOf<R>> | DataOf<R>): RequestHandler {
+function adapt<D, R, C>(
+  status: number,
+  caller: (req: Parameters<RequestHandler>[0]) => C,
+  fn: (input: Input<D, C>) => Promise<DataOf<R>> | DataOf<R>,
+): RequestHandler {
   return async (req, res) => {
     const data = await fn({ caller: caller(req), path: req.operationParams as never, query: req.query as never, body: req.body as never });
     res.status(status).json({ success: true, data });
@@ -43,6 +47,9 @@ export function handle<D, R>(status: number, fn: (input: Input<D>) => Promise<Da
 }
 
 /** A handler for an operation the contract marks public (`security: []`): the caller is there only if a key was sent. */
-export function handlePublic<D, R>(status: number, fn: (input: Input<D, Caller | undefined>) => Promise<DataOf<R>> | DataOf<R>): OperationHandler {
+export function handlePublic<D, R>(
+  status: number,
+  fn: (input: Input<D, Caller | undefined>) => Promise<DataOf<R>> | DataOf<R>,
+): OperationHandler {
   return { isPublic: true, run: adapt<D, R, Caller | undefined>(status, (req) => req.caller, fn) };
 }

@@ -36,7 +36,9 @@ export function checkOperations(handlers: Operations): void {
     if (!handler) {
       if (!op.browserOnly) throw new Error(`Operation ${op.operationId} has no handler`);
     } else if (handler.isPublic !== (op.scopes === null)) {
-      throw new Error(`Operation ${op.operationId} is ${op.scopes === null ? 'public' : 'protected'} in the contract but its handler is not`);
+      throw new Error(
+        `Operation ${op.operationId} is ${op.scopes === null ? 'public' : 'protected'} in the contract but its handler is not`,
+      );
     }
   }
 }

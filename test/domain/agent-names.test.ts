@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  agentName, collapseWhitespace, isInvisible, isReservedName, refusedInvisible, reservedKey, skeleton,
+  agentName,
+  collapseWhitespace,
+  isInvisible,
+  isReservedName,
+  refusedInvisible,
+  reservedKey,
+  skeleton,
 } from '../../server/domain/agent-names.js';
 import { ApiError } from '../../server/errors.js';
 
@@ -58,7 +64,10 @@ describe('invisible characters', () => {
           const hex = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
           expect(err.details?.[0]?.message).toContain(`U+${hex}`);
         }
-        expect(refusedInvisible(`Ab${c}`)).toEqual({ codePoint: `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, position: 3 });
+        expect(refusedInvisible(`Ab${c}`)).toEqual({
+          codePoint: `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+          position: 3,
+        });
       }
     });
   }
@@ -69,7 +78,14 @@ describe('invisible characters', () => {
   });
 
   it('allows ZWJ inside emoji sequences, with skin tones and VS16', () => {
-    for (const name of ['👩\u200d🔬 Lab', '🧑🏽\u200d🔬 Research', '🏳\ufe0f\u200d🌈 Pride', '👨\u200d👩\u200d👧 Family', '🏳\ufe0f\u200d⚧\ufe0f', '👁\ufe0f\u200d🗨\ufe0f Witness']) {
+    for (const name of [
+      '👩\u200d🔬 Lab',
+      '🧑🏽\u200d🔬 Research',
+      '🏳\ufe0f\u200d🌈 Pride',
+      '👨\u200d👩\u200d👧 Family',
+      '🏳\ufe0f\u200d⚧\ufe0f',
+      '👁\ufe0f\u200d🗨\ufe0f Witness',
+    ]) {
       expect(agentName(name), JSON.stringify(name)).toBe(name);
     }
   });
@@ -90,9 +106,18 @@ describe('invisible characters', () => {
   });
 
   it('allows variation selectors and emoji tag sequences (subdivision flags)', () => {
-    for (const name of ['❤\ufe0f Care', '☎\ufe0e Calls', '葛\u{e0100}飾', '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} Scotland']) expect(agentName(name), JSON.stringify(name)).toBe(name);
+    for (const name of [
+      '❤\ufe0f Care',
+      '☎\ufe0e Calls',
+      '葛\u{e0100}飾',
+      '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} Scotland',
+    ])
+      expect(agentName(name), JSON.stringify(name)).toBe(name);
     // A flag's tags pass, a stray one after it does not, and its position counts the flag's code points.
-    expect(refusedInvisible('🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}\u200b')).toEqual({ codePoint: 'U+200B', position: 8 });
+    expect(refusedInvisible('🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}\u200b')).toEqual({
+      codePoint: 'U+200B',
+      position: 8,
+    });
   });
 });
 
@@ -120,12 +145,12 @@ describe('skeleton', () => {
 
 describe('the reserved name', () => {
   const VARIANTS: Record<string, string> = {
-    'plain': 'Ala',
-    'lowercase': 'ala',
-    'uppercase': 'ALA',
-    'spaced': 'A l a',
+    plain: 'Ala',
+    lowercase: 'ala',
+    uppercase: 'ALA',
+    spaced: 'A l a',
     'tab and spaces': ' a\tL a ',
-    'fullwidth': 'Ａｌａ',
+    fullwidth: 'Ａｌａ',
     'fullwidth uppercase': 'ＡＬＡ',
     'Greek capital alphas': '\u0391L\u0391',
     'Greek small alphas': '\u03b1l\u03b1',
@@ -157,7 +182,21 @@ describe('the reserved name', () => {
   });
 
   it('leaves ordinary names alone, and stores what was sent, never the skeleton', () => {
-    for (const name of ['Alan', 'Alba', 'Lala', 'Ala Moana', 'Alla', 'Ala!', 'Ála', 'Al', 'Aloha', 'Research Assistant', 'Milo', 'Ilia', '101']) {
+    for (const name of [
+      'Alan',
+      'Alba',
+      'Lala',
+      'Ala Moana',
+      'Alla',
+      'Ala!',
+      'Ála',
+      'Al',
+      'Aloha',
+      'Research Assistant',
+      'Milo',
+      'Ilia',
+      '101',
+    ]) {
       expect(isReservedName(name), name).toBe(false);
       expect(agentName(name)).toBe(name);
     }

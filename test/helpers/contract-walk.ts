@@ -148,7 +148,9 @@ function stringArb(schema: Schema): fc.Arbitrary<string> {
   const max: number = schema.maxLength ?? 200;
   if (schema.format === 'uuid') return fc.uuid({ version: 4 });
   if (schema.format === 'date-time') {
-    return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2199-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+    return fc
+      .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2199-12-31T00:00:00Z'), noInvalidDate: true })
+      .map((d) => d.toISOString());
   }
   if (schema.pattern) {
     const re = new RegExp(schema.pattern, 'u');
@@ -236,4 +238,3 @@ export function materialize(value: unknown, resolve: (ref: PoolRef) => unknown):
   }
   return value;
 }
-

@@ -50,7 +50,10 @@ export function expectError(res: HttpResult, code: ErrorCode): ErrorBody['error'
   expect(Object.keys(body).sort(), context).toEqual(['error', 'success']);
   expect(body.success).toBe(false);
   const allowed = ['code', 'details', 'message', 'requestId'];
-  expect(Object.keys(body.error).filter((k) => !allowed.includes(k)), context).toEqual([]);
+  expect(
+    Object.keys(body.error).filter((k) => !allowed.includes(k)),
+    context,
+  ).toEqual([]);
   expect(body.error.code, context).toBe(code);
   expect(typeof body.error.message).toBe('string');
   expect(body.error.message.length).toBeGreaterThan(0);

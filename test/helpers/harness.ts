@@ -91,7 +91,12 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
     http,
     logs,
     async tenant(options = {}) {
-      const r = await bootstrap(db.prisma, { orgSlug: uniq('org'), email: `${uniq('owner')}@example.test`, role: options.role ?? 'owner', keyEnv: config.keyEnv });
+      const r = await bootstrap(db.prisma, {
+        orgSlug: uniq('org'),
+        email: `${uniq('owner')}@example.test`,
+        role: options.role ?? 'owner',
+        keyEnv: config.keyEnv,
+      });
       return toTenant(r);
     },
     async colleague(of, options = {}) {
@@ -105,7 +110,14 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
       return toTenant(r);
     },
     async keyWithScopes(of, scopes, expiresAt = null) {
-      const created = await mintKey(db.prisma, { orgId: of.orgId, userId: of.userId, name: 'scoped', scopes, env: config.keyEnv, expiresAt });
+      const created = await mintKey(db.prisma, {
+        orgId: of.orgId,
+        userId: of.userId,
+        name: 'scoped',
+        scopes,
+        env: config.keyEnv,
+        expiresAt,
+      });
       return created.key;
     },
     async mintKey(of, options = {}) {

@@ -1,4 +1,11 @@
-import { createServer, request as httpRequest, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -82,7 +89,12 @@ export async function flakyProxy(target: string): Promise<FlakyProxy> {
     const failing = remaining > 0;
     if (failing) remaining--;
     const key = req.headers['idempotency-key'];
-    seen.push({ method: req.method ?? '', path: req.url ?? '', idempotencyKey: typeof key === 'string' ? key : undefined, outcome: failing ? fault.kind : 'forwarded' });
+    seen.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      idempotencyKey: typeof key === 'string' ? key : undefined,
+      outcome: failing ? fault.kind : 'forwarded',
+    });
     if (failing && fault.kind === 'reset') return req.socket.destroy();
     if (failing && fault.kind === 'hang') return void hanging.add(res);
     if (failing && fault.kind === 'status') {
@@ -92,10 +104,21 @@ export async function flakyProxy(target: string): Promise<FlakyProxy> {
         'X-Request-Id': `proxy-${seen.length}`,
         ...(fault.retryAfter !== undefined ? { 'Retry-After': fault.retryAfter } : {}),
       });
-      return void res.end(JSON.stringify({ success: false, error: { code, message: 'Failed on purpose by the test proxy', requestId: `proxy-${seen.length}` } }));
+      return void res.end(
+        JSON.stringify({
+          success: false,
+          error: { code, message: 'Failed on purpose by the test proxy', requestId: `proxy-${seen.length}` },
+        }),
+      );
     }
     const upstream = httpRequest(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host, 'content-length': String(body.length) } },
+      {
+        host: to.hostname,
+        port: to.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: to.host, 'content-length': String(body.length) },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

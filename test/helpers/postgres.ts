@@ -10,7 +10,8 @@ import { migrate } from '../../server/db/migrate.js';
  * it, the local server on 127.0.0.1:5432 is used if it answers. Otherwise `reason` says why there is none,
  * for the test to print before it skips.
  */
-export type FreshPostgres = { url: string; drop: () => Promise<void>; reason?: undefined } | { reason: string; url?: undefined; drop?: undefined };
+export type FreshPostgres =
+  { url: string; drop: () => Promise<void>; reason?: undefined } | { reason: string; url?: undefined; drop?: undefined };
 
 export async function freshPostgres(label: string): Promise<FreshPostgres> {
   const run = inject('postgres');
@@ -56,4 +57,3 @@ export async function postgresUnavailable(): Promise<string | undefined> {
     return `${run ? 'the DATABASE_URL server' : 'DATABASE_URL is not set and the server on 127.0.0.1:5432'} does not answer (${(err as Error).message})`;
   }
 }
-

@@ -27,12 +27,7 @@ function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      out.push(
-        ...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
-          .split(/\s+/)
-          .filter(Boolean)
-          .map(Number),
-      );
+      out.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number));
     } catch {
       // the task ended meanwhile
     }

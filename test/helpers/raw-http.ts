@@ -110,7 +110,14 @@ export function sendChunks(options: {
 }): Promise<RawResponse> {
   const total = options.chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
   return new Promise<RawResponse>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: options.port, method: options.method ?? 'POST', path: options.path, headers: options.headers, agent: false });
+    const req = request({
+      host: '127.0.0.1',
+      port: options.port,
+      method: options.method ?? 'POST',
+      path: options.path,
+      headers: options.headers,
+      agent: false,
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -76,7 +76,10 @@ export function describeRouteSecurity(harness: () => Harness, cases: RouteCase[]
         const target = await c.target(h, owner);
         const before = await target.snapshot();
         for (const missing of c.scopes) {
-          const key = await h.keyWithScopes(owner, ALL_SCOPES.filter((s) => s !== missing));
+          const key = await h.keyWithScopes(
+            owner,
+            ALL_SCOPES.filter((s) => s !== missing),
+          );
           for (const path of target.paths) expectError(await send(h, path, { Authorization: `Bearer ${key}` }), 'FORBIDDEN');
         }
         expect(await target.snapshot()).toEqual(before);

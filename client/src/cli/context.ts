@@ -69,7 +69,8 @@ export class Context {
     } catch {
       throw new UsageError(`invalid base URL ${JSON.stringify(given)}: expected something like http://localhost:3000`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`invalid base URL ${JSON.stringify(given)}: use http:// or https://`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UsageError(`invalid base URL ${JSON.stringify(given)}: use http:// or https://`);
     return normalizeBase(given);
   }
 
@@ -82,7 +83,10 @@ export class Context {
     if (key) return key;
     const stored = this.stored();
     if (stored && normalizeBase(stored.baseUrl) === baseUrl) return stored.apiKey;
-    if (stored) throw new AuthError(`no API key for ${baseUrl} (you are logged in to ${stored.baseUrl}): pass --api-key, set ALUMIA_API_KEY or run alumia login --base-url ${baseUrl}`);
+    if (stored)
+      throw new AuthError(
+        `no API key for ${baseUrl} (you are logged in to ${stored.baseUrl}): pass --api-key, set ALUMIA_API_KEY or run alumia login --base-url ${baseUrl}`,
+      );
     throw new AuthError('no API key: run alumia login, pass --api-key or set ALUMIA_API_KEY');
   }
 

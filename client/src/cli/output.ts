@@ -44,7 +44,11 @@ function render(table: Table.Table): string {
 
 /** Columns aligned by cli-table3, a bold header row, no borders. */
 export function table(c: Colors, headers: string[], rows: string[][]): string {
-  const t = new Table({ head: headers.map((h) => c.bold(h)), chars: BORDERLESS, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } });
+  const t = new Table({
+    head: headers.map((h) => c.bold(h)),
+    chars: BORDERLESS,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
   t.push(...rows);
   return render(t);
 }

@@ -36,7 +36,7 @@ export function buildProgram(io: Io): Command {
   program
     .description('Work with the Alumia API from a terminal: agents, sessions, API keys, models.')
     .version(packageVersion(), '-v, --version')
-    .option('--json', 'print the answer\'s data as JSON (lists: a JSON array of every item)')
+    .option('--json', "print the answer's data as JSON (lists: a JSON array of every item)")
     .option('--base-url <url>', 'the server, e.g. http://localhost:3000 (default: ALUMIA_BASE_URL, the stored one, http://localhost:3000)')
     .option('--api-key <key>', 'the API key (default: ALUMIA_API_KEY, then the key stored by alumia login)')
     .option('--no-color', 'no colours (also off when NO_COLOR is set or output is not a terminal)')
@@ -53,7 +53,9 @@ ${example('alumia login --base-url http://localhost:3000', 'alumia agents list',
 
   // The order here is the order `alumia --help` lists the commands in.
   addAuthCommands(program, io);
-  const groups = [addAgentsCommands, addKeysCommands, addModelsCommands, addSessionsCommands, addDashboardCommands].map((add) => add(program, io));
+  const groups = [addAgentsCommands, addKeysCommands, addModelsCommands, addSessionsCommands, addDashboardCommands].map((add) =>
+    add(program, io),
+  );
 
   // Every group without a subcommand shows its help and fails as a usage error.
   for (const group of groups) group.action(() => group.help({ error: true }));

@@ -38,7 +38,8 @@ export function agentFields(c: Colors, a: Agent) {
 /** `metadata.relationship` is free-form in answers, though the API only accepts `direct`, `group` or `peer`. */
 function relationshipCell(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value);
 }
 
@@ -46,7 +47,13 @@ export function sessionsTable(c: Colors, sessions: Session[]) {
   return table(
     c,
     ['ID', 'TITLE', 'AGENTS', 'RELATIONSHIP', 'UPDATED'],
-    sessions.map((s) => [s.id, oneLine(s.title, 40) || c.dim('(untitled)'), String(s.agentIds.length), relationshipCell(s.metadata.relationship), relativeTime(s.updatedAt)]),
+    sessions.map((s) => [
+      s.id,
+      oneLine(s.title, 40) || c.dim('(untitled)'),
+      String(s.agentIds.length),
+      relationshipCell(s.metadata.relationship),
+      relativeTime(s.updatedAt),
+    ]),
   );
 }
 
@@ -72,7 +79,15 @@ export function keysTable(c: Colors, keys: ApiKey[]) {
   return table(
     c,
     ['ID', 'NAME', 'PREFIX', 'SCOPES', 'STATUS', 'LAST USED', 'CREATED'],
-    keys.map((k) => [k.id, oneLine(k.name, 30), k.prefix, k.scopes.join(','), keyStatus(c, k), k.lastUsedAt ? relativeTime(k.lastUsedAt) : 'never', relativeTime(k.createdAt)]),
+    keys.map((k) => [
+      k.id,
+      oneLine(k.name, 30),
+      k.prefix,
+      k.scopes.join(','),
+      keyStatus(c, k),
+      k.lastUsedAt ? relativeTime(k.lastUsedAt) : 'never',
+      relativeTime(k.createdAt),
+    ]),
   );
 }
 

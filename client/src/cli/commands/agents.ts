@@ -36,20 +36,30 @@ interface UpdateAgentOptions {
 
 /** Adds the group to `program` and returns it. */
 export function addAgentsCommands(program: Command, io: Io): Command {
-  const agents = program.command('agents').description('List, read, create, change and delete agents').addHelpText('after', example('alumia agents list', 'alumia agents get research-assistant'));
+  const agents = program
+    .command('agents')
+    .description('List, read, create, change and delete agents')
+    .addHelpText('after', example('alumia agents list', 'alumia agents get research-assistant'));
 
   listOptions(agents.command('list').description('List agents, most recently updated first'))
     .addHelpText('after', example('alumia agents list', 'alumia agents list --limit 10 --json'))
     .action(async (opts: { limit?: number; cursor?: string }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const client = ctx.client();
-      await printList(ctx, (p) => client.agents.listPage(p), opts, (items) => agentsTable(ctx.c, items), 'agents', 'alumia agents list');
+      await printList(
+        ctx,
+        (p) => client.agents.listPage(p),
+        opts,
+        (items) => agentsTable(ctx.c, items),
+        'agents',
+        'alumia agents list',
+      );
     });
 
   agents
     .command('get')
     .description('Show one agent')
-    .argument('<agent>', 'the agent\'s slug or UUID')
+    .argument('<agent>', "the agent's slug or UUID")
     .addHelpText('after', example('alumia agents get research-assistant'))
     .action(async (id: string, _opts, cmd: Command) => {
       const ctx = contextOf(io, cmd);
@@ -93,16 +103,22 @@ export function addAgentsCommands(program: Command, io: Io): Command {
   agents
     .command('update')
     .description('Change fields of an agent (only the ones given)')
-    .argument('<agent>', 'the agent\'s slug or UUID')
+    .argument('<agent>', "the agent's slug or UUID")
     .option('--name <name>', 'new display name (the slug stays)')
     .option('--slug <slug>', 'new slug')
-    .option('--description <text>', 'new description; \'\' clears it')
-    .option('--system-prompt <text>', 'new system prompt; \'\' clears it')
+    .option('--description <text>', "new description; '' clears it")
+    .option('--system-prompt <text>', "new system prompt; '' clears it")
     .option('--model <id>', 'a model id from alumia models list')
     .option('--avatar <id>', 'avatar identifier')
     .option('--active <bool>', 'true or false', bool)
     .option('--settings <json>', 'settings as a JSON object', jsonObject)
-    .addHelpText('after', example('alumia agents update research-assistant --name "Literature Scout"', 'alumia agents update research-assistant --active false'))
+    .addHelpText(
+      'after',
+      example(
+        'alumia agents update research-assistant --name "Literature Scout"',
+        'alumia agents update research-assistant --active false',
+      ),
+    )
     .action(async (id: string, opts: UpdateAgentOptions, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const changes = {
@@ -115,7 +131,8 @@ export function addAgentsCommands(program: Command, io: Io): Command {
         ...(opts.active !== undefined && { isActive: opts.active }),
         ...(opts.settings !== undefined && { settings: opts.settings }),
       };
-      if (Object.keys(changes).length === 0) throw new UsageError('nothing to update: give at least one option, see alumia agents update --help');
+      if (Object.keys(changes).length === 0)
+        throw new UsageError('nothing to update: give at least one option, see alumia agents update --help');
       const agent = await ctx.client().agents.update(id, changes);
       ctx.print(agent, () => `Updated agent ${ctx.c.cyan(agent.slug)}\n${agentFields(ctx.c, agent)}`);
     });
@@ -123,7 +140,7 @@ export function addAgentsCommands(program: Command, io: Io): Command {
   agents
     .command('delete')
     .description('Delete an agent')
-    .argument('<agent>', 'the agent\'s slug or UUID')
+    .argument('<agent>', "the agent's slug or UUID")
     .addHelpText('after', example('alumia agents delete research-assistant'))
     .action(async (id: string, _opts, cmd: Command) => {
       const ctx = contextOf(io, cmd);
@@ -131,18 +148,27 @@ export function addAgentsCommands(program: Command, io: Io): Command {
       ctx.print(result, () => `Deleted agent ${id}`);
     });
 
-  listOptions(agents.command('sessions').description('List the sessions an agent takes part in').argument('<agent>', 'the agent\'s slug or UUID'))
+  listOptions(
+    agents.command('sessions').description('List the sessions an agent takes part in').argument('<agent>', "the agent's slug or UUID"),
+  )
     .addHelpText('after', example('alumia agents sessions ala'))
     .action(async (id: string, opts: { limit?: number; cursor?: string }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const client = ctx.client();
-      await printList(ctx, (p) => client.agents.sessionsPage(id, p), opts, (items) => sessionsTable(ctx.c, items), 'sessions', `alumia agents sessions ${id}`);
+      await printList(
+        ctx,
+        (p) => client.agents.sessionsPage(id, p),
+        opts,
+        (items) => sessionsTable(ctx.c, items),
+        'sessions',
+        `alumia agents sessions ${id}`,
+      );
     });
 
   agents
     .command('messages')
-    .description('Show the most recent messages of an agent\'s peer sessions, newest first')
-    .argument('<agent>', 'the agent\'s slug or UUID')
+    .description("Show the most recent messages of an agent's peer sessions, newest first")
+    .argument('<agent>', "the agent's slug or UUID")
     .option('--limit <n>', 'how many, 1 to 100 (default 50)', positiveInt(100))
     .addHelpText('after', example('alumia agents messages research-assistant --limit 20'))
     .action(async (id: string, opts: { limit?: number }, cmd: Command) => {
@@ -151,7 +177,16 @@ export function addAgentsCommands(program: Command, io: Io): Command {
       if (ctx.json) return ctx.out(JSON.stringify(items, null, 2));
       ctx.out(
         items.length
-          ? table(ctx.c, ['WHEN', 'FROM', 'SESSION', 'MESSAGE'], items.map((m) => [relativeTime(m.createdAt), m.isSelf ? ctx.c.bold(m.fromAgentName) : m.fromAgentName, m.sessionId, oneLine(m.content)]))
+          ? table(
+              ctx.c,
+              ['WHEN', 'FROM', 'SESSION', 'MESSAGE'],
+              items.map((m) => [
+                relativeTime(m.createdAt),
+                m.isSelf ? ctx.c.bold(m.fromAgentName) : m.fromAgentName,
+                m.sessionId,
+                oneLine(m.content),
+              ]),
+            )
           : ctx.c.dim('No messages.'),
       );
     });
@@ -159,7 +194,7 @@ export function addAgentsCommands(program: Command, io: Io): Command {
   agents
     .command('peers')
     .description('List the agents an agent may message')
-    .argument('<agent>', 'the agent\'s slug or UUID')
+    .argument('<agent>', "the agent's slug or UUID")
     .addHelpText('after', example('alumia agents peers research-assistant'))
     .action(async (id: string, _opts, cmd: Command) => {
       const ctx = contextOf(io, cmd);

@@ -11,7 +11,10 @@ export function addAuthCommands(program: Command, io: Io): void {
   program
     .command('login')
     .description('Check an API key with GET /me and store it, with the server, for later commands')
-    .addHelpText('after', `\nThe key is asked for (hidden) or read from stdin, unless --api-key is given. It is stored in\n$XDG_CONFIG_HOME/alumia/credentials.json (default ~/.config/alumia/credentials.json) with mode 0600.\n${example('alumia login --base-url http://localhost:3000', 'echo "$KEY" | alumia login --base-url https://alumia.example.com')}`)
+    .addHelpText(
+      'after',
+      `\nThe key is asked for (hidden) or read from stdin, unless --api-key is given. It is stored in\n$XDG_CONFIG_HOME/alumia/credentials.json (default ~/.config/alumia/credentials.json) with mode 0600.\n${example('alumia login --base-url http://localhost:3000', 'echo "$KEY" | alumia login --base-url https://alumia.example.com')}`,
+    )
     .action(async (_opts, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const baseUrl = ctx.baseUrl();

@@ -7,7 +7,10 @@ import { agentsTable } from '../views.js';
 
 /** Adds the group to `program` and returns it. */
 export function addDashboardCommands(program: Command, io: Io): Command {
-  const dashboard = program.command('dashboard').description('Summaries of your organization').addHelpText('after', example('alumia dashboard overview'));
+  const dashboard = program
+    .command('dashboard')
+    .description('Summaries of your organization')
+    .addHelpText('after', example('alumia dashboard overview'));
   dashboard
     .command('overview')
     .description('Counts of agents, sessions, recent messages and keys, and the recently updated agents')

@@ -15,7 +15,13 @@ export function addModelsCommands(program: Command, io: Io): Command {
       const ctx = contextOf(io, cmd);
       const { items } = await ctx.client().models.list();
       if (ctx.json) return ctx.out(JSON.stringify(items, null, 2));
-      ctx.out(table(ctx.c, ['ID', 'NAME', 'PROVIDER', 'CONTEXT', 'DEFAULT'], items.map((m) => [m.id, m.name, m.provider, m.contextWindow.toLocaleString('en-US'), m.isDefault ? ctx.c.green('yes') : ''])));
+      ctx.out(
+        table(
+          ctx.c,
+          ['ID', 'NAME', 'PROVIDER', 'CONTEXT', 'DEFAULT'],
+          items.map((m) => [m.id, m.name, m.provider, m.contextWindow.toLocaleString('en-US'), m.isDefault ? ctx.c.green('yes') : '']),
+        ),
+      );
     });
   return models;
 }

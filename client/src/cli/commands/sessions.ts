@@ -11,20 +11,30 @@ import { sessionFields, sessionsTable } from '../views.js';
 
 /** Adds the group to `program` and returns it. */
 export function addSessionsCommands(program: Command, io: Io): Command {
-  const sessions = program.command('sessions').description('List, read, open and delete sessions, and their messages').addHelpText('after', example('alumia sessions list', 'alumia sessions create --agents ala,research-assistant --title "Weekly sync"'));
+  const sessions = program
+    .command('sessions')
+    .description('List, read, open and delete sessions, and their messages')
+    .addHelpText('after', example('alumia sessions list', 'alumia sessions create --agents ala,research-assistant --title "Weekly sync"'));
 
   listOptions(sessions.command('list').description('List sessions, most recently updated first'))
     .addHelpText('after', example('alumia sessions list --limit 20'))
     .action(async (opts: { limit?: number; cursor?: string }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const client = ctx.client();
-      await printList(ctx, (p) => client.sessions.listPage(p), opts, (items) => sessionsTable(ctx.c, items), 'sessions', 'alumia sessions list');
+      await printList(
+        ctx,
+        (p) => client.sessions.listPage(p),
+        opts,
+        (items) => sessionsTable(ctx.c, items),
+        'sessions',
+        'alumia sessions list',
+      );
     });
 
   sessions
     .command('get')
     .description('Show one session')
-    .argument('<id>', 'the session\'s UUID')
+    .argument('<id>', "the session's UUID")
     .addHelpText('after', example('alumia sessions get 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b'))
     .action(async (id: string, _opts, cmd: Command) => {
       const ctx = contextOf(io, cmd);
@@ -40,19 +50,30 @@ export function addSessionsCommands(program: Command, io: Io): Command {
     .addOption(new Option('--relationship <kind>', 'who talks in the session').choices(['direct', 'group', 'peer']))
     .option('--idempotency-key <key>', 'Idempotency-Key to send (default: a fresh UUID)')
     .addHelpText('after', example('alumia sessions create --agents ala,research-assistant --title "Weekly sync" --relationship peer'))
-    .action(async (opts: { agents: string[]; title?: string; relationship?: 'direct' | 'group' | 'peer'; idempotencyKey?: string }, cmd: Command) => {
-      const ctx = contextOf(io, cmd);
-      const session = await ctx.client().sessions.create(
-        { agentIds: opts.agents, ...(opts.title !== undefined && { title: opts.title }), ...(opts.relationship && { metadata: { relationship: opts.relationship } }) },
-        { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
-      );
-      ctx.print(session, () => `Created session ${session.id}\n${sessionFields(ctx.c, session)}`);
-    });
+    .action(
+      async (
+        opts: { agents: string[]; title?: string; relationship?: 'direct' | 'group' | 'peer'; idempotencyKey?: string },
+        cmd: Command,
+      ) => {
+        const ctx = contextOf(io, cmd);
+        const session = await ctx
+          .client()
+          .sessions.create(
+            {
+              agentIds: opts.agents,
+              ...(opts.title !== undefined && { title: opts.title }),
+              ...(opts.relationship && { metadata: { relationship: opts.relationship } }),
+            },
+            { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
+          );
+        ctx.print(session, () => `Created session ${session.id}\n${sessionFields(ctx.c, session)}`);
+      },
+    );
 
   sessions
     .command('delete')
     .description('Delete a session')
-    .argument('<id>', 'the session\'s UUID')
+    .argument('<id>', "the session's UUID")
     .addHelpText('after', example('alumia sessions delete 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b'))
     .action(async (id: string, _opts, cmd: Command) => {
       const ctx = contextOf(io, cmd);
@@ -60,7 +81,7 @@ export function addSessionsCommands(program: Command, io: Io): Command {
       ctx.print(result, () => `Deleted session ${id}`);
     });
 
-  listOptions(sessions.command('messages').description('List a session\'s messages, oldest first').argument('<id>', 'the session\'s UUID'))
+  listOptions(sessions.command('messages').description("List a session's messages, oldest first").argument('<id>', "the session's UUID"))
     .addHelpText('after', example('alumia sessions messages 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b'))
     .action(async (id: string, opts: { limit?: number; cursor?: string }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
@@ -69,7 +90,16 @@ export function addSessionsCommands(program: Command, io: Io): Command {
         ctx,
         (p) => client.sessions.messagesPage(id, p),
         opts,
-        (items) => table(ctx.c, ['WHEN', 'AUTHOR', 'MESSAGE'], items.map((m) => [relativeTime(m.createdAt), m.agentId ? `agent ${m.agentId}` : `user ${m.userId ?? '?'}`, oneLine(m.content, 80)])),
+        (items) =>
+          table(
+            ctx.c,
+            ['WHEN', 'AUTHOR', 'MESSAGE'],
+            items.map((m) => [
+              relativeTime(m.createdAt),
+              m.agentId ? `agent ${m.agentId}` : `user ${m.userId ?? '?'}`,
+              oneLine(m.content, 80),
+            ]),
+          ),
         'messages',
         `alumia sessions messages ${id}`,
       );
@@ -78,16 +108,28 @@ export function addSessionsCommands(program: Command, io: Io): Command {
   sessions
     .command('post')
     .description('Post a message to a session, as you or as one of its agents')
-    .argument('<id>', 'the session\'s UUID')
+    .argument('<id>', "the session's UUID")
     .argument('[content...]', 'the message; read from stdin when omitted or -')
     .option('--agent <agent>', 'post as this agent (slug or UUID) of the session')
     .option('--idempotency-key <key>', 'Idempotency-Key to send (default: a fresh UUID)')
-    .addHelpText('after', example('alumia sessions post 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b "Here is the summary."', 'cat notes.md | alumia sessions post 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b --agent research-assistant'))
+    .addHelpText(
+      'after',
+      example(
+        'alumia sessions post 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b "Here is the summary."',
+        'cat notes.md | alumia sessions post 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b --agent research-assistant',
+      ),
+    )
     .action(async (id: string, words: string[], opts: { agent?: string; idempotencyKey?: string }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const content = words.length === 0 || (words.length === 1 && words[0] === '-') ? await readStdin(io) : words.join(' ');
       if (!content.trim()) throw new UsageError('no message: give it as arguments or on stdin');
-      const message = await ctx.client().sessions.postMessage(id, { content, ...(opts.agent && { agentId: opts.agent }) }, { idempotencyKey: opts.idempotencyKey ?? randomUUID() });
+      const message = await ctx
+        .client()
+        .sessions.postMessage(
+          id,
+          { content, ...(opts.agent && { agentId: opts.agent }) },
+          { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
+        );
       ctx.print(message, () => `Posted message ${message.id}`);
     });
   return sessions;
