@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VOICE } from '../server/domain/voice.js';
 import { expectError } from './helpers/envelope.js';
-import { createAgent } from './helpers/fixtures.js';
+import { AGENT_KEYS, createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -10,24 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const AGENT_KEYS = [
-  'allowedConnectors',
-  'allowedPeers',
-  'allowedTools',
-  'avatar',
-  'createdAt',
-  'description',
-  'id',
-  'isActive',
-  'model',
-  'name',
-  'orgId',
-  'settings',
-  'slug',
-  'systemPrompt',
-  'updatedAt',
-  'workspaceId',
-];
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const list = async (t: Tenant, query = '') => (await h.http.get(`/api/v1/agents${query}`).set(t.auth).expect(200)).body.data;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VOICE } from '../server/domain/voice.js';
 import { expectError } from './helpers/envelope.js';
-import { createAgent } from './helpers/fixtures.js';
+import { AGENT_KEYS, createAgent } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -9,25 +9,6 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(() => h.close());
-
-const AGENT_KEYS = [
-  'allowedConnectors',
-  'allowedPeers',
-  'allowedTools',
-  'avatar',
-  'createdAt',
-  'description',
-  'id',
-  'isActive',
-  'model',
-  'name',
-  'orgId',
-  'settings',
-  'slug',
-  'systemPrompt',
-  'updatedAt',
-  'workspaceId',
-];
 
 const list = async (t: Tenant, query = '') => (await h.http.get(`/api/v1/agents${query}`).set(t.auth).expect(200)).body.data;
 const agentRows = (orgId: string) => h.db.prisma.agent.findMany({ where: { orgId }, orderBy: { createdAt: 'asc' } });

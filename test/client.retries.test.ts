@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlumiaError, backoffDelay, createClient, DEFAULT_RETRY, parseRetryAfter, type ClientOptions } from '../client/src/index.js';
+import { backoffDelay, createClient, DEFAULT_RETRY, parseRetryAfter, type ClientOptions } from '../client/src/index.js';
+import { alumiaError } from './helpers/client-errors.js';
 import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 import { flakyProxy, listen, type FlakyProxy, type Served } from './helpers/live-http.js';
 
@@ -27,22 +28,6 @@ const clientFor = (t: Tenant, options: ClientOptions = {}) =>
 /** The same through the flaky proxy. */
 const viaProxy = (t: Tenant, options: ClientOptions = {}) =>
   createClient({ apiKey: t.key, baseUrl: proxy.url, retries: { baseDelayMs: 1 }, ...options });
-
-/** Runs `fn` and returns what it threw (failing when it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function alumiaError(fn: () => Promise<unknown>): Promise<AlumiaError> {
-  const error = await thrown(fn);
-  expect(error).toBeInstanceOf(AlumiaError);
-  return error as AlumiaError;
-}
 
 describe('retries', () => {
   let t: Tenant;

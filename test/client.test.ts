@@ -8,6 +8,7 @@ import {
   type AlumiaErrorCode,
   type ClientOptions,
 } from '../client/src/index.js';
+import { alumiaError, thrown } from './helpers/client-errors.js';
 import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 import { flakyProxy, listen, unusedPort, type FlakyProxy, type Served } from './helpers/live-http.js';
 
@@ -33,22 +34,6 @@ afterAll(async () => {
 /** A client for `t`, straight to the server; no retry waits unless the test asks for them. */
 const clientFor = (t: Tenant, options: ClientOptions = {}) =>
   createClient({ apiKey: t.key, baseUrl: server.url, retries: { baseDelayMs: 1 }, ...options });
-
-/** Runs `fn` and returns what it threw (failing when it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function alumiaError(fn: () => Promise<unknown>): Promise<AlumiaError> {
-  const error = await thrown(fn);
-  expect(error).toBeInstanceOf(AlumiaError);
-  return error as AlumiaError;
-}
 
 describe('createClient', () => {
   it('talks to the server at baseUrl with or without /api/v1 and trailing slashes', async () => {

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bootstrap } from '../server/data/bootstrap.js';
 import { openEmbedded, openPostgres, type Database } from '../server/db/database.js';
 import { appOver, uniq } from './helpers/harness.js';
+import { faultFigures, postgresCasesSkipped } from './helpers/faults.js';
 import { httpClient, type HttpClient, type RawAnswer } from './helpers/http-client.js';
-import { freshPostgres, postgresUnavailable } from './helpers/postgres.js';
+import { freshPostgres } from './helpers/postgres.js';
 import { tempDir } from './helpers/processes.js';
 import { listen } from './helpers/raw-http.js';
 import { tcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
@@ -26,23 +27,10 @@ const DB_TIMEOUT_MS = 2000;
 /** The generous bound the promise is tested against: no request waits longer than this for its 503. */
 const UNAVAILABLE_BOUND_MS = 8000;
 
-const figures: Record<string, string> = {};
-afterAll(() => {
-  if (Object.keys(figures).length > 0)
-    console.log(
-      `faults figures (${inject('postgres') ? 'postgres run' : 'embedded run'}):\n${Object.entries(figures)
-        .map(([k, v]) => `  ${k}: ${v}`)
-        .join('\n')}`,
-    );
-});
+const figures = faultFigures();
 
 /** Whether a PostgreSQL server is reachable for the tests that need one whatever the run's database. */
-const pgReason = await postgresUnavailable();
-if (pgReason) {
-  console.warn(
-    `\n${'!'.repeat(100)}\n!! faults.database.test.ts: the PostgreSQL cases are SKIPPED: ${pgReason}.\n!! Start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL to run them.\n${'!'.repeat(100)}\n`,
-  );
-}
+const pgReason = await postgresCasesSkipped('faults.database.test.ts');
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

@@ -1,8 +1,9 @@
 import { Agent as HttpAgent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { faultFigures, postgresCasesSkipped } from './helpers/faults.js';
 import { httpClient } from './helpers/http-client.js';
-import { emptyPostgres, postgresUnavailable } from './helpers/postgres.js';
+import { emptyPostgres } from './helpers/postgres.js';
 import { isRunning, serverPid } from './helpers/process-tree.js';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
@@ -18,23 +19,10 @@ import { startServer, tempDir, type ServerProcess } from './helpers/processes.js
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
-const figures: Record<string, string> = {};
-afterAll(() => {
-  if (Object.keys(figures).length > 0)
-    console.log(
-      `faults figures (${inject('postgres') ? 'postgres run' : 'embedded run'}):\n${Object.entries(figures)
-        .map(([k, v]) => `  ${k}: ${v}`)
-        .join('\n')}`,
-    );
-});
+const figures = faultFigures();
 
 /** Whether a PostgreSQL server is reachable for the tests that need one whatever the run's database. */
-const pgReason = await postgresUnavailable();
-if (pgReason) {
-  console.warn(
-    `\n${'!'.repeat(100)}\n!! faults.process.test.ts: the PostgreSQL cases are SKIPPED: ${pgReason}.\n!! Start PostgreSQL on 127.0.0.1:5432 or set DATABASE_URL to run them.\n${'!'.repeat(100)}\n`,
-  );
-}
+const pgReason = await postgresCasesSkipped('faults.process.test.ts');
 
 const KEY_IN_OUTPUT = /alm_test_[0-9a-f]{48}/;
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

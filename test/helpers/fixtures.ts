@@ -46,3 +46,23 @@ export async function peerMessages(h: Harness, t: Tenant, ref: string, query = '
 export async function createApiKey(h: Harness, t: Tenant, body: Record<string, unknown> = { name: 'k' }): Promise<ApiKeyCreated> {
   return expectSuccess<ApiKeyCreated>(await h.http.post(`${API}/api-keys`).set(t.auth).send(body), 201);
 }
+
+/** The keys of an agent record, sorted: exactly what the contract's Agent schema lists. */
+export const AGENT_KEYS = [
+  'allowedConnectors',
+  'allowedPeers',
+  'allowedTools',
+  'avatar',
+  'createdAt',
+  'description',
+  'id',
+  'isActive',
+  'model',
+  'name',
+  'orgId',
+  'settings',
+  'slug',
+  'systemPrompt',
+  'updatedAt',
+  'workspaceId',
+];
