@@ -42,16 +42,14 @@ export function addKeysCommands(program: Command, io: Io): Command {
     )
     .action(async (opts: { name: string; scopes?: string[]; expiresAt?: string; idempotencyKey?: string }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
-      const created = await ctx
-        .client()
-        .apiKeys.create(
-          {
-            name: opts.name,
-            ...(opts.scopes && { scopes: opts.scopes as ApiKey['scopes'] }),
-            ...(opts.expiresAt && { expiresAt: opts.expiresAt }),
-          },
-          { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
-        );
+      const created = await ctx.client().apiKeys.create(
+        {
+          name: opts.name,
+          ...(opts.scopes && { scopes: opts.scopes as ApiKey['scopes'] }),
+          ...(opts.expiresAt && { expiresAt: opts.expiresAt }),
+        },
+        { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
+      );
       ctx.print(
         created,
         () => `${ctx.c.bold(created.key)}\n${ctx.c.yellow('Store this key now: it is not shown again.')}\n${keyFields(ctx.c, created)}`,

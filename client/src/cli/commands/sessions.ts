@@ -56,16 +56,14 @@ export function addSessionsCommands(program: Command, io: Io): Command {
         cmd: Command,
       ) => {
         const ctx = contextOf(io, cmd);
-        const session = await ctx
-          .client()
-          .sessions.create(
-            {
-              agentIds: opts.agents,
-              ...(opts.title !== undefined && { title: opts.title }),
-              ...(opts.relationship && { metadata: { relationship: opts.relationship } }),
-            },
-            { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
-          );
+        const session = await ctx.client().sessions.create(
+          {
+            agentIds: opts.agents,
+            ...(opts.title !== undefined && { title: opts.title }),
+            ...(opts.relationship && { metadata: { relationship: opts.relationship } }),
+          },
+          { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
+        );
         ctx.print(session, () => `Created session ${session.id}\n${sessionFields(ctx.c, session)}`);
       },
     );
