@@ -132,9 +132,8 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
       return created.key;
     },
     url,
-    rebuild(extra) {
-      return Promise.resolve(make(extra));
-    },
+    // A bad config rejects the promise (as an async function would) rather than throwing.
+    rebuild: (extra) => Promise.resolve().then(() => make(extra)),
     async close() {
       await db.close();
       await drop();
