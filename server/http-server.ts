@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
@@ -17,23 +17,10 @@ export interface HttpServer {
 /** The transport settings of the server's config (see config.ts for each). */
 export type HttpServerOptions = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs' | 'maxConnections'>;
 
-const REASON: Partial<Record<number, string>> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-};
-
-/** What Node's parser and timers report before the app sees a request, as the envelope's code. */
-function clientErrorCode(code: string | undefined): ErrorCode {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'REQUEST_TIMEOUT';
-  if (code === 'HPE_HEADER_OVERFLOW') return 'REQUEST_HEADERS_TOO_LARGE';
-  return 'BAD_REQUEST';
-}
-
-const CLIENT_ERROR_MESSAGE: Record<string, string> = {
-  REQUEST_TIMEOUT: 'The request was not received in time',
-  REQUEST_HEADERS_TOO_LARGE: 'The request headers are too large',
+/** What Node's parser and timers report before the app sees a request, as the envelope's code and message. */
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'The request was not received in time'],
+  HPE_HEADER_OVERFLOW: ['REQUEST_HEADERS_TOO_LARGE', 'The request headers are too large'],
 };
 
 /** The envelope written straight to the socket, with the headers every answer carries. */
@@ -42,7 +29,7 @@ function rawAnswer(code: ErrorCode, message: string): string {
   const status = statusOf[code];
   const body = errorEnvelope(new ApiError(code, message), requestId);
   const headers = [
-    `HTTP/1.1 ${status} ${REASON[status] ?? 'Error'}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     `X-Request-Id: ${requestId}`,
@@ -88,8 +75,10 @@ export function createHttpServer(app: Express, options: HttpServerOptions): Http
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: ServerResponse }) => {
     // Nothing can be said on a dead socket, or after the app already started its answer.
     if (err.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) return socket.destroy();
-    const code = clientErrorCode(err.code);
-    const message = CLIENT_ERROR_MESSAGE[code] ?? `The request is not valid HTTP (${err.code ?? 'parse error'})`;
+    const [code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+      'BAD_REQUEST',
+      `The request is not valid HTTP (${err.code ?? 'parse error'})`,
+    ];
     socket.end(rawAnswer(code, message));
   });
   // Node hands CONNECT and Upgrade requests to these events and, with no listener, drops the socket
