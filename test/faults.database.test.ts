@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bootstrap } from '../server/data/bootstrap.js';
 import { openEmbedded, openPostgres, type Database } from '../server/db/database.js';
 import { appOver, uniq } from './helpers/harness.js';
-import { faultFigures, postgresCasesSkipped } from './helpers/faults.js';
+import { faultFigures, postgresCasesSkipped, until } from './helpers/faults.js';
 import { httpClient, type HttpClient, type RawAnswer } from './helpers/http-client.js';
 import { freshPostgres } from './helpers/postgres.js';
 import { tempDir } from './helpers/processes.js';
@@ -59,20 +59,6 @@ function expectUnavailable(label: string, t: Timed) {
   expect(res.json?.error?.requestId, label).toBe(res.headers['x-request-id']);
   expect(res.headers['retry-after'], label).toBeDefined();
   expect(t.ms, `${label} took ${Math.round(t.ms)} ms`).toBeLessThan(UNAVAILABLE_BOUND_MS);
-}
-
-/** Polls until `f` resolves true, returning how long it took; fails after `ms`. */
-async function until(ms: number, f: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    try {
-      if (await f()) return performance.now() - start;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`not within ${ms} ms`);
 }
 
 // ---------------------------------------------------------------------------------------------------

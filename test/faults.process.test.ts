@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import { faultFigures, postgresCasesSkipped } from './helpers/faults.js';
+import { faultFigures, postgresCasesSkipped, until } from './helpers/faults.js';
 import { httpClient } from './helpers/http-client.js';
 import { emptyPostgres } from './helpers/postgres.js';
 import { isRunning, serverPid } from './helpers/process-tree.js';
@@ -26,20 +26,6 @@ const pgReason = await postgresCasesSkipped('faults.process.test.ts');
 
 const KEY_IN_OUTPUT = /alm_test_[0-9a-f]{48}/;
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-/** Polls until `f` resolves true, returning how long it took; fails after `ms`. */
-async function until(ms: number, f: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    try {
-      if (await f()) return performance.now() - start;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`not within ${ms} ms`);
-}
 
 /** Sends one POST with node:http on a keep-alive agent; resolves with the answer or the error. */
 function post(

@@ -20,6 +20,7 @@ import {
 } from './helpers/contract-walk.js';
 import { changedTables, fingerprint, fingerprintQuery, tableNames, type Fingerprint } from './helpers/db-state.js';
 import { STATUS_OF_CODE } from './helpers/envelope.js';
+import { SERVER_OWNED } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import { httpClient, type HttpClient, type RawAnswer, type RawRequest } from './helpers/http-client.js';
 import { listen } from './helpers/raw-http.js';
@@ -291,23 +292,8 @@ const PROTO_KEYS = [
   '"__proto__":[1,2]',
 ];
 
-const MASS_FIELDS = [
-  'id',
-  'orgId',
-  'workspaceId',
-  'userId',
-  'createdAt',
-  'updatedAt',
-  'deletedAt',
-  'isDefault',
-  'hash',
-  'prefix',
-  'revokedAt',
-  'lastUsedAt',
-  'key',
-  'env',
-  'role',
-];
+/** The server-owned fields, and secrets and roles the server never takes from a body. */
+const MASS_FIELDS = [...SERVER_OWNED, 'key', 'env', 'role'];
 
 const NOT_JSON = [
   '',

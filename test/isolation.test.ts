@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, type Operation } from './helpers/contract-walk.js';
 import { changedTables, fingerprint, fingerprintQuery, tableNames } from './helpers/db-state.js';
+import { SERVER_OWNED } from './helpers/fixtures.js';
 import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 import { httpClient, type HttpClient, type RawAnswer } from './helpers/http-client.js';
 import { listen } from './helpers/raw-http.js';
@@ -355,20 +356,6 @@ describe('lists never show a row the caller may not see', () => {
 // ---------------------------------------------------------------------------------------------------
 // Mass assignment
 
-const SERVER_OWNED = [
-  'id',
-  'orgId',
-  'workspaceId',
-  'userId',
-  'createdAt',
-  'updatedAt',
-  'deletedAt',
-  'isDefault',
-  'hash',
-  'prefix',
-  'revokedAt',
-  'lastUsedAt',
-];
 const sampleValue = (field: string): unknown =>
   field.endsWith('Id') || field === 'id'
     ? randomUUID()

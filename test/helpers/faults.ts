@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, inject } from 'vitest';
 import { postgresUnavailable } from './postgres.js';
 
@@ -22,4 +23,18 @@ export async function postgresCasesSkipped(file: string): Promise<string | undef
     );
   }
   return reason;
+}
+
+/** Polls until `f` resolves true, returning how long it took; fails after `ms`. */
+export async function until(ms: number, f: () => Promise<boolean>): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    try {
+      if (await f()) return performance.now() - start;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`not within ${ms} ms`);
 }

@@ -66,3 +66,19 @@ export const AGENT_KEYS = [
   'updatedAt',
   'workspaceId',
 ];
+
+/** Fields only the server sets: no writable operation may accept one (mass assignment). */
+export const SERVER_OWNED = [
+  'id',
+  'orgId',
+  'workspaceId',
+  'userId',
+  'createdAt',
+  'updatedAt',
+  'deletedAt',
+  'isDefault',
+  'hash',
+  'prefix',
+  'revokedAt',
+  'lastUsedAt',
+];
