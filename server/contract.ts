@@ -122,5 +122,3 @@ export function findOperation(method: string, path: string): MatchedOperation | 
 
 /** Every operation of the contract, for checks that the app serves exactly these. */
 export const operations: readonly OperationInfo[] = routes.map((r) => r.info);
-
-export { DEFAULT_BODY_LIMIT };

@@ -78,8 +78,8 @@ export const workspaceVisibleSql = (w: string, role: string, userId: string) =>
  * `visible(caller, kind)` as SQL over a row aliased `t`, for the hand-written hot reads. Its parameters
  * are $1 to $3 = scopeParams(caller), so a statement's own parameters start at $4.
  */
-export function visibleSql(kind: ScopedKind, options: ScopeOptions = {}): string {
-  const deleted = KINDS[kind].softDelete && !options.deleted ? ' AND t."deletedAt" IS NULL' : '';
+export function visibleSql(kind: ScopedKind): string {
+  const deleted = KINDS[kind].softDelete ? ' AND t."deletedAt" IS NULL' : '';
   return `t."orgId" = $1::uuid${deleted} AND (t."workspaceId" IS NULL OR EXISTS (
   SELECT 1 FROM "Workspace" w WHERE w.id = t."workspaceId" AND w."orgId" = $1::uuid AND w."deletedAt" IS NULL
     AND ${workspaceVisibleSql('w', '$2::text', '$3::uuid')}))`;

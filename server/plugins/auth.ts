@@ -4,6 +4,7 @@ import type { Scope } from '../../generated/sdk/types.gen.js';
 import type { ApiKeyStore } from '../data/api-keys.js';
 import { hasScope } from '../data/caller.js';
 import { ApiError } from '../errors.js';
+import { operationOf } from './operation.js';
 import { bucket, refuseWhenEmpty } from './rate-limit.js';
 
 export interface AuthOptions {
@@ -33,9 +34,7 @@ export function auth(options: AuthOptions): RequestHandler {
     : undefined;
 
   return async (req, res, next) => {
-    const op = req.operation;
-    // The operation plugin refuses what it cannot place; reaching here without an operation is a bug.
-    if (!op) throw new ApiError('NOT_FOUND', 'No route');
+    const op = operationOf(req);
     const header = req.headers.authorization;
     if (op.scopes === null && header === undefined) return next();
     if (refuse) await refuse.ifEmpty(req.ip ?? '', res);

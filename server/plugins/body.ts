@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler, type Response } from 'express';
-import { DEFAULT_BODY_LIMIT } from '../contract.js';
 import { unstorable } from '../domain/json-input.js';
 import { ApiError } from '../errors.js';
+import { operationOf } from './operation.js';
 
 /**
  * Enforces the route's body cap before any JSON is parsed: a Content-Length over the cap is refused
@@ -23,7 +23,7 @@ export function body(options: { requireContentLength: boolean }): RequestHandler
     if (options.requireContentLength && req.method === 'POST' && req.headers['content-length'] === undefined) {
       return next(new ApiError('LENGTH_REQUIRED', 'A POST request needs a Content-Length header'));
     }
-    const limit = req.operation?.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const limit = operationOf(req).bodyLimit;
     if (Number(req.headers['content-length']) > limit) return next(tooLarge(res, limit));
     // Without a JSON body the parser reads nothing, so there is nothing to count.
     if (!req.is(JSON_TYPES)) return parserFor(limit)(req, res, next);

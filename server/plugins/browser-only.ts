@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors.js';
+import { operationOf } from './operation.js';
 
 const STEP_UP = 'use the dashboard with step-up authentication';
 
@@ -9,8 +10,8 @@ const STEP_UP = 'use the dashboard with step-up authentication';
  */
 export function browserOnly(): RequestHandler {
   return (req, _res, next) => {
-    const op = req.operation;
-    if (!op || !req.caller) return next();
+    const op = operationOf(req);
+    if (!req.caller) return next();
     if (op.browserOnly) throw new ApiError('FORBIDDEN', `API keys cannot perform ${op.operationId}; ${STEP_UP}`);
     const body: unknown = req.body;
     if (op.browserOnlyFields.length > 0 && body !== null && typeof body === 'object') {

@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import { findOperation } from '../contract.js';
+import type { Request, RequestHandler } from 'express';
+import { findOperation, type OperationInfo } from '../contract.js';
 import { ApiError } from '../errors.js';
 import { quote } from '../logger.js';
 
@@ -17,4 +17,13 @@ export function operation(): RequestHandler {
     req.operationParams = found.params;
     next();
   };
+}
+
+/**
+ * The operation of a request past this plugin. Every later step reads it through here, so none needs a
+ * fallback for an unplaced request: reaching one without an operation is refused, never run.
+ */
+export function operationOf(req: Request): OperationInfo {
+  if (!req.operation) throw new ApiError('NOT_FOUND', 'No route');
+  return req.operation;
 }

@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ApiError } from '../errors.js';
+import { operationOf } from './operation.js';
 
 export interface RateLimitOptions {
   enabled: boolean;
@@ -65,7 +66,7 @@ export function sensitiveRateLimit(options: RateLimitOptions): RequestHandler {
     (seconds) => new ApiError('BAD_REQUEST', `Too many requests: try again in ${seconds} s`),
   );
   return async (req, res, next) => {
-    if (req.operation?.sensitive && req.caller) await take(`${req.caller.userId}:${req.ip}`, res);
+    if (operationOf(req).sensitive && req.caller) await take(`${req.caller.userId}:${req.ip}`, res);
     next();
   };
 }

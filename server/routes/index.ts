@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { operations } from '../contract.js';
 import type { DataLayer } from '../data/index.js';
 import { ApiError } from '../errors.js';
+import { operationOf } from '../plugins/operation.js';
 import { agentOperations } from './agents.js';
 import { apiKeyOperations } from './api-keys.js';
 import { dashboardOperations } from './dashboard.js';
@@ -11,7 +12,7 @@ import { modelOperations } from './models.js';
 import { sessionOperations } from './sessions.js';
 import { workspaceOperations } from './workspaces.js';
 
-export function apiOperations(data: DataLayer): Operations {
+function apiOperations(data: DataLayer): Operations {
   return {
     ...meOperations(data),
     ...workspaceOperations(data),
@@ -48,7 +49,7 @@ export function dispatch(data: DataLayer): RequestHandler {
   const handlers = apiOperations(data);
   checkOperations(handlers);
   return async (req, res, next) => {
-    const handler = req.operation && handlers[req.operation.operationId];
+    const handler = handlers[operationOf(req).operationId];
     if (!handler) throw new ApiError('NOT_FOUND', `No route ${req.method}`);
     if (req.caller) await data.beforeHandler(req.caller);
     return handler.run(req, res, next);
