@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, expectSuccess, ISO } from './helpers/envelope.js';
+import { workspaceCast } from './helpers/fixtures.js';
 import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -7,15 +8,10 @@ let owner: Tenant;
 let admin: Tenant;
 let member: Tenant;
 let outsider: Tenant;
-/** A workspace nobody was granted: only owners and admins see it. */
 let ungranted: { id: string };
 beforeAll(async () => {
   h = await startHarness();
-  owner = await h.tenant();
-  member = await h.colleague(owner, { role: 'member' });
-  admin = await h.colleague(owner, { role: 'admin' });
-  ungranted = await h.db.prisma.workspace.create({ data: { orgId: owner.orgId, slug: uniq('ws'), name: 'Ungranted' } });
-  outsider = await h.tenant();
+  ({ owner, admin, member, outsider, ungranted } = await workspaceCast(h));
 });
 afterAll(() => h.close());
 

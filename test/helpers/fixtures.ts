@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import type { Agent, ApiKeyCreated, Message, PeerMessage, Session } from '../../generated/sdk/types.gen.js';
 import { expectSuccess } from './envelope.js';
-import type { Harness, Tenant } from './harness.js';
+import { uniq, type Harness, type Tenant } from './harness.js';
 
 export const API = '/api/v1';
 
@@ -82,3 +82,16 @@ export const SERVER_OWNED = [
   'revokedAt',
   'lastUsedAt',
 ];
+
+/**
+ * The people of a workspaces test: an org's owner, admin and member (each member in a workspace of their
+ * own), a tenant of another org, and a workspace nobody was granted, which only owners and admins see.
+ */
+export async function workspaceCast(h: Harness) {
+  const owner = await h.tenant();
+  const member = await h.colleague(owner, { role: 'member' });
+  const admin = await h.colleague(owner, { role: 'admin' });
+  const ungranted = await h.db.prisma.workspace.create({ data: { orgId: owner.orgId, slug: uniq('ws'), name: 'Ungranted' } });
+  const outsider = await h.tenant();
+  return { owner, admin, member, outsider, ungranted };
+}
