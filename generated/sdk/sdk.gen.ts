@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses } from './types.gen.js';
+import type { ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -143,6 +143,8 @@ export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Opti
  *
  * The model catalog: every id an agent's `model` may take. One model is the default for new agents and
  * the locked model of the default agent Ala (`grok-3` unless the operator configured another).
+ * `available` says whether the server can call the model now; `alumia-local` always can and is free.
+ * Prices are in creditMicro per million tokens.
  *
  */
 export const listModels = <ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>) => (options?.client ?? client).get<ListModelsResponses, ListModelsErrors, ThrowOnError>({
@@ -283,7 +285,8 @@ export const listAgentPeers = <ThrowOnError extends boolean = false>(options: Op
  * List sessions
  *
  * Live sessions in the caller's current workspace (and org-wide ones), most recently updated first,
- * paginated with `limit` and `cursor`.
+ * paginated with `limit` and `cursor`. `agentId` keeps the sessions that agent takes part in (400 when it
+ * names no agent the caller can see); `relationship` keeps those whose `metadata.relationship` equals it.
  *
  */
 export const listSessions = <ThrowOnError extends boolean = false>(options?: Options<ListSessionsData, ThrowOnError>) => (options?.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
@@ -334,6 +337,23 @@ export const getSession = <ThrowOnError extends boolean = false>(options: Option
 });
 
 /**
+ * Update a session
+ *
+ * Changes the `title` and/or replaces the `metadata` (the whole object: send every key you want to keep),
+ * and moves `updatedAt` forward. Participants are not changed here.
+ *
+ */
+export const updateSession = <ThrowOnError extends boolean = false>(options: Options<UpdateSessionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSessionResponses, UpdateSessionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * List a session's messages
  *
  * The session's messages, oldest first, paginated with `limit` and `cursor`.
@@ -361,6 +381,95 @@ export const createSessionMessage = <ThrowOnError extends boolean = false>(optio
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Chat with an agent
+ *
+ * Writes a message into the session and has one participating agent answer it through the model its
+ * record names.
+ *
+ * **Who writes, who answers.** Without `fromAgentId` the message is the calling user's. With it, the
+ * message is a peer message by that participating agent: the session must be a `peer` session and the
+ * answering agent must be in the author's `allowedPeers` (403 otherwise). `agentId` names the answering
+ * agent; it may be left out when exactly one participating agent other than the author is live, else it is
+ * required (400). The answering agent must participate (400), be active (403), and differ from the author
+ * (400).
+ *
+ * **What the model sees.** The answering agent's `systemPrompt`, then the session's messages oldest
+ * first: the agent's own earlier messages as `assistant` turns, everyone else's as `user` turns that start
+ * with the author's name (`Ala: ...`). The newest messages are kept first within the model's
+ * `contextWindow`, counting 4 characters as one token plus 4 tokens per message, and keeping a quarter of
+ * the window (at most 4,096 tokens) free for the answer; at most the latest 1,000 messages are read. When
+ * the system prompt and the new message alone do not fit, the answer is 422 and nothing is stored.
+ *
+ * **Without streaming** the answer is 201 with the stored message and the stored reply. Both are written
+ * in one transaction, after the model answered; when the model fails nothing is written (503, or 422 for
+ * a request the provider refused as invalid, such as one too long for it).
+ *
+ * **Streaming** (`stream: true`, or `Accept: text/event-stream`) answers 200 `text/event-stream`. The
+ * incoming message is stored first and sent as `event: message`; then `event: delta` events carry the
+ * reply's text in order; then `event: reply` carries the stored reply, or `event: error` (code
+ * `SERVICE_UNAVAILABLE`) when the provider failed after the stream had started, in which case the partial
+ * reply is stored as `incomplete` (`failed` if no text arrived); `event: done` is always last. A `: keep-alive`
+ * comment is sent at least every 15 s while the model is silent. A client that disconnects cancels the
+ * model request within a second, and what arrived is stored as an `incomplete` reply. Everything that can
+ * be refused before the model is called (401, 402, 403, 404, 400, 422, a provider that is not configured)
+ * is an ordinary JSON error, never a stream.
+ *
+ * **Timeouts.** The model must send its first token within `MODEL_TIMEOUT_MS` (30 s) and never pause
+ * longer than `MODEL_IDLE_TIMEOUT_MS` (30 s) between chunks; the server always streams from the
+ * provider, so a long answer is never cut by a total deadline.
+ *
+ * **Credits.** A reply on a paid model debits `ceil((inputTokens × inputCreditMicroPerMTok + outputTokens
+ * × outputCreditMicroPerMTok) / 1,000,000)` creditMicro in the transaction that stores it; an incomplete
+ * reply debits what it used (estimated when the provider did not report usage). A paid model needs a
+ * balance above zero before it is called (402 otherwise). The check and the debit are not one lock, so
+ * chats running at the same moment may overdraw the balance by at most what those replies use; the
+ * balance then stays negative until credits are granted.
+ *
+ * `Idempotency-Key` works as on every POST: a retry replays the stored answer and the model is called
+ * once. A streamed chat's retry replays the stored message and reply as the same events, with a single
+ * `delta`.
+ *
+ */
+export const chatSession = <ThrowOnError extends boolean = false>(options: Options<ChatSessionData, ThrowOnError, ChatSessionResponse>) => (options.client ?? client).sse.post<ChatSessionResponses, ChatSessionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/sessions/{id}/chat',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Credit balance
+ *
+ * The organization's credit balance: every grant minus every debit (the ledger's sum). Replies on paid
+ * models debit it; it may be below zero after concurrent chats (see the chat operation). Operators grant
+ * credits with `npm run --silent admin -- credits grant --org <slug> --credits <n> --json`.
+ *
+ */
+export const getCredits = <ThrowOnError extends boolean = false>(options?: Options<GetCreditsData, ThrowOnError>) => (options?.client ?? client).get<GetCreditsResponses, GetCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/billing/credits',
+    ...options
+});
+
+/**
+ * Usage
+ *
+ * Tokens and credits of the organization's replies created in `[from, to)`, grouped by UTC day, by model
+ * or by answering agent. `to` defaults to now and `from` to 30 days before `to`; `from` must be before
+ * `to` and the range at most 366 days (422 otherwise). Replies of deleted agents and sessions still count:
+ * they were paid for.
+ *
+ */
+export const getUsage = <ThrowOnError extends boolean = false>(options?: Options<GetUsageData, ThrowOnError>) => (options?.client ?? client).get<GetUsageResponses, GetUsageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/billing/usage',
+    ...options
 });
 
 /**

@@ -41,7 +41,7 @@ export type Workspace = {
  * scopes allow creating, changing and deleting it.
  *
  */
-export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'sessions:write' | 'keys:read' | 'keys:write';
+export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'sessions:write' | 'keys:read' | 'keys:write' | 'billing:read';
 
 /**
  * `live` for keys minted by a production server, `test` for every other server.
@@ -222,11 +222,33 @@ export type Model = {
      */
     id: string;
     name: string;
+    description: string;
+    /**
+     * Who runs the model: `local` (the built-in stand-in), `xai`, `openai`, or a provider the operator added
+     * in the providers file.
+     *
+     */
     provider: string;
+    /**
+     * Whether this server can call the model now: its provider is configured (for `xai`, `XAI_API_KEY` is
+     * set). A chat with an agent on an unavailable model answers 503 naming what to configure.
+     *
+     */
+    available: boolean;
     /**
      * Maximum tokens of context.
      */
     contextWindow: number;
+    /**
+     * CreditMicro per million input tokens. One credit stands for one US dollar of the provider's list
+     * price, so this is the list price in micro-dollars; 0 for free models.
+     *
+     */
+    inputCreditMicroPerMTok: number;
+    /**
+     * CreditMicro per million output tokens.
+     */
+    outputCreditMicroPerMTok: number;
     /**
      * Whether new agents get this model when they name none.
      */
@@ -442,9 +464,24 @@ export type Session = {
     agentIds: Array<Uuid>;
     createdAt: Timestamp;
     /**
-     * Moves forward whenever a message is posted.
+     * Moves forward whenever a message is posted or the session is updated.
      */
     updatedAt: Timestamp;
+};
+
+/**
+ * What generating a reply used. Token counts are the provider's; when a stream ended before the provider
+ * reported them, they are estimated (4 characters to a token). `creditMicro` is what the organization was
+ * debited for the reply.
+ *
+ */
+export type MessageUsage = {
+    inputTokens: number;
+    outputTokens: number;
+    /**
+     * Millionths of a credit.
+     */
+    creditMicro: number;
 };
 
 /**
@@ -461,7 +498,30 @@ export type MessageFields = {
      * The authoring user; null for an agent's message.
      */
     userId: string | null;
+    /**
+     * `agent` when an agent wrote it (a reply, a peer message, or a message posted with `agentId`), else `user`.
+     */
+    role: 'user' | 'agent';
+    /**
+     * `complete` for every posted message and every reply the model finished. `incomplete`: the model stopped
+     * part way (the provider failed mid-stream, or the client went away); `content` holds what arrived.
+     * `failed`: the stream had started but the model produced no text at all; `content` is empty.
+     *
+     */
+    status: 'complete' | 'incomplete' | 'failed';
     content: string;
+    /**
+     * The catalog model that generated a reply; null for messages that are not replies.
+     */
+    model: string | null;
+    /**
+     * Tokens and credits a reply used; null for messages that are not replies.
+     */
+    usage: MessageUsage | null;
+    /**
+     * The message a reply answers; null for messages that are not replies.
+     */
+    replyTo: string | null;
     createdAt: Timestamp;
 };
 
@@ -503,6 +563,14 @@ export type CreateSessionRequest = {
 };
 
 /**
+ * The fields to change; at least one.
+ */
+export type UpdateSessionRequest = {
+    title?: string | null;
+    metadata?: SessionMetadataInput;
+};
+
+/**
  * One message in a session, written by an agent or by a user.
  */
 export type Message = MessageFields;
@@ -521,6 +589,115 @@ export type CreateMessageRequest = {
      *
      */
     agentId?: string;
+};
+
+/**
+ * A message to a session, answered by one of its agents.
+ */
+export type ChatRequest = {
+    /**
+     * 1 to 100,000 characters.
+     */
+    content: string;
+    /**
+     * The participating agent that answers, by UUID or slug. It may be left out when only one agent (other
+     * than `fromAgentId`) takes part in the session; otherwise it is required (400).
+     *
+     */
+    agentId?: string;
+    /**
+     * Makes the message a peer message written by this participating agent instead of the calling user. The
+     * session must be a `peer` session and the answering agent one of the author's `allowedPeers` (403 otherwise).
+     *
+     */
+    fromAgentId?: string;
+    /**
+     * Stream the answer as server-sent events (also chosen by `Accept: text/event-stream`).
+     */
+    stream?: boolean;
+};
+
+/**
+ * One server-sent event of a streamed chat: `event` is the SSE event name and `data` the JSON in its `data:`
+ * line. In order: one `message`, any number of `delta`, then either `reply` or `error`, and `done` last.
+ * Lines starting with `:` are keep-alive comments and carry no event.
+ *
+ */
+export type ChatStreamEvent = {
+    event: 'message';
+    data: Message;
+} | {
+    event: 'delta';
+    data: {
+        text: string;
+    };
+} | {
+    event: 'reply';
+    data: Message;
+} | {
+    event: 'error';
+    data: {
+        code: ErrorCode;
+        message: string;
+    };
+} | {
+    event: 'done';
+    data: {
+        [key: string]: never;
+    };
+};
+
+/**
+ * The stored incoming message and the stored reply that answers it.
+ */
+export type ChatResult = {
+    message: Message;
+    reply: Message;
+};
+
+/**
+ * An amount of credits, as a decimal `credits` and the exact integer `creditMicro` (1 credit = 1,000,000
+ * creditMicro). Compute with `creditMicro`; `credits` is the same amount for display.
+ *
+ */
+export type CreditAmount = {
+    credits: number;
+    creditMicro: number;
+};
+
+/**
+ * Token and credit sums over a set of replies.
+ */
+export type UsageTotals = {
+    /**
+     * How many replies.
+     */
+    replies: number;
+    inputTokens: number;
+    outputTokens: number;
+    credits: number;
+    creditMicro: number;
+};
+
+/**
+ * One group of a usage report.
+ */
+export type UsageItem = UsageTotals & {
+    /**
+     * The group, by `groupBy`; a UTC date (`2026-12-01`), a model id, or an agent's UUID.
+     */
+    key: string;
+};
+
+/**
+ * Replies generated in `[from, to)`, summed per group, largest spend first (days in date order).
+ */
+export type UsageReport = {
+    from: Timestamp;
+    to: Timestamp;
+    groupBy: 'day' | 'model' | 'agent';
+    items: Array<UsageItem>;
+    total: UsageTotals;
 };
 
 /**
@@ -1735,6 +1912,14 @@ export type ListSessionsData = {
          * The `nextCursor` of the previous page. Omit it for the first page.
          */
         cursor?: string;
+        /**
+         * Only sessions this agent (UUID or slug) participates in.
+         */
+        agentId?: string;
+        /**
+         * Only sessions whose `metadata.relationship` is this value.
+         */
+        relationship?: 'direct' | 'group' | 'peer';
     };
     url: '/sessions';
 };
@@ -1998,6 +2183,71 @@ export type GetSessionResponses = {
 
 export type GetSessionResponse = GetSessionResponses[keyof GetSessionResponses];
 
+export type UpdateSessionData = {
+    body: UpdateSessionRequest;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/sessions/{id}';
+};
+
+export type UpdateSessionErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateSessionError = UpdateSessionErrors[keyof UpdateSessionErrors];
+
+export type UpdateSessionResponses = {
+    /**
+     * The updated session.
+     */
+    200: {
+        success: true;
+        data: Session;
+    };
+};
+
+export type UpdateSessionResponse = UpdateSessionResponses[keyof UpdateSessionResponses];
+
 export type ListSessionMessagesData = {
     body?: never;
     path: {
@@ -2163,6 +2413,225 @@ export type CreateSessionMessageResponses = {
 };
 
 export type CreateSessionMessageResponse = CreateSessionMessageResponses[keyof CreateSessionMessageResponses];
+
+export type ChatSessionData = {
+    body: ChatRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/sessions/{id}/chat';
+};
+
+export type ChatSessionErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The agent's model is paid and the organization's credit balance is zero or below. Nothing was stored and the model was not called. Free models (price 0, such as `alumia-local`) never need credits.
+     */
+    402: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The model could not answer: its provider is not configured on this server (the message names the variable to set), or it was unreachable, reset the connection, failed (5xx), was rate limited (429), sent no first token in time or stalled between chunks. Nothing was stored. Retry after `Retry-After` seconds. Also the database not answering in time, as on every operation.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ChatSessionError = ChatSessionErrors[keyof ChatSessionErrors];
+
+export type ChatSessionResponses = {
+    /**
+     * The streamed answer (server-sent events), when streaming was asked for.
+     */
+    200: ChatStreamEvent;
+    /**
+     * The stored message and the stored reply.
+     */
+    201: {
+        success: true;
+        data: ChatResult;
+    };
+};
+
+export type ChatSessionResponse = ChatSessionResponses[keyof ChatSessionResponses];
+
+export type GetCreditsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/billing/credits';
+};
+
+export type GetCreditsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetCreditsError = GetCreditsErrors[keyof GetCreditsErrors];
+
+export type GetCreditsResponses = {
+    /**
+     * The balance.
+     */
+    200: {
+        success: true;
+        data: CreditAmount;
+    };
+};
+
+export type GetCreditsResponse = GetCreditsResponses[keyof GetCreditsResponses];
+
+export type GetUsageData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Start of the range, inclusive (ISO 8601).
+         */
+        from?: string;
+        /**
+         * End of the range, exclusive (ISO 8601).
+         */
+        to?: string;
+        /**
+         * How to group the replies.
+         */
+        groupBy?: 'day' | 'model' | 'agent';
+    };
+    url: '/billing/usage';
+};
+
+export type GetUsageErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetUsageError = GetUsageErrors[keyof GetUsageErrors];
+
+export type GetUsageResponses = {
+    /**
+     * The usage report.
+     */
+    200: {
+        success: true;
+        data: UsageReport;
+    };
+};
+
+export type GetUsageResponse = GetUsageResponses[keyof GetUsageResponses];
 
 export type GetDashboardOverviewData = {
     body?: never;
