@@ -1,17 +1,26 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { bootstrap } from './data/bootstrap.js';
-import { openDatabase } from './db/database.js';
+import { CreditStore } from './data/credits.js';
+import { openDatabase, type Database } from './db/database.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
+import { parseCredits, toCreditAmount } from './domain/credits.js';
+import { ApiError } from './errors.js';
 import { createLogger } from './logger.js';
 
-const USAGE = `Usage: npm run --silent admin -- bootstrap --org <slug> --email <email> [--role owner|admin|member] [--workspace <slug>] --json`;
+const USAGE = `Usage:
+  npm run --silent admin -- bootstrap --org <slug> --email <email> [--role owner|admin|member] [--workspace <slug>] --json
+  npm run --silent admin -- credits grant --org <slug> --credits <n> [--note <text>] --json`;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 class UsageError extends Error {}
 
-function parse(argv: string[]) {
+type Command =
+  | { name: 'bootstrap'; orgSlug: string; email: string; role?: 'owner' | 'admin' | 'member'; workspaceSlug?: string; json: boolean }
+  | { name: 'credits grant'; orgSlug: string; micro: bigint; note: string; json: boolean };
+
+function parse(argv: string[]): Command {
   let parsed;
   try {
     parsed = parseArgs({
@@ -22,6 +31,8 @@ function parse(argv: string[]) {
         email: { type: 'string' },
         role: { type: 'string' },
         workspace: { type: 'string' },
+        credits: { type: 'string' },
+        note: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
@@ -29,15 +40,23 @@ function parse(argv: string[]) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1 || positionals[0] !== 'bootstrap')
-    throw new UsageError('Unknown or missing command; the command is "bootstrap"');
+  const name = positionals.join(' ');
   if (!values.org || !SLUG.test(values.org))
     throw new UsageError('--org must be a slug: lowercase letters, digits and hyphens, 1-64 characters');
+  if (name === 'credits grant') {
+    const micro = values.credits === undefined ? undefined : parseCredits(values.credits);
+    if (micro === undefined || micro === 0n)
+      throw new UsageError('--credits must be a positive number of credits with at most 6 decimals, up to 1,000,000,000');
+    if (values.note !== undefined && values.note.length > 500) throw new UsageError('--note must be at most 500 characters');
+    return { name, orgSlug: values.org, micro, note: values.note ?? 'granted with the admin command', json: values.json };
+  }
+  if (name !== 'bootstrap') throw new UsageError('Unknown or missing command; the commands are "bootstrap" and "credits grant"');
   if (!values.email || !EMAIL.test(values.email)) throw new UsageError('--email must be an email address');
   if (values.role !== undefined && !['owner', 'admin', 'member'].includes(values.role))
     throw new UsageError('--role must be owner, admin or member');
   if (values.workspace !== undefined && !SLUG.test(values.workspace)) throw new UsageError('--workspace must be a slug');
   return {
+    name,
     orgSlug: values.org,
     email: values.email.toLowerCase(),
     role: values.role as 'owner' | 'admin' | 'member' | undefined,
@@ -46,10 +65,31 @@ function parse(argv: string[]) {
   };
 }
 
+async function run(command: Command, db: Database, config: Config): Promise<Record<string, unknown>> {
+  if (command.name === 'bootstrap') {
+    const { name: _, json: __, ...input } = command;
+    return {
+      ...(await bootstrap(db.prisma, {
+        ...input,
+        keyEnv: config.keyEnv,
+        keyName: 'admin bootstrap',
+        initialCreditMicro: config.initialCreditMicro,
+      })),
+    };
+  }
+  const granted = await new CreditStore(db.prisma).grant(command.orgSlug, command.micro, command.note);
+  return {
+    orgSlug: command.orgSlug,
+    orgId: granted.orgId,
+    granted: toCreditAmount(command.micro),
+    balance: toCreditAmount(granted.balanceMicro),
+  };
+}
+
 async function main() {
-  let args;
+  let command;
   try {
-    args = parse(process.argv.slice(2));
+    command = parse(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -59,12 +99,12 @@ async function main() {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const db = await openDatabase(config, logger);
   try {
-    const result = await bootstrap(db.prisma, { ...args, keyEnv: config.keyEnv, keyName: 'admin bootstrap' });
+    const result = await run(command, db, config);
     process.stdout.write(
-      args.json
+      command.json
         ? JSON.stringify(result) + '\n'
         : `${Object.entries(result)
-            .map(([k, v]) => `${k}: ${v}`)
+            .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
             .join('\n')}\n`,
     );
   } finally {
@@ -73,6 +113,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof DataDirLockedError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+  const known = err instanceof DataDirLockedError || err instanceof ApiError;
+  process.stderr.write(`error: ${known ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -64,7 +64,7 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     validator({ validateResponses: config.validateResponses }), // the contract on requests and answers
     sensitiveRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.keyMintsPerMinute, redis, shareAcrossWorkers: true }), // x-sensitive: 400
     idempotency({ store: data.idempotency, logger }), // replay, or reserve the key for this request
-    dispatch(data),                 // the operation's handler
+    dispatch(data, config),         // the operation's handler
   ];
   app.use(compose(pipeline)); // the list as one middleware: one express layer, not one per step
   app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope

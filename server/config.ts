@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseCredits } from './domain/credits.js';
+import { readProvidersFile, type FileModel } from './providers/providers-file.js';
 
 const flag = z
   .enum(['', '0', '1', 'true', 'false'])
@@ -39,6 +41,18 @@ const schema = z.object({
   MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4_096),
   AUTH_FAILURE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(100),
   CORS_ORIGINS: z.string().default(''),
+  XAI_API_KEY: z.string().default(''),
+  XAI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.x.ai/v1'),
+  OPENAI_API_KEY: z.string().default(''),
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.openai.com/v1'),
+  MODEL_PROVIDERS_FILE: z.string().default(''),
+  MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  MODEL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(15_000).default(15_000),
+  INITIAL_CREDITS: z
+    .string()
+    .default('0')
+    .refine((v) => parseCredits(v) !== undefined, 'must be a non-negative number of credits with at most 6 decimals'),
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()
     .min(24)
@@ -90,6 +104,30 @@ export interface Config {
   idempotencyTtlMs: number;
   /** The environment minted keys carry and accepted keys must carry. */
   keyEnv: 'live' | 'test';
+  /** OpenAI-compatible providers: the built-in xai and openai (when their key is set) and the file's. */
+  providers: ProviderConfig[];
+  /** Models the providers file adds to the catalog. */
+  extraModels: FileModel[];
+  chat: {
+    /** The longest wait for a model's first token. */
+    firstTokenTimeoutMs: number;
+    /** The longest gap between two chunks of a model's answer. */
+    idleTimeoutMs: number;
+    /** How often a streamed answer sends a keep-alive comment. */
+    keepAliveMs: number;
+  };
+  /** The credits a new organization starts with, in creditMicro. */
+  initialCreditMicro: bigint;
+}
+
+export interface ProviderConfig {
+  id: string;
+  baseURL: string;
+  apiKey: string | undefined;
+  /** The variable that holds the key, named in errors. */
+  keyVariable: string;
+  /** What to set for the provider to work, when it cannot yet. */
+  missing: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +140,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  let file: ReturnType<typeof readProvidersFile> = { providers: [], models: [] };
+  if (e.MODEL_PROVIDERS_FILE) {
+    try {
+      file = readProvidersFile(e.MODEL_PROVIDERS_FILE, env);
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  MODEL_PROVIDERS_FILE: ${(err as Error).message}`);
+    }
+  }
+  const builtIn = (id: string, apiKey: string, baseURL: string, keyVariable: string): ProviderConfig => ({
+    id,
+    baseURL,
+    apiKey: apiKey || undefined,
+    keyVariable,
+    missing: apiKey ? undefined : keyVariable,
+  });
   const isProduction = e.NODE_ENV === 'production';
   return {
     env: e.NODE_ENV,
@@ -135,6 +188,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 60 * 60 * 1000,
     keyEnv: isProduction ? 'live' : 'test',
+    providers: [
+      builtIn('xai', e.XAI_API_KEY, e.XAI_BASE_URL, 'XAI_API_KEY'),
+      builtIn('openai', e.OPENAI_API_KEY, e.OPENAI_BASE_URL, 'OPENAI_API_KEY'),
+      ...file.providers.map((p) => ({
+        id: p.id,
+        baseURL: p.baseURL,
+        apiKey: p.apiKey,
+        keyVariable: p.keyVariable,
+        missing: p.missingKeyVariable,
+      })),
+    ],
+    extraModels: file.models,
+    chat: { firstTokenTimeoutMs: e.MODEL_TIMEOUT_MS, idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_MS, keepAliveMs: e.SSE_KEEPALIVE_MS },
+    initialCreditMicro: parseCredits(e.INITIAL_CREDITS)!,
   };
 }
 

@@ -24,15 +24,19 @@ export type { ErrorCode, ErrorDetail };
 /** Every failure the API reports on purpose is an ApiError; anything else becomes a 500. */
 export class ApiError extends Error {
   readonly status: number;
+  /** Sent as Retry-After on a 503; one second unless the cause knows better (a provider's own value). */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'ApiError';
     this.status = statusOf[code];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -40,7 +40,7 @@ async function serve(config: Config, logger: Logger) {
       : localRevocations();
 
   // With workers, the primary has bootstrapped already.
-  const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv);
+  const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv, config.initialCreditMicro);
   const app = buildApp({ config, db, logger, redis, revocations });
   let stopping = false;
   const http = createHttpServer(app, config);
@@ -93,7 +93,7 @@ async function supervise(config: Config, logger: Logger) {
     throw new ConfigError('WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database can be opened by one process only');
   }
   const db = await openDatabase(config, logger);
-  const first = await bootstrapFirstStart(db.prisma, config.keyEnv);
+  const first = await bootstrapFirstStart(db.prisma, config.keyEnv, config.initialCreditMicro);
   await db.close();
   // The key-minting bucket is shared by the workers through the primary when there is no Redis.
   new RateLimiterClusterMaster();

@@ -1,5 +1,6 @@
 import type { OperationInfo } from './contract.js';
 import type { Caller } from './data/caller.js';
+import type { SseEvent } from './sse.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -13,6 +14,10 @@ declare global {
       operationParams?: Record<string, string>;
       /** Set by the auth plugin: always on an operation that needs a key, on a public one when a key was sent. */
       caller?: Caller;
+    }
+    interface Locals {
+      /** Set by the idempotency plugin: stores a streamed answer (its events) for replay. */
+      recordStream?: (events: SseEvent[]) => void;
     }
   }
 }

@@ -612,7 +612,9 @@ export type ChatRequest = {
      */
     fromAgentId?: string;
     /**
-     * Stream the answer as server-sent events (also chosen by `Accept: text/event-stream`).
+     * `true` streams the answer as server-sent events, `false` answers once with JSON. When absent, a request
+     * whose `Accept` header names `text/event-stream` streams; any other does not.
+     *
      */
     stream?: boolean;
 };

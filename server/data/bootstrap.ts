@@ -1,6 +1,7 @@
 import type { Role } from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
 import { mintKey } from './api-keys.js';
+import { addToLedger } from './credits.js';
 
 export interface BootstrapInput {
   orgSlug: string;
@@ -10,6 +11,8 @@ export interface BootstrapInput {
   workspaceSlug?: string;
   keyEnv: 'live' | 'test';
   keyName?: string;
+  /** Credits (in creditMicro) a newly created org starts with: INITIAL_CREDITS. */
+  initialCreditMicro?: bigint;
 }
 
 export interface BootstrapResult {
@@ -38,19 +41,25 @@ export function bootstrap(prisma: PrismaClient, input: BootstrapInput): Promise<
 }
 
 /** On a database without any organization, creates the default one and returns its first key. */
-export function bootstrapFirstStart(prisma: PrismaClient, keyEnv: 'live' | 'test'): Promise<BootstrapResult | undefined> {
+export function bootstrapFirstStart(prisma: PrismaClient, keyEnv: 'live' | 'test', initialCreditMicro = 0n): Promise<BootstrapResult | undefined> {
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
     if ((await tx.organization.count()) > 0) return undefined;
-    return bootstrapIn(tx, { orgSlug: 'default', email: 'owner@localhost', role: 'owner', keyEnv });
+    return bootstrapIn(tx, { orgSlug: 'default', email: 'owner@localhost', role: 'owner', keyEnv, initialCreditMicro });
   });
+}
+
+/** A new org, with its starting credits as the first row of its ledger. */
+async function createOrg(tx: Prisma.TransactionClient, input: BootstrapInput) {
+  const org = await tx.organization.create({ data: { slug: input.orgSlug, name: input.orgSlug } });
+  const initial = input.initialCreditMicro ?? 0n;
+  if (initial > 0n) await addToLedger(tx, org.id, 'grant', initial, { note: 'initial credits (INITIAL_CREDITS)' });
+  return org;
 }
 
 async function bootstrapIn(tx: Prisma.TransactionClient, input: BootstrapInput): Promise<BootstrapResult> {
   const workspaceSlug = input.workspaceSlug ?? 'default';
-  const org =
-    (await tx.organization.findUnique({ where: { slug: input.orgSlug } })) ??
-    (await tx.organization.create({ data: { slug: input.orgSlug, name: input.orgSlug } }));
+  const org = (await tx.organization.findUnique({ where: { slug: input.orgSlug } })) ?? (await createOrg(tx, input));
   const user =
     (await tx.user.findUnique({ where: { email: input.email } })) ??
     (await tx.user.create({ data: { email: input.email } }));

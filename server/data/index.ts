@@ -3,7 +3,10 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Caller } from './caller.js';
 import type { RevocationBus } from '../revocations.js';
+import { Providers } from '../providers/index.js';
 import { AgentStore } from './agents.js';
+import { ChatStore } from './chat.js';
+import { CreditStore } from './credits.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
 import { DashboardStore } from './dashboard.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -19,8 +22,12 @@ const KEY_CACHE_TTL_MS = 1_000;
 /** The data layer: the only code that talks to the database, and where tenancy is enforced. */
 export function createDataLayer(db: Database, config: Config, revocations: RevocationBus, logger?: Logger) {
   const { prisma, sql } = db;
-  const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel);
+  const providers = new Providers(config.providers);
+  const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel, providers, config.extraModels);
   const agents = new AgentStore(prisma, models, config.agentLimitPerOrg, sql);
+  const sessions = new SessionStore(prisma, agents);
+  const credits = new CreditStore(prisma);
+  const chatTimeouts = { firstMs: config.chat.firstTokenTimeoutMs, idleMs: config.chat.idleTimeoutMs };
   const apiKeys = new ApiKeyStore({
     prisma,
     keyEnv: config.keyEnv,
@@ -37,11 +44,13 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     beforeHandler: (caller: Caller) => agents.ensureAla(caller.orgId),
     agents,
     apiKeys,
+    chat: new ChatStore(prisma, sessions, models, providers, credits, chatTimeouts),
+    credits,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),
     me: new MeStore(prisma),
     models,
-    sessions: new SessionStore(prisma, agents),
+    sessions,
     workspaces: new WorkspaceStore(prisma),
   };
 }

@@ -1,4 +1,12 @@
-import type { CreateMessageRequest, CreateSessionRequest, Message, PeerMessage, Session } from '../../generated/sdk/types.gen.js';
+import type {
+  CreateMessageRequest,
+  CreateSessionRequest,
+  ListSessionsData,
+  Message,
+  PeerMessage,
+  Session,
+  UpdateSessionRequest,
+} from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
 import { METADATA_LIMITS, checkJsonLimits } from '../domain/json-limits.js';
@@ -28,12 +36,18 @@ export function toSession(row: SessionRow): Session {
 }
 
 export function toMessage(row: MessageRow): Message {
+  const isReply = row.model !== null;
   return {
     id: row.id,
     sessionId: row.sessionId,
     agentId: row.agentId,
     userId: row.userId,
+    role: row.agentId ? 'agent' : 'user',
+    status: row.status,
     content: row.content,
+    model: row.model,
+    usage: isReply ? { inputTokens: row.inputTokens ?? 0, outputTokens: row.outputTokens ?? 0, creditMicro: Number(row.creditMicro ?? 0n) } : null,
+    replyTo: row.replyToId,
     createdAt: iso(row.createdAt),
   };
 }
@@ -44,16 +58,23 @@ export class SessionStore {
     private readonly agents: AgentStore,
   ) {}
 
-  private async find(caller: Caller, id: string): Promise<SessionRow> {
+  /** The live session, if the caller can see it; 404 otherwise. */
+  async find(caller: Caller, id: string): Promise<SessionRow> {
     const row = await this.prisma.session.findFirst({ where: { id, AND: [visible(caller, 'session')] }, include: sessionInclude });
     if (!row) throw notFound('Session');
     return row;
   }
 
-  async list(caller: Caller, query: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+  async list(caller: Caller, query: ListSessionsData['query'] = {}): Promise<Page<Session>> {
     const limit = query.limit ?? 100;
+    const filters: Prisma.SessionWhereInput[] = [];
+    if (query.agentId !== undefined) {
+      const [agentId] = await this.resolveAgents(caller, [query.agentId], 'query.agentId');
+      filters.push({ participants: { some: { agentId } } });
+    }
+    if (query.relationship !== undefined) filters.push({ metadata: { path: ['relationship'], equals: query.relationship } });
     const rows = await this.prisma.session.findMany({
-      where: { AND: [listed(caller, 'session'), after('updatedAt', decodeCursor(query.cursor))] },
+      where: { AND: [listed(caller, 'session'), after('updatedAt', decodeCursor(query.cursor)), ...filters] },
       include: sessionInclude,
       orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
@@ -126,7 +147,7 @@ export class SessionStore {
   }
 
   /** Each reference (UUID or slug) must be a live agent the caller can see; duplicates count once. */
-  private async resolveAgents(caller: Caller, refs: string[]): Promise<string[]> {
+  private async resolveAgents(caller: Caller, refs: string[], path = 'body.agentIds'): Promise<string[]> {
     const wanted = refs.map(byRef);
     const rows = await this.prisma.agent.findMany({
       where: { OR: wanted, AND: [visible(caller, 'agent')] },
@@ -135,11 +156,27 @@ export class SessionStore {
     const idOf = (ref: { id: string } | { slug: string }) => rows.find((r) => ('id' in ref ? r.id === ref.id : r.slug === ref.slug))?.id;
     const unknown = refs.filter((_, i) => idOf(wanted[i]!) === undefined);
     if (unknown.length > 0) {
-      throw new ApiError('BAD_REQUEST', `agentIds names no agent you can see: ${unknown.join(', ')}`, [
-        { path: 'body.agentIds', message: `unknown agents: ${unknown.join(', ')}` },
+      throw new ApiError('BAD_REQUEST', `${path.split('.')[1]} names no agent you can see: ${unknown.join(', ')}`, [
+        { path, message: `unknown agents: ${unknown.join(', ')}` },
       ]);
     }
     return [...new Set(wanted.map((ref) => idOf(ref)!))];
+  }
+
+  /** Changes the title and/or replaces the metadata, and moves updatedAt forward. */
+  async update(caller: Caller, id: string, body: UpdateSessionRequest): Promise<Session> {
+    const session = await this.find(caller, id);
+    if (body.metadata !== undefined) checkJsonLimits(body.metadata, METADATA_LIMITS, 'body.metadata');
+    const row = await this.prisma.session.update({
+      where: { id: session.id },
+      data: {
+        ...(body.title !== undefined ? { title: body.title } : {}),
+        ...(body.metadata !== undefined ? { metadata: body.metadata as Prisma.InputJsonObject } : {}),
+        updatedAt: nextTimestamp(session.updatedAt),
+      },
+      include: sessionInclude,
+    });
+    return toSession(row);
   }
 
   /** Deleting a deleted session answers the same, with no side effect. */

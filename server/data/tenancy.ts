@@ -64,6 +64,14 @@ export function orgWide<K extends ScopedKind>(orgId: string, kind: K): WhereOf[K
   return { orgId, ...live(kind) };
 }
 
+/**
+ * Billing is the organization's, not a workspace's: its balance, its credit ledger and the usage of every
+ * reply it paid for, whatever workspace the reply was made in. Every member reads the same figures.
+ */
+export const billedTo = (caller: Pick<Caller, 'orgId'>) => ({ orgId: caller.orgId });
+/** `billedTo` as SQL over the table itself: $1 is the org id. */
+export const billedToSql = '"orgId" = $1::uuid';
+
 /** API keys: owners and admins see every key of the org, members their own. */
 export function visibleKeys(caller: Caller): Prisma.ApiKeyWhereInput {
   return seesEveryWorkspace(caller) ? { orgId: caller.orgId } : { orgId: caller.orgId, userId: caller.userId };

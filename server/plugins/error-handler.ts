@@ -32,7 +32,7 @@ export function errorHandler(options: { logger: Logger; isProduction: boolean })
       res.setHeader('Connection', 'close');
     }
     if (apiError.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer');
-    if (apiError.code === 'SERVICE_UNAVAILABLE') res.setHeader('Retry-After', '1');
+    if (apiError.code === 'SERVICE_UNAVAILABLE') res.setHeader('Retry-After', String(apiError.retryAfterSeconds ?? 1));
     // Sent as a string, past the response validator: an error status the contract forgot must still leave
     // in the envelope, never as express's HTML page. The contract conformance tests catch the omission.
     res.status(apiError.status).type('application/json').send(errorEnvelope(apiError, req.id));

@@ -3,6 +3,7 @@ import { openSecrets, sealSecrets, type IdempotencyStore, type IdempotentRequest
 import { ApiError } from '../errors.js';
 import { bearerToken } from '../domain/keys.js';
 import type { Logger } from '../logger.js';
+import { replayEventStream, type SseEvent } from '../sse.js';
 
 const HEADER = 'idempotency-key';
 const VALID_KEY = /^[ -~]{1,255}$/;
@@ -53,10 +54,17 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
         const opened = openSecrets(reservation.body, callerKey(req.headers.authorization), request);
         if (!opened) throw new Error('A stored idempotent answer could not be opened with the key that sealed it');
         res.setHeader('Idempotent-Replayed', 'true');
+        if (isStreamRecord(opened.body)) return replayEventStream(res, opened.body.stream);
         res.status(reservation.status).type('application/json').send(JSON.stringify(opened.body));
         return;
       }
     }
+    // A streamed answer is stored once it has ended, as its events; a replay sends them again.
+    res.locals.recordStream = (events) => {
+      store
+        .complete(request, 200, { stream: events })
+        .catch((err: unknown) => logger.error({ err, requestId: req.id }, 'could not store the idempotent stream'));
+    };
     captureResponse(res, (status, body, send) => {
       const stored = sealSecrets(body, callerKey(req.headers.authorization), request);
       const settle = status >= 500 ? store.release(request) : store.complete(request, status, stored);
@@ -86,6 +94,9 @@ function captureResponse(res: Response, onSend: (status: number, body: unknown, 
     return res;
   };
 }
+
+const isStreamRecord = (body: unknown): body is { stream: SseEvent[] } =>
+  typeof body === 'object' && body !== null && Array.isArray((body as { stream?: unknown }).stream);
 
 /** The caller's API key, which the auth plugin has already checked; it seals secrets in stored answers. */
 const callerKey = (authorization: string | undefined) => bearerToken(authorization) ?? '';

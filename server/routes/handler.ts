@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Caller } from '../data/caller.js';
 import { ApiError } from '../errors.js';
 
@@ -39,11 +39,21 @@ function adapt<D, R, C>(
  * should auth ever not have run, the request is refused here rather than run without one.
  */
 export function handle<D, R>(status: number, fn: (input: Input<D>) => Promise<DataOf<R>> | DataOf<R>): OperationHandler {
-  const caller = (req: Parameters<RequestHandler>[0]) => {
-    if (!req.caller) throw new ApiError('UNAUTHORIZED', 'Missing API key: send Authorization: Bearer alm_<env>_<key>');
-    return req.caller;
+  return { isPublic: false, run: adapt<D, R, Caller>(status, requireCaller, fn) };
+}
+
+/** Like `handle`, for an operation that writes its own answer (a JSON body or an event stream). */
+export function handleResponse<D>(fn: (input: Input<D>, req: Request, res: Response) => Promise<void>): OperationHandler {
+  return {
+    isPublic: false,
+    run: (req, res) =>
+      fn({ caller: requireCaller(req), path: req.operationParams as never, query: req.query as never, body: req.body as never }, req, res),
   };
-  return { isPublic: false, run: adapt<D, R, Caller>(status, caller, fn) };
+}
+
+function requireCaller(req: Request): Caller {
+  if (!req.caller) throw new ApiError('UNAUTHORIZED', 'Missing API key: send Authorization: Bearer alm_<env>_<key>');
+  return req.caller;
 }
 
 /** A handler for an operation the contract marks public (`security: []`): the caller is there only if a key was sent. */

@@ -3,7 +3,9 @@ import { operations } from '../contract.js';
 import type { DataLayer } from '../data/index.js';
 import { ApiError } from '../errors.js';
 import { operationOf } from '../plugins/operation.js';
+import type { Config } from '../config.js';
 import { agentOperations } from './agents.js';
+import { billingOperations } from './billing.js';
 import { apiKeyOperations } from './api-keys.js';
 import { dashboardOperations } from './dashboard.js';
 import type { Operations } from './handler.js';
@@ -12,14 +14,15 @@ import { modelOperations } from './models.js';
 import { sessionOperations } from './sessions.js';
 import { workspaceOperations } from './workspaces.js';
 
-function apiOperations(data: DataLayer): Operations {
+function apiOperations(data: DataLayer, config: Pick<Config, 'chat'>): Operations {
   return {
     ...meOperations(data),
     ...workspaceOperations(data),
     ...apiKeyOperations(data),
     ...modelOperations(data),
     ...agentOperations(data),
-    ...sessionOperations(data),
+    ...sessionOperations(data, config),
+    ...billingOperations(data),
     ...dashboardOperations(data),
   };
 }
@@ -45,8 +48,8 @@ export function checkOperations(handlers: Operations): void {
 }
 
 /** Runs the handler of the operation the request was placed in; the last step of the pipeline. */
-export function dispatch(data: DataLayer): RequestHandler {
-  const handlers = apiOperations(data);
+export function dispatch(data: DataLayer, config: Pick<Config, 'chat'>): RequestHandler {
+  const handlers = apiOperations(data, config);
   checkOperations(handlers);
   return async (req, res, next) => {
     const handler = handlers[operationOf(req).operationId];

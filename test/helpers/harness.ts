@@ -96,6 +96,7 @@ export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {
         email: `${uniq('owner')}@example.test`,
         role: options.role ?? 'owner',
         keyEnv: config.keyEnv,
+        initialCreditMicro: config.initialCreditMicro,
       });
       return toTenant(r);
     },

@@ -1,0 +1,106 @@
+import type { CreditAmount, GetUsageData, UsageReport } from '../../generated/sdk/types.gen.js';
+import type { Prisma, PrismaClient } from '../db/database.js';
+import { toCreditAmount } from '../domain/credits.js';
+import { usageWindow } from '../domain/usage.js';
+import { ApiError } from '../errors.js';
+import type { Caller } from './caller.js';
+import { iso } from './serialize.js';
+import { billedTo, billedToSql } from './tenancy.js';
+
+type Tx = Prisma.TransactionClient;
+
+/** SQL for each way of grouping usage: the group's key, and the order groups are listed in. */
+const GROUPS = {
+  day: { key: `to_char("createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, order: 'key ASC' },
+  model: { key: '"model"', order: '"creditMicro" DESC, key ASC' },
+  agent: { key: '"agentId"::text', order: '"creditMicro" DESC, key ASC' },
+} as const;
+
+interface UsageRow {
+  key: string;
+  replies: number;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  creditMicro: bigint;
+}
+
+/** Credits: the ledger of grants and debits, and the balance kept equal to its sum. */
+export class CreditStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async balanceMicro(caller: Pick<Caller, 'orgId'>): Promise<bigint> {
+    const { orgId } = billedTo(caller);
+    const org = await this.prisma.organization.findUniqueOrThrow({ where: { id: orgId }, select: { creditBalanceMicro: true } });
+    return org.creditBalanceMicro;
+  }
+
+  async balance(caller: Caller): Promise<CreditAmount> {
+    return toCreditAmount(await this.balanceMicro(caller));
+  }
+
+  /** Adds credits to an organization (the operator's admin command); answers the new balance. */
+  async grant(orgSlug: string, micro: bigint, note: string): Promise<{ orgId: string; balanceMicro: bigint }> {
+    return this.prisma.$transaction(async (tx) => {
+      const org = await tx.organization.findUnique({ where: { slug: orgSlug }, select: { id: true } });
+      if (!org) throw new ApiError('NOT_FOUND', `Organization ${orgSlug} not found`);
+      return { orgId: org.id, balanceMicro: await addToLedger(tx, org.id, 'grant', micro, { note }) };
+    });
+  }
+
+  async usage(caller: Caller, query: GetUsageData['query'] = {}): Promise<UsageReport> {
+    const groupBy = query.groupBy ?? 'day';
+    const { from, to } = usageWindow(query.from, query.to, Date.now());
+    const group = GROUPS[groupBy];
+    const rows = await this.prisma.$queryRawUnsafe<UsageRow[]>(
+      `SELECT ${group.key} AS key, count(*)::int AS replies,
+         coalesce(sum("inputTokens"), 0)::bigint AS "inputTokens", coalesce(sum("outputTokens"), 0)::bigint AS "outputTokens",
+         coalesce(sum("creditMicro"), 0)::bigint AS "creditMicro"
+       FROM "Message"
+       WHERE ${billedToSql} AND "model" IS NOT NULL AND "createdAt" >= $2::timestamptz AND "createdAt" < $3::timestamptz
+       GROUP BY 1 ORDER BY ${group.order}`,
+      billedTo(caller).orgId,
+      from,
+      to,
+    );
+    const items = rows.map((r) => ({ key: r.key, ...totals(r) }));
+    const sum = rows.reduce(
+      (acc, r) => ({
+        key: '',
+        replies: acc.replies + r.replies,
+        inputTokens: acc.inputTokens + r.inputTokens,
+        outputTokens: acc.outputTokens + r.outputTokens,
+        creditMicro: acc.creditMicro + r.creditMicro,
+      }),
+      { key: '', replies: 0, inputTokens: 0n, outputTokens: 0n, creditMicro: 0n },
+    );
+    return { from: iso(from), to: iso(to), groupBy, items, total: totals(sum) };
+  }
+}
+
+const totals = (r: UsageRow) => ({
+  replies: r.replies,
+  inputTokens: Number(r.inputTokens),
+  outputTokens: Number(r.outputTokens),
+  ...toCreditAmount(r.creditMicro),
+});
+
+/**
+ * One ledger row and the balance moved by it, in the caller's transaction: the balance is always the
+ * ledger's sum. `amount` is positive for a grant and is subtracted for a debit. Returns the new balance.
+ */
+export async function addToLedger(
+  tx: Tx,
+  orgId: string,
+  kind: 'grant' | 'debit',
+  amount: bigint,
+  ref: { note?: string; messageId?: string },
+): Promise<bigint> {
+  const signed = kind === 'grant' ? amount : -amount;
+  await tx.creditLedger.create({ data: { orgId, kind, amountMicro: signed, note: ref.note ?? null, messageId: ref.messageId ?? null } });
+  const org = await tx.organization.update({
+    where: { id: orgId },
+    data: { creditBalanceMicro: { increment: signed } },
+    select: { creditBalanceMicro: true },
+  });
+  return org.creditBalanceMicro;
+}
