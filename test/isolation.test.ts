@@ -96,7 +96,8 @@ async function addSession(who: Who, label: string, agentIds: string[], metadata:
 }
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Agents answer on the free local model, so chats (and their replies and usage) need no provider.
+  h = await startHarness({ DEFAULT_MODEL: 'alumia-local' });
   server = await listen(h.app);
   client = httpClient(server.port, { maxSockets: 4 });
   people.ownerA = await h.tenant();
@@ -135,6 +136,8 @@ beforeAll(async () => {
     agents[who] = await addAgent(who, `${who}'s agent`, { allowedPeers: ['ala'] });
     const s = await addSession(who, `${who}'s session`, [agents[who].id]);
     await ok(who, 'post', `/sessions/${s.id}/messages`, { content: `message-marker-${randomUUID()}` });
+    // A chat: a user message and the agent's reply, counted in the org's usage by agent.
+    await ok(who, 'post', `/sessions/${s.id}/chat`, { content: `message-marker-${randomUUID()}` });
     const peer = await addSession(who, `${who}'s peer session`, [agents[who].slug, 'ala'], { relationship: 'peer' });
     await ok(who, 'post', `/sessions/${peer.id}/messages`, { content: `message-marker-${randomUUID()}`, agentId: agents[who].slug });
     // Deleted rows must stay as invisible to others as live ones (a second DELETE answers 200 only to those who may see them).
@@ -212,6 +215,8 @@ const ID_ROUTES: Record<string, IdRoute> = {
   'delete /sessions/{id}': { kind: 'session' },
   'get /sessions/{id}/messages': { kind: 'session' },
   'post /sessions/{id}/messages': { kind: 'session', body: { content: 'injected' } },
+  'patch /sessions/{id}': { kind: 'session', body: { title: 'Hijacked' } },
+  'post /sessions/{id}/chat': { kind: 'session', body: { content: 'injected' } },
 };
 const idOps = OPS.filter((o) => o.path.includes('{id}'));
 const opOf = (key: string) => idOps.find((o) => `${o.method} ${o.path}` === key)!;
@@ -292,6 +297,7 @@ function listPaths(who: Who): string[] {
   const p = people[who];
   const own = rows.filter((r) => r.orgId === p.orgId && visible(who, r) && !r.deleted);
   const paths = ['/agents', '/sessions', '/api-keys', '/workspaces', '/dashboard/overview', '/me', '/models'];
+  paths.push('/billing/credits', '/billing/usage', '/billing/usage?groupBy=agent', '/billing/usage?groupBy=model');
   for (const r of own.filter((x) => x.kind === 'agent')) {
     paths.push(`/agents/${r.id}/sessions`, `/agents/${r.id}/messages`, `/agents/${r.id}/peers`);
   }
@@ -378,6 +384,8 @@ const WRITABLE: Record<string, { path: () => string; body: Record<string, unknow
     path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}/messages`,
     body: { content: 'mass' },
   },
+  updateSession: { path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}`, body: { title: 'mass' } },
+  chatSession: { path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}/chat`, body: { content: 'mass' } },
 };
 const writableOps = OPS.filter((o) => (o.method === 'post' || o.method === 'patch' || o.method === 'put') && o.body);
 

@@ -686,7 +686,9 @@ export type UsageTotals = {
  */
 export type UsageItem = UsageTotals & {
     /**
-     * The group, by `groupBy`; a UTC date (`2026-12-01`), a model id, or an agent's UUID.
+     * The group, by `groupBy`: a UTC date (`2026-12-01`), a model id, or an agent's UUID. Agents in
+     * workspaces the caller cannot see are summed under `other`, so the items still add up to the total.
+     *
      */
     key: string;
 };

@@ -5,7 +5,7 @@ import { usageWindow } from '../domain/usage.js';
 import { ApiError } from '../errors.js';
 import type { Caller } from './caller.js';
 import { iso } from './serialize.js';
-import { billedTo, billedToSql } from './tenancy.js';
+import { billedTo, billedToSql, visible } from './tenancy.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -62,20 +62,38 @@ export class CreditStore {
       from,
       to,
     );
-    const items = rows.map((r) => ({ key: r.key, ...totals(r) }));
-    const sum = rows.reduce(
-      (acc, r) => ({
-        key: '',
-        replies: acc.replies + r.replies,
-        inputTokens: acc.inputTokens + r.inputTokens,
-        outputTokens: acc.outputTokens + r.outputTokens,
-        creditMicro: acc.creditMicro + r.creditMicro,
-      }),
-      { key: '', replies: 0, inputTokens: 0n, outputTokens: 0n, creditMicro: 0n },
-    );
-    return { from: iso(from), to: iso(to), groupBy, items, total: totals(sum) };
+    const grouped = groupBy === 'agent' ? await this.foldHiddenAgents(caller, rows) : rows;
+    const items = grouped.map((r) => ({ key: r.key, ...totals(r) }));
+    return { from: iso(from), to: iso(to), groupBy, items, total: totals(rows.reduce(addRows, ZERO)) };
+  }
+
+  /**
+   * The figures are the org's, but an agent's id is shown only to callers who may see the agent: replies
+   * of agents in workspaces hidden from the caller are summed under the key `other`, listed last.
+   */
+  private async foldHiddenAgents(caller: Caller, rows: UsageRow[]): Promise<UsageRow[]> {
+    const seen = await this.prisma.agent.findMany({
+      where: { id: { in: rows.map((r) => r.key) }, AND: [visible(caller, 'agent', { deleted: true })] },
+      select: { id: true },
+    });
+    const visibleIds = new Set(seen.map((a) => a.id));
+    const shown = rows.filter((r) => visibleIds.has(r.key));
+    const hidden = rows.filter((r) => !visibleIds.has(r.key));
+    if (hidden.length === 0) return shown;
+    return [...shown, hidden.reduce(addRows, { ...ZERO, key: OTHER_AGENTS })];
   }
 }
+
+/** The usage key under which agents the caller cannot see are summed. */
+export const OTHER_AGENTS = 'other';
+const ZERO: UsageRow = { key: '', replies: 0, inputTokens: 0n, outputTokens: 0n, creditMicro: 0n };
+const addRows = (a: UsageRow, r: UsageRow): UsageRow => ({
+  key: a.key,
+  replies: a.replies + r.replies,
+  inputTokens: a.inputTokens + r.inputTokens,
+  outputTokens: a.outputTokens + r.outputTokens,
+  creditMicro: a.creditMicro + r.creditMicro,
+});
 
 const totals = (r: UsageRow) => ({
   replies: r.replies,
