@@ -21,14 +21,28 @@ describe('GET /api/v1/models', () => {
     expect(data.items.find((m) => m.id === 'grok-3')).toMatchObject({ provider: 'xai', isDefault: true });
   });
 
-  it('describes every model with id, name, provider and context window', async () => {
+  it('describes every model with id, name, description, provider, availability, context window and integer prices', async () => {
     const { items } = expectSuccess<{ items: Model[] }>(await h.http.get('/api/v1/models').set(t.auth));
     for (const m of items) {
-      expect(Object.keys(m).sort()).toEqual(['contextWindow', 'id', 'isDefault', 'name', 'provider']);
+      expect(Object.keys(m).sort()).toEqual([
+        'available',
+        'contextWindow',
+        'description',
+        'id',
+        'inputCreditMicroPerMTok',
+        'isDefault',
+        'name',
+        'outputCreditMicroPerMTok',
+        'provider',
+      ]);
       expect(m.id).toMatch(/^\S+$/);
       expect(m.name.length).toBeGreaterThan(0);
+      expect(m.description.length).toBeGreaterThan(0);
       expect(m.provider.length).toBeGreaterThan(0);
       expect(Number.isInteger(m.contextWindow) && m.contextWindow > 0).toBe(true);
+      expect(Number.isInteger(m.inputCreditMicroPerMTok) && Number.isInteger(m.outputCreditMicroPerMTok)).toBe(true);
+      // Every real model carries its provider's list price; only the local stand-in is free.
+      if (m.provider !== 'local') expect(Math.min(m.inputCreditMicroPerMTok, m.outputCreditMicroPerMTok), m.id).toBeGreaterThan(0);
     }
     expect(new Set(items.map((m) => m.id)).size).toBe(items.length);
   });

@@ -39,7 +39,12 @@ describe('POST /api/v1/sessions/:id/messages', () => {
       sessionId: s.id,
       agentId: null,
       userId: t.userId,
+      role: 'user',
+      status: 'complete',
       content: 'hello from a user',
+      model: null,
+      usage: null,
+      replyTo: null,
       createdAt: expect.stringMatching(ISO),
     });
     const row = await h.db.prisma.message.findUniqueOrThrow({ where: { id: m.id } });
@@ -50,7 +55,15 @@ describe('POST /api/v1/sessions/:id/messages', () => {
     const bySlug = await postMessage(h, t, s.id, { content: 'by slug', agentId: writer.slug });
     const byId = await postMessage(h, t, s.id, { content: 'by id', agentId: writer.id });
     const byAla = await postMessage(h, t, s.id, { content: 'from ala', agentId: 'ala' });
-    expect(bySlug).toMatchObject({ agentId: writer.id, userId: null });
+    expect(bySlug).toMatchObject({
+      agentId: writer.id,
+      userId: null,
+      role: 'agent',
+      status: 'complete',
+      model: null,
+      usage: null,
+      replyTo: null,
+    });
     expect(byId).toMatchObject({ agentId: writer.id, userId: null });
     expect(byAla).toMatchObject({ agentId: (await getAgent(h, t, 'ala')).id, userId: null });
   });
