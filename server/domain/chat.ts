@@ -134,7 +134,8 @@ export function replyCost(usage: { inputTokens: number; outputTokens: number }, 
 export function retryAfterSeconds(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
-  const seconds = /^\d+$/.test(trimmed) ? Number(trimmed) : (Date.parse(trimmed) - now) / 1000;
+  const asNumber = Number(trimmed);
+  const seconds = trimmed !== '' && !Number.isNaN(asNumber) ? asNumber : (Date.parse(trimmed) - now) / 1000;
   if (!Number.isFinite(seconds)) return undefined;
   return Math.min(3_600, Math.max(1, Math.ceil(seconds)));
 }

@@ -8,12 +8,15 @@ import { describe, expect, it } from 'vitest';
 const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'agent-names': () => import('../../server/domain/agent-names.js'),
   agents: () => import('../../server/domain/agents.js'),
+  chat: () => import('../../server/domain/chat.js'),
+  credits: () => import('../../server/domain/credits.js'),
   'json-input': () => import('../../server/domain/json-input.js'),
   'json-limits': () => import('../../server/domain/json-limits.js'),
   keys: () => import('../../server/domain/keys.js'),
   pagination: () => import('../../server/domain/pagination.js'),
   sessions: () => import('../../server/domain/sessions.js'),
   slugs: () => import('../../server/domain/slugs.js'),
+  usage: () => import('../../server/domain/usage.js'),
   voice: () => import('../../server/domain/voice.js'),
 };
 
