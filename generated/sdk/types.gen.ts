@@ -563,7 +563,7 @@ export type CreateSessionRequest = {
 };
 
 /**
- * The fields to change; at least one.
+ * The fields to change; at least one (an empty object answers 400).
  */
 export type UpdateSessionRequest = {
     title?: string | null;

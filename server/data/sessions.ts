@@ -166,6 +166,7 @@ export class SessionStore {
   /** Changes the title and/or replaces the metadata, and moves updatedAt forward. */
   async update(caller: Caller, id: string, body: UpdateSessionRequest): Promise<Session> {
     const session = await this.find(caller, id);
+    if (Object.keys(body).length === 0) throw new ApiError('BAD_REQUEST', 'The body is empty: send at least one field to change');
     if (body.metadata !== undefined) checkJsonLimits(body.metadata, METADATA_LIMITS, 'body.metadata');
     const row = await this.prisma.session.update({
       where: { id: session.id },
