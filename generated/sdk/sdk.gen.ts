@@ -409,9 +409,10 @@ export const createSessionMessage = <ThrowOnError extends boolean = false>(optio
  *
  * **Streaming** (`stream: true`, or `Accept: text/event-stream`) answers 200 `text/event-stream`. The
  * incoming message is stored first and sent as `event: message`; then `event: delta` events carry the
- * reply's text in order; then `event: reply` carries the stored reply, or `event: error` (code
- * `SERVICE_UNAVAILABLE`) when the provider failed after the stream had started, in which case the partial
- * reply is stored as `incomplete` (`failed` if no text arrived); `event: done` is always last. A `: keep-alive`
+ * reply's text in order; then `event: reply` carries the stored reply, or `event: error` when the provider
+ * failed after the stream had started (code `SERVICE_UNAVAILABLE`, or `VALIDATION_ERROR` when it refused
+ * the request as invalid), in which case the partial reply is stored as `incomplete` (`failed` for a
+ * refusal); `event: done` is always last. A `: keep-alive`
  * comment is sent at least every 15 s while the model is silent. A client that disconnects cancels the
  * model request within a second, and what arrived is stored as an `incomplete` reply. Everything that can
  * be refused before the model is called (401, 402, 403, 404, 400, 422, a provider that is not configured)
@@ -423,14 +424,21 @@ export const createSessionMessage = <ThrowOnError extends boolean = false>(optio
  *
  * **Credits.** A reply on a paid model debits `ceil((inputTokens × inputCreditMicroPerMTok + outputTokens
  * × outputCreditMicroPerMTok) / 1,000,000)` creditMicro in the transaction that stores it; an incomplete
- * reply debits what it used (estimated when the provider did not report usage). A paid model needs a
+ * reply debits what it used: the provider's count when it sent one, else an estimate (4 characters a
+ * token) of the prompt and of the text received, or nothing when no text arrived. A paid model needs a
  * balance above zero before it is called (402 otherwise). The check and the debit are not one lock, so
  * chats running at the same moment may overdraw the balance by at most what those replies use; the
  * balance then stays negative until credits are granted.
  *
  * `Idempotency-Key` works as on every POST: a retry replays the stored answer and the model is called
- * once. A streamed chat's retry replays the stored message and reply as the same events, with a single
- * `delta`.
+ * once. A streamed chat's retry replays the stored events (message, the text as a single `delta`, reply
+ * or error, done), whatever way the first stream ended: its message and partial reply were stored.
+ *
+ * **Providers.** `alumia-local` runs inside the server, needs nothing and is free. `xai` and `openai` work
+ * once `XAI_API_KEY` / `OPENAI_API_KEY` are set (`XAI_BASE_URL` / `OPENAI_BASE_URL` point them elsewhere).
+ * Any other server that speaks the Chat Completions API (Ollama, vLLM, LM Studio, OpenRouter) is added,
+ * with its models, in the YAML or JSON file named by `MODEL_PROVIDERS_FILE`. A provider's key never
+ * appears in an answer, an error or a log line.
  *
  */
 export const chatSession = <ThrowOnError extends boolean = false>(options: Options<ChatSessionData, ThrowOnError, ChatSessionResponse>) => (options.client ?? client).sse.post<ChatSessionResponses, ChatSessionErrors, ThrowOnError>({

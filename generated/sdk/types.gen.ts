@@ -503,9 +503,10 @@ export type MessageFields = {
      */
     role: 'user' | 'agent';
     /**
-     * `complete` for every posted message and every reply the model finished. `incomplete`: the model stopped
-     * part way (the provider failed mid-stream, or the client went away); `content` holds what arrived.
-     * `failed`: the stream had started but the model produced no text at all; `content` is empty.
+     * `complete` for every posted message and every reply the model finished. `incomplete`: a streamed reply
+     * that stopped part way (the provider failed or stalled, or the client went away); `content` holds the
+     * text that had arrived, possibly none. `failed`: a streamed reply the provider refused as invalid (an
+     * upstream 4xx other than 429); `content` is empty.
      *
      */
     status: 'complete' | 'incomplete' | 'failed';
