@@ -846,7 +846,8 @@ async function check(c: FuzzCase) {
 }
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Every agent, Ala included, answers on the free local model: a chat the fuzzer gets right is a 2xx, not a 503.
+  h = await startHarness({ DEFAULT_MODEL: 'alumia-local', ALA_MODEL: 'alumia-local' });
   server = await listen(h.app);
   client = httpClient(server.port, { keepAlive: true, maxSockets: 1 });
   owner = await h.tenant();
@@ -874,6 +875,7 @@ beforeAll(async () => {
   const peer = await api(owner, 'POST', '/sessions', { agentIds: [made[0].slug, 'ala'], metadata: { relationship: 'peer' } });
   await api(owner, 'POST', `/sessions/${direct.id}/messages`, { content: 'hello' });
   await api(owner, 'POST', `/sessions/${peer.id}/messages`, { content: 'hi', agentId: made[0].slug });
+  await api(owner, 'POST', `/sessions/${direct.id}/chat`, { content: 'hello again' });
   await api(owner, 'DELETE', `/agents/${(await api(owner, 'POST', '/agents', { name: 'Fuzz Deleted' })).id}`);
   await api(member, 'POST', '/sessions', { agentIds: [(await api(member, 'POST', '/agents', { name: 'Member Own' })).id] });
   await api(foreign, 'POST', '/sessions', { agentIds: [(await api(foreign, 'POST', '/agents', { name: 'Foreign' })).slug, 'ala'] });
