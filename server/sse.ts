@@ -19,10 +19,16 @@ function open(res: Response): void {
 
 /**
  * Writes `events` as an event stream, with a `: keep-alive` comment every `keepAliveMs`. It reads the
- * events to the end even when the client has gone (the source finishes its work then), and answers them
- * with the deltas joined into one, as a replay sends them again.
+ * events to the end even when the client has gone (the source finishes its work then). Before the last
+ * event (`done`) is written, `beforeDone` gets every event with the deltas joined into one, as a replay
+ * sends them: a client that retries as soon as it sees `done` finds the answer stored.
  */
-export async function sendEventStream(res: Response, events: AsyncIterable<SseEvent>, keepAliveMs: number): Promise<SseEvent[]> {
+export async function sendEventStream(
+  res: Response,
+  events: AsyncIterable<SseEvent>,
+  keepAliveMs: number,
+  beforeDone: (events: SseEvent[]) => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   open(res);
   const write = (text: string) => {
     if (!res.destroyed && !res.writableEnded) res.write(text);
@@ -31,14 +37,14 @@ export async function sendEventStream(res: Response, events: AsyncIterable<SseEv
   const sent: SseEvent[] = [];
   try {
     for await (const event of events) {
-      write(format(event));
       sent.push(event);
+      if (event.event === 'done') await beforeDone(joinDeltas(sent));
+      write(format(event));
     }
   } finally {
     clearInterval(keepAlive);
     if (!res.writableEnded) res.end();
   }
-  return joinDeltas(sent);
 }
 
 /** Sends stored events again, at once. */

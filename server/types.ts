@@ -17,7 +17,7 @@ declare global {
     }
     interface Locals {
       /** Set by the idempotency plugin: stores a streamed answer (its events) for replay. */
-      recordStream?: (events: SseEvent[]) => void;
+      recordStream?: (events: SseEvent[]) => Promise<void>;
     }
   }
 }

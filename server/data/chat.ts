@@ -1,6 +1,6 @@
 import type { ChatRequest, ChatResult, ChatStreamEvent, Message } from '../../generated/sdk/types.gen.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
-import { buildPrompt, chatParties, estimateTokens, HISTORY_LIMIT, isPaid, replyCost, type HistoryMessage, type Participant } from '../domain/chat.js';
+import { buildPrompt, CHARS_PER_TOKEN, chatParties, estimateTokens, HISTORY_LIMIT, isPaid, replyCost, type HistoryMessage, type Participant } from '../domain/chat.js';
 import { ApiError } from '../errors.js';
 import { ProviderError, type ChatTurn, type Provider, type Providers } from '../providers/index.js';
 import { withTimeouts, type StreamTimeouts } from '../providers/timeouts.js';
@@ -161,7 +161,9 @@ export class ChatStore {
   private async writeReply(tx: Tx, chat: PreparedChat, message: Message, answer: Generation, status: 'complete' | 'incomplete' | 'failed'): Promise<Message> {
     const usage =
       answer.usage ??
-      (answer.text ? { inputTokens: estimateTokens(chat.turns), outputTokens: estimateTokens([{ content: answer.text }]) } : { inputTokens: 0, outputTokens: 0 });
+      (answer.text
+        ? { inputTokens: estimateTokens(chat.turns), outputTokens: Math.ceil(answer.text.length / CHARS_PER_TOKEN) }
+        : { inputTokens: 0, outputTokens: 0 });
     const cost = replyCost(usage, chat.model);
     const at = await this.touchSession(tx, chat.sessionId);
     const row = await tx.message.create({
@@ -194,8 +196,8 @@ export class ChatStore {
   /** The session's latest messages, newest first, with their authors' names. */
   private async history(sessionId: string): Promise<HistoryMessage[]> {
     const rows = await this.prisma.message.findMany({
-      // A failed reply has no text and is not part of the conversation.
-      where: { sessionId, status: { not: 'failed' } },
+      // A reply that never got any text is not part of the conversation.
+      where: { sessionId, content: { not: '' } },
       select: { agentId: true, userId: true, content: true, agent: { select: { name: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: HISTORY_LIMIT,

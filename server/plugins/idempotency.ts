@@ -60,9 +60,10 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
       }
     }
     // A streamed answer is stored once it has ended, as its events; a replay sends them again.
-    res.locals.recordStream = (events) => {
-      store
-        .complete(request, 200, { stream: events })
+    res.locals.recordStream = async (events) => {
+      const stored = sealSecrets({ stream: events }, callerKey(req.headers.authorization), request);
+      await store
+        .complete(request, 200, stored)
         .catch((err: unknown) => logger.error({ err, requestId: req.id }, 'could not store the idempotent stream'));
     };
     captureResponse(res, (status, body, send) => {

@@ -43,8 +43,9 @@ export function sessionOperations({ sessions, chat }: DataLayer, config: Pick<Co
         res.status(201).json({ success: true, data: await chat.complete(prepared, signal) });
         return;
       }
-      const events = await sendEventStream(res, chat.stream(prepared, signal), config.chat.keepAliveMs);
-      res.locals.recordStream?.(events);
+      await sendEventStream(res, chat.stream(prepared, signal), config.chat.keepAliveMs, async (events) =>
+        res.locals.recordStream?.(events),
+      );
     }),
   };
 }
