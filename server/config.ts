@@ -60,6 +60,9 @@ const schema = z.object({
     .default(24),
 });
 
+/** The names of every environment variable the server reads. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as Array<keyof z.input<typeof schema>>;
+
 /** The environment variables the server reads, all optional. */
 export type Env = { [K in keyof z.input<typeof schema>]?: string };
 

@@ -63,7 +63,7 @@ const postgres = inject('postgres');
 // embedded pass already.
 if (postgres)
   console.log(
-    'admin-cli.test.ts: PostgreSQL run, so only "bootstrap on PostgreSQL"; the embedded and usage cases run without DATABASE_URL',
+    'admin-cli.test.ts: PostgreSQL run, so only "bootstrap on PostgreSQL" and "credits"; the embedded and usage cases run without DATABASE_URL',
   );
 
 describe.skipIf(postgres)('bootstrap on the embedded database', () => {
@@ -190,11 +190,169 @@ describe.skipIf(postgres)('invalid arguments', () => {
     ['an unknown command', ['destroy', '--org', 'acme', '--email', 'a@acme.test', '--json'], /command/],
     ['no command', ['--org', 'acme', '--email', 'a@acme.test'], /command/],
     ['an unknown option', ['bootstrap', '--org', 'acme', '--email', 'a@acme.test', '--force'], /force/],
+    ['credits grant without --credits', ['credits', 'grant', '--org', 'acme', '--json'], /--credits must be a positive number/],
+    [
+      'credits grant --credits abc',
+      ['credits', 'grant', '--org', 'acme', '--credits', 'abc', '--json'],
+      /--credits must be a positive number/,
+    ],
+    ['credits grant --credits=-1', ['credits', 'grant', '--org', 'acme', '--credits=-1', '--json'], /--credits must be a positive number/],
+    ['credits grant --credits -1', ['credits', 'grant', '--org', 'acme', '--credits', '-1', '--json'], /--credits/],
+    ['credits grant with 7 decimals', ['credits', 'grant', '--org', 'acme', '--credits', '1.1234567', '--json'], /at most 6 decimals/],
+    ['credits grant --credits 0', ['credits', 'grant', '--org', 'acme', '--credits', '0', '--json'], /--credits must be a positive number/],
+    ['credits grant over the maximum', ['credits', 'grant', '--org', 'acme', '--credits', '1000000001', '--json'], /--credits/],
+    ['credits grant without --org', ['credits', 'grant', '--credits', '1', '--json'], /--org/],
+    ['an unknown credits command', ['credits', 'revoke', '--org', 'acme', '--credits', '1', '--json'], /command/],
+    ['a note over 500 characters', ['credits', 'grant', '--org', 'acme', '--credits', '1', '--note', 'x'.repeat(501)], /--note/],
   ])(
     'exits 2 with a message on stderr and nothing on stdout for %s',
     async (_label, args, message) => {
       expectUsageError(await runAdmin(args, env), message);
       expect(existsSync(env.DATA_DIR)).toBe(false);
+    },
+    SLOW,
+  );
+
+  it(
+    'prints the usage of both commands with a usage error',
+    async () => {
+      const run = await runAdmin(['credits', 'grant', '--org', 'acme', '--credits', 'abc'], env);
+      expectUsageError(run, /credits grant --org <slug> --credits <n>/);
+      expect(run.stderr).toMatch(/bootstrap --org <slug> --email <email>/);
+    },
+    SLOW,
+  );
+});
+
+/**
+ * `credits grant` and INITIAL_CREDITS, against a database of their own: a data dir in the embedded pass,
+ * a PostgreSQL database (a copy of the migrated template) in the PostgreSQL pass.
+ */
+describe('credits', () => {
+  const GRANT_KEYS = ['balance', 'granted', 'orgId', 'orgSlug'];
+  const dir = postgres ? undefined : tempDir('admin-credits');
+  const dbName = postgres ? `${postgres.prefix}_credits` : '';
+  const env: Record<string, string> = postgres ? { DATABASE_URL: withDatabase(postgres.adminUrl, dbName) } : { DATA_DIR: dir!.path };
+  let owner: Result;
+
+  /** Reads the database once the CLI has exited (the embedded data dir admits one process at a time). */
+  async function inspect<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    const db = await openDatabase(loadConfig({ ...env, NODE_ENV: 'test' }), createLogger('silent'));
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  }
+  /** An org's balance and its ledger, read in one opening of the database. */
+  const creditsOf = (orgId: string) =>
+    inspect(async (db) => ({
+      balance: (await db.prisma.organization.findUniqueOrThrow({ where: { id: orgId } })).creditBalanceMicro,
+      ledger: await db.prisma.creditLedger.findMany({
+        where: { orgId },
+        orderBy: { createdAt: 'asc' },
+        select: { kind: true, amountMicro: true, note: true },
+      }),
+    }));
+
+  /** Exit 0 and exactly one JSON object, with exactly the documented keys. */
+  function expectGranted(run: CliResult) {
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
+    expect(lines, run.stdout).toHaveLength(1);
+    const result = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(Object.keys(result).sort()).toEqual(GRANT_KEYS);
+    return result;
+  }
+
+  beforeAll(async () => {
+    if (postgres) {
+      const admin = new pg.Client({ connectionString: postgres.adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${dbName}" TEMPLATE "${postgres.template}"`);
+      await admin.end();
+    }
+    owner = expectBootstrapped(
+      await runAdmin(['bootstrap', '--org', 'fund', '--email', 'a@fund.test', '--json'], { ...env, INITIAL_CREDITS: '3' }),
+    );
+  }, SLOW);
+  afterAll(async () => {
+    dir?.remove();
+    if (postgres) {
+      const admin = new pg.Client({ connectionString: postgres.adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
+  it(
+    'bootstrap creates a new org with INITIAL_CREDITS; bootstrapping into it again grants nothing more',
+    async () => {
+      expect(await creditsOf(owner.orgId)).toEqual({
+        balance: 3_000_000n,
+        ledger: [{ kind: 'grant', amountMicro: 3_000_000n, note: expect.stringContaining('INITIAL_CREDITS') }],
+      });
+      const member = expectBootstrapped(
+        await runAdmin(['bootstrap', '--org', 'fund', '--email', 'b@fund.test', '--json'], { ...env, INITIAL_CREDITS: '3' }),
+      );
+      expect(member).toMatchObject({ orgId: owner.orgId, role: 'member' });
+      expect(await creditsOf(owner.orgId)).toMatchObject({ balance: 3_000_000n, ledger: [expect.anything()] });
+      // Without INITIAL_CREDITS a new org starts at 0, with no ledger row.
+      const bare = expectBootstrapped(await runAdmin(['bootstrap', '--org', 'bare', '--email', 'a@fund.test', '--json'], env));
+      expect(await creditsOf(bare.orgId)).toEqual({ balance: 0n, ledger: [] });
+    },
+    SLOW,
+  );
+
+  it(
+    'credits grant prints one JSON object and adds up across grants, each a ledger row',
+    async () => {
+      const first = expectGranted(await runAdmin(['credits', 'grant', '--org', 'fund', '--credits', '2.5', '--json'], env));
+      expect(first).toStrictEqual({
+        orgSlug: 'fund',
+        orgId: owner.orgId,
+        granted: { credits: 2.5, creditMicro: 2_500_000 },
+        balance: { credits: 5.5, creditMicro: 5_500_000 },
+      });
+      const second = expectGranted(
+        await runAdmin(['credits', 'grant', '--org', 'fund', '--credits', '0.000001', '--note', 'top-up #2', '--json'], env),
+      );
+      expect(second).toStrictEqual({
+        orgSlug: 'fund',
+        orgId: owner.orgId,
+        granted: { credits: 0.000001, creditMicro: 1 },
+        balance: { credits: 5.500001, creditMicro: 5_500_001 },
+      });
+      expect(await creditsOf(owner.orgId)).toEqual({
+        balance: 5_500_001n,
+        ledger: [
+          { kind: 'grant', amountMicro: 3_000_000n, note: expect.any(String) },
+          { kind: 'grant', amountMicro: 2_500_000n, note: expect.any(String) },
+          { kind: 'grant', amountMicro: 1n, note: 'top-up #2' },
+        ],
+      });
+      // The API reads the same balance.
+      await inspect(async (db) => {
+        const { http } = appOver(db);
+        const res = await http.get('/api/v1/billing/credits').set('Authorization', `Bearer ${owner.apiKey}`);
+        expect(expectSuccess(res)).toStrictEqual({ credits: 5.500001, creditMicro: 5_500_001 });
+      });
+    },
+    SLOW,
+  );
+
+  it(
+    'credits grant to an unknown org exits 1 naming it and writes nothing',
+    async () => {
+      const counts = () =>
+        inspect(async (db) => ({ ledger: await db.prisma.creditLedger.count(), orgs: await db.prisma.organization.count() }));
+      const before = await counts();
+      const run = await runAdmin(['credits', 'grant', '--org', 'nobody', '--credits', '1', '--json'], env);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/Organization nobody not found/);
+      expect(await counts()).toEqual(before);
     },
     SLOW,
   );

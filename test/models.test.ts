@@ -1,3 +1,4 @@
+import type { Model } from '../generated/sdk/types.gen.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, expectSuccess } from './helpers/envelope.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
@@ -9,8 +10,6 @@ beforeAll(async () => {
   t = await h.tenant();
 });
 afterAll(() => h.close());
-
-type Model = { id: string; name: string; provider: string; contextWindow: number; isDefault: boolean };
 
 describe('GET /api/v1/models', () => {
   it('lists the catalog with grok-3 as the only default', async () => {

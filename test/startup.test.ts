@@ -14,7 +14,8 @@ let first: ServerProcess;
 let firstKey: string;
 
 beforeAll(async () => {
-  first = await startServer({ DATA_DIR: dir.path, SHUTDOWN_TIMEOUT_MS: '5000' });
+  // INITIAL_CREDITS: the default org the first start creates begins with them.
+  first = await startServer({ DATA_DIR: dir.path, SHUTDOWN_TIMEOUT_MS: '5000', INITIAL_CREDITS: '7.25' });
   // The banner follows the "listening" line.
   await first.waitForOutput((out) => /curl .*\n/.test(out), 30_000);
   firstKey = KEY.exec(first.stdout())![0];
@@ -75,6 +76,13 @@ describe('first start on an empty data dir', () => {
       role: 'owner',
       currentWorkspace: { slug: 'default' },
     });
+  });
+
+  it('gives the default org INITIAL_CREDITS', async () => {
+    if (first.child.exitCode !== null) return expect.fail('the first server is gone');
+    const res = await get(first, '/api/v1/billing/credits', firstKey);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: unknown }).data).toStrictEqual({ credits: 7.25, creditMicro: 7_250_000 });
   });
 
   it('never writes the key into a log line', () => {

@@ -2574,7 +2574,7 @@ export type GetUsageData = {
     path?: never;
     query?: {
         /**
-         * Start of the range, inclusive (ISO 8601).
+         * Start of the range, inclusive (ISO 8601; its colons may be sent as they are).
          */
         from?: string;
         /**

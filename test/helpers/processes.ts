@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONFIG_VARIABLES } from '../../server/config.js';
 import { fromRoot } from '../../server/paths.js';
 
 /**
@@ -11,29 +12,7 @@ import { fromRoot } from '../../server/paths.js';
 
 const TSX = fromRoot('node_modules', '.bin', 'tsx');
 // Everything server/config.ts reads: a child gets only what a test gives it.
-const CONFIG_VARS = [
-  'NODE_ENV',
-  'PORT',
-  'HOST',
-  'DATABASE_URL',
-  'DATA_DIR',
-  'DATABASE_POOL_SIZE',
-  'DATABASE_TIMEOUT_MS',
-  'REDIS_URL',
-  'DISABLE_RATE_LIMIT',
-  'KEY_MINT_LIMIT_PER_MINUTE',
-  'DEFAULT_MODEL',
-  'ALA_MODEL',
-  'LOG_LEVEL',
-  'VALIDATE_RESPONSES',
-  'TRUST_PROXY',
-  'SHUTDOWN_TIMEOUT_MS',
-  'API_RATE_LIMIT_PER_MINUTE',
-  'AGENT_LIMIT_PER_ORG',
-  'WEB_CONCURRENCY',
-  'CORS_ORIGINS',
-  'IDEMPOTENCY_TTL_HOURS',
-];
+const CONFIG_VARS: readonly string[] = CONFIG_VARIABLES;
 
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
