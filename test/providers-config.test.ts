@@ -213,6 +213,18 @@ describe('MODEL_PROVIDERS_FILE', () => {
     });
   });
 
+  it('answers 409, without calling anything, for an agent whose model the file no longer lists', async () => {
+    const agent = await createAgent(h, t, { name: uniq('Orphaned'), model: 'open-free' });
+    const session = await createSession(h, t, { agentIds: [agent.id] });
+    const without = await h.rebuild({ MODEL_PROVIDERS_FILE: '' });
+    const res = await without.http.post(`${API}/sessions/${session.id}/chat`).set(t.auth).send({ content: 'still there?' });
+    expect(expectError(res, 'CONFLICT').message).toBe(
+      `Agent ${agent.slug} runs on model open-free, which this server's catalog no longer has; change the agent's model`,
+    );
+    expect(up.requests).toHaveLength(0);
+    expect(await h.db.prisma.message.count({ where: { sessionId: session.id } })).toBe(0);
+  });
+
   it('accepts an empty file: no extra providers or models', () => {
     const config = loadConfig({ MODEL_PROVIDERS_FILE: providersFile('', 'yaml') });
     expect(config.extraModels).toEqual([]);

@@ -58,6 +58,10 @@ export class ChatStore {
     const isPeer = (session.metadata as { relationship?: unknown }).relationship === 'peer';
     const { author, answerer } = chatParties(participants, body, isPeer);
     const agent = participants.find((p) => p.id === answerer.id)!;
+    if (!this.models.has(agent.model)) {
+      // Its model came from a providers file that no longer lists it: the agent must be moved to another.
+      throw new ApiError('CONFLICT', `Agent ${agent.slug} runs on model ${agent.model}, which this server's catalog no longer has; change the agent's model`);
+    }
     const model = this.models.entry(agent.model);
     const provider = this.providers.get(model.provider, model.id);
     if (isPaid(model) && (await this.credits.balanceMicro(caller)) <= 0n) {
