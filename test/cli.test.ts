@@ -238,6 +238,28 @@ describe.concurrent('keys, models, sessions and dashboard', () => {
     expect((await cli.run(['sessions', 'get', session.id])).code).toBe(1);
   });
 
+  it('sessions update changes the title and metadata; sessions list --agent and --relationship filter', async () => {
+    const { t, cli } = await fresh();
+    const api = createClient({ apiKey: t.key, baseUrl: server.url });
+    const scout = await api.agents.create({ name: uniq('Scout') });
+    const peer = await api.sessions.create({ agentIds: [scout.id, 'ala'], metadata: { relationship: 'peer' } });
+    const direct = await api.sessions.create({ agentIds: ['ala'], title: 'Old', metadata: { relationship: 'direct' } });
+
+    const updated = await cli.run(['sessions', 'update', direct.id, '--title', 'New', '--metadata', '{"relationship":"group"}', '--json']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(json<Session>(updated.stdout)).toEqual(await api.sessions.get(direct.id));
+    expect(json<Session>(updated.stdout)).toMatchObject({ title: 'New', metadata: { relationship: 'group' } });
+    expect((await cli.run(['sessions', 'update', direct.id, '--title', ''])).stdout).toMatch(/^Title\s+-$/m);
+    expect((await cli.run(['sessions', 'update', direct.id])).code).toBe(2);
+
+    const ids = async (...args: string[]) =>
+      json<Session[]>((await cli.run(['sessions', 'list', '--json', ...args])).stdout).map((s) => s.id);
+    expect(await ids('--agent', scout.slug)).toEqual([peer.id]);
+    expect(await ids('--relationship', 'group')).toEqual([direct.id]);
+    expect(await ids('--agent', 'ala', '--relationship', 'peer', '--limit', '1')).toEqual([peer.id]);
+    expect((await cli.run(['sessions', 'list', '--relationship', 'friends'])).code).toBe(2);
+  });
+
   it('dashboard overview --json prints the snapshot; without --json a summary', async () => {
     const { t, cli } = await fresh();
     const overview = json<{ agents: { total: number } }>((await cli.run(['dashboard', 'overview', '--json'])).stdout);

@@ -91,20 +91,24 @@ const me = await client.me();
 const agents = await client.agents.list().toArray();
 let code = null;
 try { await client.agents.get('no-such-agent'); } catch (e) { if (isAlumiaError(e, 'NOT_FOUND')) code = e.code; }
-console.log(JSON.stringify({ org: me.org.id, agents: agents.map((a) => a.slug), code }));
+const echo = await client.agents.create({ name: 'Echo', model: 'alumia-local' });
+const session = await client.sessions.create({ agentIds: [echo.id] });
+const events = [];
+for await (const e of client.sessions.chatStream(session.id, { content: 'hi' })) events.push(e.event);
+console.log(JSON.stringify({ org: me.org.id, agents: agents.map((a) => a.slug), code, events: [...new Set(events)] }));
 `,
     );
     const { stdout } = await run(process.execPath, ['app.mjs'], {
       cwd: dir,
       env: { PATH: process.env.PATH, ALUMIA_API_KEY: t.key, ALUMIA_BASE_URL: server.url },
     });
-    expect(JSON.parse(stdout)).toEqual({ org: t.orgId, agents: ['ala'], code: 'NOT_FOUND' });
+    expect(JSON.parse(stdout)).toEqual({ org: t.orgId, agents: ['ala'], code: 'NOT_FOUND', events: ['message', 'delta', 'reply', 'done'] });
   });
 
   it('typechecks a TypeScript consumer against its declarations, without Node types', async () => {
     writeFileSync(
       join(dir, 'consumer.ts'),
-      `import { createClient, isAlumiaError, type Agent, type Page } from '@alumia/client';
+      `import { createClient, isAlumiaError, type Agent, type ChatStreamEvent, type Page } from '@alumia/client';
 const client = createClient({ apiKey: 'alm_test_x', baseUrl: 'https://alumia.example.com' });
 export async function slugs(): Promise<string[]> {
   const page: Page<Agent> = await client.agents.listPage({ limit: 10 });
@@ -118,6 +122,15 @@ export async function slugs(): Promise<string[]> {
     }
   }
   return [...page.items, ...all].map((a) => a.slug);
+}
+export async function reply(session: string): Promise<string> {
+  let text = '';
+  for await (const e of client.sessions.chatStream(session, { content: 'hi' }, { signal: AbortSignal.timeout(5000) })) {
+    const event: ChatStreamEvent = e;
+    if (event.event === 'delta') text += event.data.text;
+  }
+  const { credits } = await client.billing.credits();
+  return text + String(credits);
 }
 `,
     );

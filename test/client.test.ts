@@ -152,6 +152,30 @@ describe('every method resolves to the envelope data of the real server', () => 
     expect((await alumiaError(() => client.sessions.get(session.id))).code).toBe('NOT_FOUND');
   });
 
+  it('sessions.update changes the title and replaces the metadata; list and listPage filter by agentId and relationship', async () => {
+    const session = await client.sessions.create({ title: 'Draft', agentIds: ['ala'], metadata: { relationship: 'direct', topic: 'a' } });
+    const renamed = await client.sessions.update(session.id, { title: 'Final' });
+    expect(renamed).toMatchObject({ id: session.id, title: 'Final', metadata: { relationship: 'direct', topic: 'a' } });
+    expect(Date.parse(renamed.updatedAt)).toBeGreaterThanOrEqual(Date.parse(session.updatedAt));
+    const replaced = await client.sessions.update(session.id, { metadata: { relationship: 'group' } });
+    expect(replaced).toMatchObject({ title: 'Final', metadata: { relationship: 'group' } });
+    expect(replaced.metadata).not.toHaveProperty('topic');
+    expect(await client.sessions.get(session.id)).toEqual(replaced);
+    expect((await alumiaError(() => client.sessions.update(randomUUID(), { title: 'x' }))).code).toBe('NOT_FOUND');
+
+    const scout = await client.agents.create({ name: uniq('Filter') });
+    const peer = await client.sessions.create({ agentIds: [scout.id, 'ala'], metadata: { relationship: 'peer' } });
+    const solo = await client.sessions.create({ agentIds: [scout.id], metadata: { relationship: 'direct' } });
+    const ids = async (params: Parameters<typeof client.sessions.list>[0]) =>
+      (await client.sessions.list(params).toArray()).map((s) => s.id).sort();
+    expect(await ids({ agentId: scout.slug })).toEqual([peer.id, solo.id].sort());
+    expect(await ids({ agentId: scout.id, relationship: 'peer' })).toEqual([peer.id]);
+    expect(await ids({ relationship: 'group' })).toEqual([session.id]);
+    // The filters stay on every page the iterator fetches.
+    expect(await ids({ agentId: scout.id, limit: 1 })).toEqual([peer.id, solo.id].sort());
+    expect((await client.sessions.listPage({ agentId: scout.id, relationship: 'direct' })).items.map((s) => s.id)).toEqual([solo.id]);
+  });
+
   it('apiKeys.create shows the secret once, list shows the key, revoke stops it at once', async () => {
     const created = await client.apiKeys.create({ name: 'CI deploys', scopes: ['agents:read'] });
     expect(created.key).toMatch(/^alm_test_[0-9a-f]{48}$/);

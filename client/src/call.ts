@@ -22,9 +22,15 @@ export interface CreateOptions extends CallOptions {
   idempotencyKey?: string;
 }
 
-/** What the resource classes hold: the configured SDK client. Internal; not exported from index.ts. */
+/**
+ * What the resource classes hold. Internal; not exported from index.ts.
+ * - `client`: the SDK client every ordinary call goes through (timeouts and retries, see retry.ts).
+ * - `stream`: the same server, key and headers without retries or a whole-request timeout, for event
+ *   streams; `idleTimeoutMs` is the longest the stream may stay silent (see chat-stream.ts).
+ */
 export interface Transport {
   client: SdkClient;
+  stream: { client: SdkClient; idleTimeoutMs: number };
 }
 
 type SdkResult<E> = Promise<{ data?: E | undefined; error?: unknown; response?: Response | undefined }>;
@@ -38,11 +44,7 @@ export async function unwrap<E extends { success: true; data: unknown }>(call: S
     throw asAlumiaError(error);
   }
   const { data, error, response } = result;
-  if (error !== undefined || !response?.ok) {
-    if (error instanceof AlumiaError) throw error;
-    if (!response) throw asAlumiaError(error);
-    throw errorFromResponse(response, error, parseRetryAfter(response.headers.get('Retry-After')));
-  }
+  if (error !== undefined || !response?.ok) throw failureOf(error, response);
   if (typeof data !== 'object' || data === null || (data as { success?: unknown }).success !== true || !('data' in data)) {
     throw new AlumiaError({
       code: 'INVALID_RESPONSE',
@@ -52,6 +54,13 @@ export async function unwrap<E extends { success: true; data: unknown }>(call: S
     });
   }
   return data.data;
+}
+
+/** The AlumiaError of an SDK result that is not a success: the API's envelope, or what kept it from arriving. */
+export function failureOf(error: unknown, response: Response | undefined): AlumiaError {
+  if (isAlumiaError(error)) return error;
+  if (!response) return asAlumiaError(error);
+  return errorFromResponse(response, error, parseRetryAfter(response.headers.get('Retry-After')));
 }
 
 /** Failures thrown while reading an answer (a body cut off, a timeout mid-body, JSON that is not JSON). */

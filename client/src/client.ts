@@ -8,6 +8,7 @@ import { base, unwrap, type CallOptions, type Transport } from './call.js';
 import { DEFAULT_RETRY, retryingFetch, type RetryOptions } from './retry.js';
 import { Agents } from './resources/agents.js';
 import { ApiKeys } from './resources/api-keys.js';
+import { Billing } from './resources/billing.js';
 import { Dashboard } from './resources/dashboard.js';
 import { Models } from './resources/models.js';
 import { Sessions } from './resources/sessions.js';
@@ -15,7 +16,8 @@ import { Workspaces } from './resources/workspaces.js';
 import type { DataOf } from './types.js';
 
 // Re-exported so that './client.js' stays the one import for the client's API (index.ts and the CLI use it).
-export { Agents, ApiKeys, Dashboard, Models, Sessions, Workspaces };
+export { Agents, ApiKeys, Billing, Dashboard, Models, Sessions, Workspaces };
+export { ChatStream } from './chat-stream.js';
 export type { CallOptions, CreateOptions } from './call.js';
 export type { Page, PageParams } from './pagination.js';
 export type {
@@ -23,22 +25,33 @@ export type {
   AgentMessagesParams,
   ApiKey,
   ApiKeyCreated,
+  ChatInput,
+  ChatResult,
+  ChatStreamEvent,
   CreateAgentInput,
   CreateApiKeyInput,
   CreateMessageInput,
   CreateSessionInput,
+  CreditAmount,
   DashboardOverview,
   Deleted,
   ErrorCode,
   ErrorDetail,
   Me,
   Message,
+  MessageUsage,
   Model,
   PeerMessage,
   Role,
   Scope,
   Session,
+  SessionListParams,
   UpdateAgentInput,
+  UpdateSessionInput,
+  UsageItem,
+  UsageParams,
+  UsageReport,
+  UsageTotals,
   Workspace,
 } from './types.js';
 
@@ -54,7 +67,10 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Retries: a number of retries, or finer settings; `0` turns retrying off. Default `{ max: 2, baseDelayMs: 300, maxDelayMs: 10000 }`. */
   retries?: number | Partial<RetryOptions>;
-  /** Per-attempt timeout in milliseconds; 0 for none. Default 30000. */
+  /**
+   * Per-attempt timeout in milliseconds; 0 for none. Default 30000. For `sessions.chatStream` it is the
+   * longest the stream may stay silent (the server sends a keep-alive at least every 15 s).
+   */
   timeoutMs?: number;
   /** Extra headers sent with every request. */
   headers?: Record<string, string>;
@@ -84,6 +100,7 @@ export class AlumiaClient {
   readonly sessions: Sessions;
   readonly workspaces: Workspaces;
   readonly dashboard: Dashboard;
+  readonly billing: Billing;
   readonly #t: Transport;
 
   constructor(options: ClientOptions = {}) {
@@ -93,21 +110,26 @@ export class AlumiaClient {
     const retries = options.retries;
     const retry: RetryOptions = typeof retries === 'number' ? { ...DEFAULT_RETRY, max: retries } : { ...DEFAULT_RETRY, ...retries };
     const baseFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    const client = createSdkClient(
-      createConfig({
-        baseUrl: this.baseUrl,
-        auth: apiKey,
-        ...(options.headers ? { headers: options.headers } : {}),
-        fetch: retryingFetch({ fetch: baseFetch, retry, timeoutMs: options.timeoutMs ?? 30_000 }),
-      }),
-    );
-    this.#t = { client };
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const sdkClient = (fetch: typeof globalThis.fetch) =>
+      createSdkClient(
+        createConfig({ baseUrl: this.baseUrl, auth: apiKey, ...(options.headers ? { headers: options.headers } : {}), fetch }),
+      );
+    this.#t = {
+      client: sdkClient(retryingFetch({ fetch: baseFetch, retry, timeoutMs })),
+      // Streams: one attempt, and no timer over the whole exchange (chat-stream.ts keeps an idle timer).
+      stream: {
+        client: sdkClient(retryingFetch({ fetch: baseFetch, retry: { ...retry, max: 0 }, timeoutMs: 0 })),
+        idleTimeoutMs: timeoutMs,
+      },
+    };
     this.agents = new Agents(this.#t);
     this.apiKeys = new ApiKeys(this.#t);
     this.models = new Models(this.#t);
     this.sessions = new Sessions(this.#t);
     this.workspaces = new Workspaces(this.#t);
     this.dashboard = new Dashboard(this.#t);
+    this.billing = new Billing(this.#t);
   }
 
   /** The user, organization, role, workspace and key behind the API key. */

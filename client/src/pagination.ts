@@ -20,13 +20,14 @@ export interface PageParams {
  * const all = await client.agents.list().toArray();
  * ```
  */
-export class PageIterator<T> implements AsyncIterable<T> {
-  readonly #fetchPage: (params: PageParams) => Promise<Page<T>>;
-  readonly #params: PageParams;
+export class PageIterator<T, P extends PageParams = PageParams> implements AsyncIterable<T> {
+  readonly #fetchPage: (params: P) => Promise<Page<T>>;
+  readonly #params: P;
 
-  constructor(fetchPage: (params: PageParams) => Promise<Page<T>>, params: PageParams = {}) {
+  /** `params` are sent with every page (filters included); only `cursor` changes from page to page. */
+  constructor(fetchPage: (params: P) => Promise<Page<T>>, params?: P) {
     this.#fetchPage = fetchPage;
-    this.#params = params;
+    this.#params = params ?? ({} as P);
   }
 
   /** The pages themselves, following `nextCursor` until `hasMore` is false. */

@@ -27,3 +27,19 @@ export type CreateMessageInput = sdk.CreateSessionMessageData['body'];
 export type AgentMessagesParams = NonNullable<sdk.ListAgentMessagesData['query']>;
 /** The answer to a delete: `{ deleted: true }`. */
 export type Deleted = DataOf<sdk.DeleteAgentResponse>;
+export type UpdateSessionInput = sdk.UpdateSessionData['body'];
+/** `sessions.list` parameters: the page (`limit`, `cursor`) and the filters `agentId` (UUID or slug) and `relationship`. */
+export type SessionListParams = NonNullable<sdk.ListSessionsData['query']>;
+/** A chat message: `content`, and optionally `agentId` (who answers) and `fromAgentId` (who writes, in a peer session). */
+export type ChatInput = Omit<sdk.ChatRequest, 'stream'>;
+/** The stored message and the stored reply of a chat. */
+export type ChatResult = sdk.ChatResult;
+/** One event of a streamed chat: `message`, `delta` (any number), `reply` or `error`, then `done`. */
+export type ChatStreamEvent = sdk.ChatStreamEvent;
+export type MessageUsage = sdk.MessageUsage;
+/** An amount of credits: `creditMicro` exactly (1 credit = 1,000,000), `credits` for display. */
+export type CreditAmount = sdk.CreditAmount;
+export type UsageParams = NonNullable<sdk.GetUsageData['query']>;
+export type UsageReport = sdk.UsageReport;
+export type UsageItem = sdk.UsageItem;
+export type UsageTotals = sdk.UsageTotals;

@@ -16,6 +16,10 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Each piece of stdout as it arrived, with Date.now() at its arrival. */
+  stdoutChunks: Array<{ text: string; at: number }>;
+  /** Date.now() when the process exited. */
+  exitedAt: number;
 }
 
 export interface CliHome {
@@ -36,6 +40,8 @@ export interface CliOptions {
    * afterwards fails with EPIPE.
    */
   hangUp?: { stream: 'stdout' | 'stderr'; after: 'start' | 'first-chunk' };
+  /** Sends the CLI `signal` (Ctrl-C is SIGINT) once its stdout holds a non-blank character. */
+  interrupt?: { signal: NodeJS.Signals; afterStdout: true };
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
@@ -46,7 +52,16 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
+    const stdoutChunks: CliRun['stdoutChunks'] = [];
+    let interrupted = false;
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      stdoutChunks.push({ text: String(c), at: Date.now() });
+      if (options.interrupt && !interrupted && /\S/.test(stdout)) {
+        interrupted = true;
+        child.kill(options.interrupt.signal);
+      }
+    });
     child.stderr.on('data', (c) => (stderr += c));
     if (options.hangUp) {
       const stream = child[options.hangUp.stream];
@@ -57,7 +72,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, stdoutChunks, exitedAt: Date.now() });
     });
     child.stdin.end(options.input ?? '');
   });

@@ -1,17 +1,20 @@
 // Exit codes, the errors that pick them, and the one-line report of a failure on stderr.
-// Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error.
+// Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error,
+// 130 interrupted (Ctrl-C during alumia chat, as shells report SIGINT).
 import { CommanderError } from 'commander';
 import pc from 'picocolors';
 import { isAlumiaError, type AlumiaError } from '../errors.js';
 import { CredentialsError } from './credentials.js';
 import { colorEnabled } from './output.js';
 
-export const EXIT = { ok: 0, api: 1, usage: 2, auth: 3, network: 4 } as const;
+export const EXIT = { ok: 0, api: 1, usage: 2, auth: 3, network: 4, interrupted: 130 } as const;
 
 /** A mistake in how the command was called (exit 2). */
 export class UsageError extends Error {}
 /** No key to call with (exit 3). */
 export class AuthError extends Error {}
+/** The user pressed Ctrl-C and the command stopped cleanly (exit 130). */
+export class InterruptedError extends Error {}
 
 function exitCodeOf(error: AlumiaError): number {
   if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') return EXIT.auth;
@@ -50,6 +53,10 @@ export function reportFailure(error: unknown, io: { argv: string[]; env: NodeJS.
     const details = extra.length ? ` [${extra.map((d) => `${d.path}: ${d.message}`).join('; ')}]` : '';
     const request = error.requestId ? ` (request ${error.requestId})` : '';
     return fail(`${error.code}: ${error.message}${details}${request}`, exitCodeOf(error));
+  }
+  if (error instanceof InterruptedError) {
+    io.stderr.write(`${error.message}\n`);
+    return EXIT.interrupted;
   }
   if (error instanceof UsageError) return fail(error.message, EXIT.usage);
   if (error instanceof AuthError) return fail(error.message, EXIT.auth);

@@ -1,13 +1,16 @@
 // The `alumia` command line, on commander: the program with its global options, one module per command
 // group under commands/, and main(), which runs it and turns every failure into an exit code.
 // Data goes to stdout, errors and hints to stderr.
-// Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error.
+// Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error,
+// 130 interrupted (Ctrl-C during chat).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { addAgentsCommands } from './commands/agents.js';
 import { addAuthCommands } from './commands/auth.js';
+import { addBillingCommands } from './commands/billing.js';
+import { addChatCommand } from './commands/chat.js';
 import { addDashboardCommands } from './commands/dashboard.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addModelsCommands } from './commands/models.js';
@@ -34,7 +37,7 @@ export function buildProgram(io: Io): Command {
   const program = new Command('alumia');
 
   program
-    .description('Work with the Alumia API from a terminal: agents, sessions, API keys, models.')
+    .description('Work with the Alumia API from a terminal: chat with agents; agents, sessions, API keys, models, billing.')
     .version(packageVersion(), '-v, --version')
     .option('--json', "print the answer's data as JSON (lists: a JSON array of every item)")
     .option('--base-url <url>', 'the server, e.g. http://localhost:3000 (default: ALUMIA_BASE_URL, the stored one, http://localhost:3000)')
@@ -47,14 +50,16 @@ export function buildProgram(io: Io): Command {
     .addHelpText(
       'after',
       `
-Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error.
-${example('alumia login --base-url http://localhost:3000', 'alumia agents list', 'alumia agents create --name "Research Assistant" --json')}`,
+Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error,
+130 interrupted (Ctrl-C during chat).
+${example('alumia login --base-url http://localhost:3000', 'alumia agents list', 'alumia chat ala "Hello"', 'alumia agents create --name "Research Assistant" --json')}`,
     );
 
   // The order here is the order `alumia --help` lists the commands in.
   addAuthCommands(program, io);
-  const groups = [addAgentsCommands, addKeysCommands, addModelsCommands, addSessionsCommands, addDashboardCommands].map((add) =>
-    add(program, io),
+  addChatCommand(program, io);
+  const groups = [addAgentsCommands, addKeysCommands, addModelsCommands, addSessionsCommands, addBillingCommands, addDashboardCommands].map(
+    (add) => add(program, io),
   );
 
   // Every group without a subcommand shows its help and fails as a usage error.

@@ -1,7 +1,18 @@
 import * as sdk from '../../../generated/sdk/index.js';
 import { base, idempotency, type CallOptions, type CreateOptions, type Transport, unwrap } from '../call.js';
+import { ChatStream, chatRequest } from '../chat-stream.js';
 import { PageIterator, type PageParams } from '../pagination.js';
-import type { CreateMessageInput, CreateSessionInput, DataOf, Message, Session } from '../types.js';
+import type {
+  ChatInput,
+  ChatResult,
+  CreateMessageInput,
+  CreateSessionInput,
+  DataOf,
+  Message,
+  Session,
+  SessionListParams,
+  UpdateSessionInput,
+} from '../types.js';
 
 export class Sessions {
   readonly #t: Transport;
@@ -9,12 +20,13 @@ export class Sessions {
     this.#t = t;
   }
 
-  /** Every session, following pages as you iterate. */
-  list(params: PageParams = {}, options?: CallOptions): PageIterator<Session> {
+  /** Every session, following pages as you iterate; `agentId` and `relationship` filter them. */
+  list(params: SessionListParams = {}, options?: CallOptions): PageIterator<Session, SessionListParams> {
     return new PageIterator((p) => this.listPage(p, options), params);
   }
 
-  listPage(params: PageParams = {}, options?: CallOptions): Promise<DataOf<sdk.ListSessionsResponse>> {
+  /** One page of sessions, most recently updated first; `agentId` (UUID or slug) and `relationship` filter them. */
+  listPage(params: SessionListParams = {}, options?: CallOptions): Promise<DataOf<sdk.ListSessionsResponse>> {
     return unwrap(sdk.listSessions({ ...base(this.#t, options), query: params }));
   }
 
@@ -24,6 +36,11 @@ export class Sessions {
 
   create(body: CreateSessionInput, options?: CreateOptions): Promise<DataOf<sdk.CreateSessionResponse>> {
     return unwrap(sdk.createSession({ ...base(this.#t, options), ...idempotency(options), body }));
+  }
+
+  /** Changes the title and/or replaces the whole metadata object (send every key you want to keep). */
+  update(id: string, changes: UpdateSessionInput, options?: CallOptions): Promise<DataOf<sdk.UpdateSessionResponse>> {
+    return unwrap(sdk.updateSession({ ...base(this.#t, options), path: { id }, body: changes }));
   }
 
   delete(id: string, options?: CallOptions): Promise<DataOf<sdk.DeleteSessionResponse>> {
@@ -39,8 +56,34 @@ export class Sessions {
     return unwrap(sdk.listSessionMessages({ ...base(this.#t, options), path: { id }, query: params }));
   }
 
-  /** Posts a message as the calling user or, with `agentId`, as one of the session's agents. */
+  /** Posts a message as the calling user or, with `agentId`, as one of the session's agents. No model is called. */
   postMessage(id: string, body: CreateMessageInput, options?: CreateOptions): Promise<DataOf<sdk.CreateSessionMessageResponse>> {
     return unwrap(sdk.createSessionMessage({ ...base(this.#t, options), ...idempotency(options), path: { id }, body }));
+  }
+
+  /**
+   * Sends a message and waits for the agent's whole reply: resolves to the stored `{ message, reply }`.
+   * `agentId` names the agent that answers (needed when several could), `fromAgentId` makes the message a
+   * peer message of that agent. Retried like every create when `idempotencyKey` is given (the model is
+   * then called once). The client's `timeoutMs` covers the whole answer: for long ones use `chatStream`.
+   */
+  chat(id: string, input: ChatInput, options?: CreateOptions): Promise<ChatResult> {
+    type Answer = { 201: sdk.ChatSessionResponses[201] };
+    return unwrap(this.#t.client.post<Answer, sdk.ChatSessionErrors, false>(chatRequest(id, input, false, options)));
+  }
+
+  /**
+   * Sends a message and streams the agent's reply: an async iterable of `message`, `delta`s, then `reply`
+   * or `error`, and `done`. Errors before the stream throw like any method; see ChatStream for the rest.
+   *
+   * ```ts
+   * let text = '';
+   * for await (const e of client.sessions.chatStream(id, { content: 'Hello' })) {
+   *   if (e.event === 'delta') text += e.data.text; // show it as it grows
+   * }
+   * ```
+   */
+  chatStream(id: string, input: ChatInput, options?: CreateOptions): ChatStream {
+    return new ChatStream(this.#t.stream, id, input, options);
   }
 }

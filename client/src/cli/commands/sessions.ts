@@ -1,13 +1,16 @@
-// alumia sessions: list, get, create and delete sessions, and list and post their messages.
+// alumia sessions: list, get, create, update and delete sessions, and list and post their messages.
 import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { contextOf, type Io } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printList } from '../listing.js';
-import { csv, example, listOptions } from '../options.js';
+import { csv, example, jsonObject, listOptions, nullable } from '../options.js';
 import { oneLine, relativeTime, table } from '../output.js';
 import { readStdin } from '../stdin.js';
 import { sessionFields, sessionsTable } from '../views.js';
+
+const RELATIONSHIPS = ['direct', 'group', 'peer'] as const;
+type Relationship = (typeof RELATIONSHIPS)[number];
 
 /** Adds the group to `program` and returns it. */
 export function addSessionsCommands(program: Command, io: Io): Command {
@@ -17,13 +20,16 @@ export function addSessionsCommands(program: Command, io: Io): Command {
     .addHelpText('after', example('alumia sessions list', 'alumia sessions create --agents ala,research-assistant --title "Weekly sync"'));
 
   listOptions(sessions.command('list').description('List sessions, most recently updated first'))
-    .addHelpText('after', example('alumia sessions list --limit 20'))
-    .action(async (opts: { limit?: number; cursor?: string }, cmd: Command) => {
+    .option('--agent <agent>', 'only sessions this agent (slug or UUID) takes part in')
+    .addOption(new Option('--relationship <kind>', 'only sessions of this kind').choices(RELATIONSHIPS))
+    .addHelpText('after', example('alumia sessions list --limit 20', 'alumia sessions list --agent ala --relationship direct'))
+    .action(async (opts: { limit?: number; cursor?: string; agent?: string; relationship?: Relationship }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const client = ctx.client();
+      const filters = { ...(opts.agent && { agentId: opts.agent }), ...(opts.relationship && { relationship: opts.relationship }) };
       await printList(
         ctx,
-        (p) => client.sessions.listPage(p),
+        (p) => client.sessions.listPage({ ...p, ...filters }),
         opts,
         (items) => sessionsTable(ctx.c, items),
         'sessions',
@@ -47,26 +53,39 @@ export function addSessionsCommands(program: Command, io: Io): Command {
     .description('Open a session with 1 to 20 agents in your current workspace')
     .requiredOption('--agents <agents>', 'comma-separated agent slugs or UUIDs', csv)
     .option('--title <title>', 'a title')
-    .addOption(new Option('--relationship <kind>', 'who talks in the session').choices(['direct', 'group', 'peer']))
+    .addOption(new Option('--relationship <kind>', 'who talks in the session').choices(RELATIONSHIPS))
     .option('--idempotency-key <key>', 'Idempotency-Key to send (default: a fresh UUID)')
     .addHelpText('after', example('alumia sessions create --agents ala,research-assistant --title "Weekly sync" --relationship peer'))
-    .action(
-      async (
-        opts: { agents: string[]; title?: string; relationship?: 'direct' | 'group' | 'peer'; idempotencyKey?: string },
-        cmd: Command,
-      ) => {
-        const ctx = contextOf(io, cmd);
-        const session = await ctx.client().sessions.create(
-          {
-            agentIds: opts.agents,
-            ...(opts.title !== undefined && { title: opts.title }),
-            ...(opts.relationship && { metadata: { relationship: opts.relationship } }),
-          },
-          { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
-        );
-        ctx.print(session, () => `Created session ${session.id}\n${sessionFields(ctx.c, session)}`);
-      },
-    );
+    .action(async (opts: { agents: string[]; title?: string; relationship?: Relationship; idempotencyKey?: string }, cmd: Command) => {
+      const ctx = contextOf(io, cmd);
+      const session = await ctx.client().sessions.create(
+        {
+          agentIds: opts.agents,
+          ...(opts.title !== undefined && { title: opts.title }),
+          ...(opts.relationship && { metadata: { relationship: opts.relationship } }),
+        },
+        { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
+      );
+      ctx.print(session, () => `Created session ${session.id}\n${sessionFields(ctx.c, session)}`);
+    });
+
+  sessions
+    .command('update')
+    .description("Change a session's title or replace its metadata")
+    .argument('<id>', "the session's UUID")
+    .option('--title <title>', "new title; '' clears it")
+    .option('--metadata <json>', 'the whole new metadata object (keys left out are dropped)', jsonObject)
+    .addHelpText('after', example('alumia sessions update 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b --title "Weekly sync, March"'))
+    .action(async (id: string, opts: { title?: string; metadata?: Record<string, unknown> }, cmd: Command) => {
+      const ctx = contextOf(io, cmd);
+      const changes = {
+        ...(opts.title !== undefined && { title: nullable(opts.title) }),
+        ...(opts.metadata !== undefined && { metadata: opts.metadata }),
+      };
+      if (Object.keys(changes).length === 0) throw new UsageError('nothing to update: give --title or --metadata');
+      const session = await ctx.client().sessions.update(id, changes);
+      ctx.print(session, () => `Updated session ${session.id}\n${sessionFields(ctx.c, session)}`);
+    });
 
   sessions
     .command('delete')
