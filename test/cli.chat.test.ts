@@ -47,7 +47,7 @@ async function fresh(model = 'alumia-local'): Promise<{ t: Tenant; api: AlumiaCl
 const sessionOf = (stderr: string) => SESSION_LINE.exec(stderr)?.[1];
 const contents = async (api: AlumiaClient, session: string) =>
   (await api.sessions.messages(session).toArray()).map((m) => `${m.role}: ${m.content}`);
-const LOCAL = 'This is alumia-local, a stand-in that runs inside the server, not a language model. You wrote: ';
+const LOCAL = 'This is alumia-local, a stand-in that runs inside the server, not a language model. The last turn it was sent reads: ';
 
 // The CLI processes of these tests share nothing (each has its own organization and home): they run together.
 describe.concurrent('alumia chat', () => {

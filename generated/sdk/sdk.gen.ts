@@ -471,7 +471,7 @@ export const getCredits = <ThrowOnError extends boolean = false>(options?: Optio
  * Tokens and credits of the organization's replies created in `[from, to)`, grouped by UTC day, by model
  * or by answering agent. `to` defaults to now and `from` to 30 days before `to`; `from` must be before
  * `to` and the range at most 366 days (422 otherwise). Replies of deleted agents and sessions still count:
- * they were paid for.
+ * they were paid for. Replies the provider refused (status `failed`) used nothing and are not counted.
  *
  */
 export const getUsage = <ThrowOnError extends boolean = false>(options?: Options<GetUsageData, ThrowOnError>) => (options?.client ?? client).get<GetUsageResponses, GetUsageErrors, ThrowOnError>({

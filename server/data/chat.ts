@@ -1,17 +1,14 @@
-import type { ChatRequest, ChatResult, ChatStreamEvent, Message } from '../../generated/sdk/types.gen.js';
-import type { Prisma, PrismaClient } from '../db/database.js';
-import { buildPrompt, CHARS_PER_TOKEN, chatParties, estimateTokens, HISTORY_LIMIT, isPaid, replyCost, type HistoryMessage, type Participant } from '../domain/chat.js';
-import { ApiError } from '../errors.js';
+import type { ChatRequest, ChatResult, ChatStreamEvent } from '../../generated/sdk/types.gen.js';
+import type { Sql } from '../db/database.js';
+import { buildPrompt, CHARS_PER_TOKEN, chatParties, estimateTokens, isPaid, replyCost, type Participant } from '../domain/chat.js';
+import { ApiError, notFound } from '../errors.js';
 import { ProviderError, type ChatTurn, type Provider, type Providers } from '../providers/index.js';
 import { withTimeouts, type StreamTimeouts } from '../providers/timeouts.js';
 import type { Caller } from './caller.js';
-import { addToLedger, type CreditStore } from './credits.js';
+import { readChatContext, writeMessage, writeMessageAndReply, writeReply, type MessageInsert, type ReplyInsert } from './chat-sql.js';
 import type { CatalogEntry, ModelCatalog } from './models.js';
-import { toMessage, type SessionStore } from './sessions.js';
-import { nextTimestamp } from './serialize.js';
-import { orgWide } from './tenancy.js';
+import { toMessage } from './sessions.js';
 
-type Tx = Prisma.TransactionClient;
 /** Retry-After for a provider failure that did not say when to retry. */
 const DEFAULT_RETRY_AFTER_S = 5;
 
@@ -40,23 +37,17 @@ interface Generation {
  */
 export class ChatStore {
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly sessions: SessionStore,
+    private readonly sql: Sql,
     private readonly models: ModelCatalog,
     private readonly providers: Providers,
-    private readonly credits: CreditStore,
     private readonly timeouts: StreamTimeouts,
   ) {}
 
   async prepare(caller: Caller, sessionId: string, body: ChatRequest): Promise<PreparedChat> {
-    const session = await this.sessions.find(caller, sessionId);
-    // The session's agents are reached through the session, wherever they live (tenancy.orgWide).
-    const participants = await this.prisma.agent.findMany({
-      where: { id: { in: session.participants.map((p) => p.agentId) }, AND: [orgWide(caller.orgId, 'agent')] },
-      select: { id: true, slug: true, name: true, isActive: true, allowedPeerIds: true, model: true, systemPrompt: true },
-    });
-    const isPeer = (session.metadata as { relationship?: unknown }).relationship === 'peer';
-    const { author, answerer } = chatParties(participants, body, isPeer);
+    const context = await readChatContext(this.sql, caller, sessionId);
+    if (!context) throw notFound('Session');
+    const participants = context.participants;
+    const { author, answerer } = chatParties(participants, body, context.metadata.relationship === 'peer');
     const agent = participants.find((p) => p.id === answerer.id)!;
     if (!this.models.has(agent.model)) {
       // Its model came from a providers file that no longer lists it: the agent must be moved to another.
@@ -64,15 +55,14 @@ export class ChatStore {
     }
     const model = this.models.entry(agent.model);
     const provider = this.providers.get(model.provider, model.id);
-    if (isPaid(model) && (await this.credits.balanceMicro(caller)) <= 0n) {
+    if (isPaid(model) && BigInt(context.balance) <= 0n) {
       throw new ApiError('PAYMENT_REQUIRED', `Model ${model.id} is paid and this organization has no credits left; add credits to continue`);
     }
-    const incoming: HistoryMessage = { agentId: author?.id ?? null, authorName: author?.name ?? (await this.userName(caller.userId)), content: body.content };
     const turns = buildPrompt({
       systemPrompt: agent.systemPrompt,
       answererId: agent.id,
-      history: await this.history(sessionId),
-      incoming,
+      history: context.history,
+      incoming: { agentId: author?.id ?? null, authorName: author?.name ?? context.userName ?? 'User', content: body.content },
       contextWindow: model.contextWindow,
     });
     return { caller, sessionId, author, answerer, model, provider, turns, content: body.content };
@@ -86,11 +76,8 @@ export class ChatStore {
     const answer = step.value;
     if (answer.failure) throw toApiError(answer.failure);
     if (signal.aborted) throw new ApiError('SERVICE_UNAVAILABLE', 'The request was cancelled before the model answered');
-    return this.prisma.$transaction(async (tx) => {
-      const message = await this.writeMessage(tx, chat);
-      const reply = await this.writeReply(tx, chat, message, answer, 'complete');
-      return { message, reply };
-    });
+    const [message, reply] = await writeMessageAndReply(this.sql, this.incoming(chat), this.reply(chat, answer, 'complete'), new Date());
+    return { message: toMessage(message), reply: toMessage(reply) };
   }
 
   /**
@@ -98,7 +85,7 @@ export class ChatStore {
    * The consumer must read to the end even after its client left: that is when the partial reply is stored.
    */
   async *stream(chat: PreparedChat, signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
-    const message = await this.prisma.$transaction((tx) => this.writeMessage(tx, chat));
+    const message = toMessage(await writeMessage(this.sql, this.incoming(chat), new Date()));
     yield { event: 'message', data: message };
     const generation = this.generate(chat, signal);
     let step = await generation.next();
@@ -108,7 +95,7 @@ export class ChatStore {
     }
     const answer = step.value;
     const status = answer.failure?.kind === 'rejected' ? 'failed' : answer.failure || signal.aborted ? 'incomplete' : 'complete';
-    const reply = await this.prisma.$transaction((tx) => this.writeReply(tx, chat, message, answer, status));
+    const reply = toMessage(await writeReply(this.sql, this.incoming(chat), this.reply(chat, answer, status), message.id, new Date()));
     if (answer.failure) {
       const code = answer.failure.kind === 'rejected' ? 'VALIDATION_ERROR' : 'SERVICE_UNAVAILABLE';
       yield { event: 'error', data: { code, message: answer.failure.message } };
@@ -146,79 +133,19 @@ export class ChatStore {
     return answer;
   }
 
-  private async writeMessage(tx: Tx, chat: PreparedChat): Promise<Message> {
-    const at = await this.touchSession(tx, chat.sessionId);
-    const row = await tx.message.create({
-      data: {
-        orgId: chat.caller.orgId,
-        sessionId: chat.sessionId,
-        agentId: chat.author?.id ?? null,
-        userId: chat.author ? null : chat.caller.userId,
-        content: chat.content,
-        createdAt: at,
-      },
-    });
-    return toMessage(row);
+  private incoming(chat: PreparedChat): MessageInsert {
+    const { caller, author } = chat;
+    return { orgId: caller.orgId, sessionId: chat.sessionId, agentId: author?.id ?? null, userId: author ? null : caller.userId, content: chat.content };
   }
 
-  /** The reply and, on a paid model, its debit. Usage the provider did not report is estimated from what arrived. */
-  private async writeReply(tx: Tx, chat: PreparedChat, message: Message, answer: Generation, status: 'complete' | 'incomplete' | 'failed'): Promise<Message> {
+  /** The reply and what it costs. Usage the provider did not report is estimated from what arrived. */
+  private reply(chat: PreparedChat, answer: Generation, status: ReplyInsert['status']): ReplyInsert {
     const usage =
       answer.usage ??
       (answer.text
         ? { inputTokens: estimateTokens(chat.turns), outputTokens: Math.ceil(answer.text.length / CHARS_PER_TOKEN) }
         : { inputTokens: 0, outputTokens: 0 });
-    const cost = replyCost(usage, chat.model);
-    const at = await this.touchSession(tx, chat.sessionId);
-    const row = await tx.message.create({
-      data: {
-        orgId: chat.caller.orgId,
-        sessionId: chat.sessionId,
-        agentId: chat.answerer.id,
-        content: answer.text,
-        status,
-        model: chat.model.id,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        creditMicro: cost,
-        replyToId: message.id,
-        createdAt: at,
-      },
-    });
-    if (cost > 0n) await addToLedger(tx, chat.caller.orgId, 'debit', cost, { messageId: row.id });
-    return toMessage(row);
-  }
-
-  /** Moves the session's updatedAt strictly forward and answers it: the new message's timestamp. */
-  private async touchSession(tx: Tx, sessionId: string): Promise<Date> {
-    const { updatedAt } = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { updatedAt: true } });
-    const at = nextTimestamp(updatedAt);
-    await tx.session.update({ where: { id: sessionId }, data: { updatedAt: at } });
-    return at;
-  }
-
-  /** The session's latest messages, newest first, with their authors' names. */
-  private async history(sessionId: string): Promise<HistoryMessage[]> {
-    const rows = await this.prisma.message.findMany({
-      // A reply that never got any text is not part of the conversation.
-      where: { sessionId, content: { not: '' } },
-      select: { agentId: true, userId: true, content: true, agent: { select: { name: true } } },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: HISTORY_LIMIT,
-    });
-    const userIds = [...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))];
-    const users = userIds.length > 0 ? await this.prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true } }) : [];
-    const nameOf = new Map(users.map((u) => [u.id, u.name ?? 'User']));
-    return rows.map((r) => ({
-      agentId: r.agentId,
-      authorName: r.agent?.name ?? (r.userId ? (nameOf.get(r.userId) ?? 'User') : 'User'),
-      content: r.content,
-    }));
-  }
-
-  private async userName(userId: string): Promise<string> {
-    const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { name: true } });
-    return user?.name ?? 'User';
+    return { agentId: chat.answerer.id, content: answer.text, status, model: chat.model.id, ...usage, creditMicro: replyCost(usage, chat.model) };
   }
 }
 

@@ -56,7 +56,7 @@ export class CreditStore {
          coalesce(sum("inputTokens"), 0)::bigint AS "inputTokens", coalesce(sum("outputTokens"), 0)::bigint AS "outputTokens",
          coalesce(sum("creditMicro"), 0)::bigint AS "creditMicro"
        FROM "Message"
-       WHERE ${billedToSql} AND "model" IS NOT NULL AND "createdAt" >= $2::timestamptz AND "createdAt" < $3::timestamptz
+       WHERE ${billedToSql} AND "model" IS NOT NULL AND status <> 'failed' AND "createdAt" >= $2::timestamptz AND "createdAt" < $3::timestamptz
        GROUP BY 1 ORDER BY ${group.order}`,
       billedTo(caller).orgId,
       from,

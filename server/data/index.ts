@@ -44,7 +44,7 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     beforeHandler: (caller: Caller) => agents.ensureAla(caller.orgId),
     agents,
     apiKeys,
-    chat: new ChatStore(prisma, sessions, models, providers, credits, chatTimeouts),
+    chat: new ChatStore(sql, models, providers, chatTimeouts),
     credits,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),

@@ -20,7 +20,8 @@ import { listed, orgWide, visible } from './tenancy.js';
 
 export const sessionInclude = { participants: { select: { agentId: true }, orderBy: { createdAt: 'asc' } } } as const;
 type SessionRow = Prisma.SessionGetPayload<{ include: typeof sessionInclude }>;
-type MessageRow = Prisma.MessageGetPayload<object>;
+/** A message row, from Prisma or from chat's SQL (which answers bigint as text). */
+type MessageRow = Omit<Prisma.MessageGetPayload<object>, 'creditMicro'> & { creditMicro: bigint | string | null };
 
 export function toSession(row: SessionRow): Session {
   return {

@@ -71,6 +71,8 @@ export function orgWide<K extends ScopedKind>(orgId: string, kind: K): WhereOf[K
 export const billedTo = (caller: Pick<Caller, 'orgId'>) => ({ orgId: caller.orgId });
 /** `billedTo` as SQL over the table itself: $1 is the org id. */
 export const billedToSql = '"orgId" = $1::uuid';
+/** The caller's own organization row (aliased `alias`), whose balance it spends: $1 is the org id. */
+export const billedOrgSql = (alias: string) => `${alias}.id = $1::uuid`;
 
 /** API keys: owners and admins see every key of the org, members their own. */
 export function visibleKeys(caller: Caller): Prisma.ApiKeyWhereInput {
@@ -94,7 +96,8 @@ export function visibleSql(kind: ScopedKind): string {
 }
 export const scopeParams = (caller: Caller): unknown[] => [caller.orgId, caller.role, caller.userId];
 
-/** `orgWide(orgId, kind)` as SQL over the table itself: $1 is the org id. */
-export function orgWideSql(kind: ScopedKind): string {
-  return `"orgId" = $1::uuid${KINDS[kind].softDelete ? ' AND "deletedAt" IS NULL' : ''}`;
+/** `orgWide(orgId, kind)` as SQL over the table itself, or the row aliased `alias`: $1 is the org id. */
+export function orgWideSql(kind: ScopedKind, alias?: string): string {
+  const col = (name: string) => (alias ? `${alias}."${name}"` : `"${name}"`);
+  return `${col('orgId')} = $1::uuid${KINDS[kind].softDelete ? ` AND ${col('deletedAt')} IS NULL` : ''}`;
 }

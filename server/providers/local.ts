@@ -14,7 +14,7 @@ export class LocalProvider implements Provider {
   async *stream({ messages, signal }: ModelRequest): AsyncIterable<ModelEvent> {
     const last = messages.at(-1)?.content ?? '';
     const quoted = last.length > 200 ? `${last.slice(0, 200)}…` : last;
-    const text = `This is alumia-local, a stand-in that runs inside the server, not a language model. You wrote: ${quoted}`;
+    const text = `This is alumia-local, a stand-in that runs inside the server, not a language model. The last turn it was sent reads: ${quoted}`;
     for (const piece of split(text, CHUNKS)) {
       // A separate turn of the event loop per chunk, as a network stream would arrive.
       await new Promise((resolve) => setImmediate(resolve));
