@@ -1,4 +1,5 @@
-import type { ChatRequest, ChatResult, ChatStreamEvent } from '../../generated/sdk/types.gen.js';
+import type { ChatRequest, ChatResult, ChatStreamEvent, Message } from '../../generated/sdk/types.gen.js';
+import type { Logger } from '../logger.js';
 import type { Sql } from '../db/database.js';
 import { buildPrompt, CHARS_PER_TOKEN, chatParties, estimateTokens, isPaid, replyCost, type Participant } from '../domain/chat.js';
 import { ApiError, notFound } from '../errors.js';
@@ -41,6 +42,7 @@ export class ChatStore {
     private readonly models: ModelCatalog,
     private readonly providers: Providers,
     private readonly timeouts: StreamTimeouts,
+    private readonly logger?: Logger,
   ) {}
 
   async prepare(caller: Caller, sessionId: string, body: ChatRequest): Promise<PreparedChat> {
@@ -81,11 +83,16 @@ export class ChatStore {
   }
 
   /**
-   * Streaming: the message is stored and sent first, then the answer as it arrives, then the stored reply.
-   * The consumer must read to the end even after its client left: that is when the partial reply is stored.
+   * Streaming: stores the message first (a failure here is still an ordinary error answer) and returns the
+   * events: the message, the answer as it arrives, then the stored reply. The consumer must read them to
+   * the end even after its client left: that is when the partial reply is stored.
    */
-  async *stream(chat: PreparedChat, signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
+  async openStream(chat: PreparedChat, signal: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
     const message = toMessage(await writeMessage(this.sql, this.incoming(chat), new Date()));
+    return this.events(chat, message, signal);
+  }
+
+  private async *events(chat: PreparedChat, message: Message, signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
     yield { event: 'message', data: message };
     const generation = this.generate(chat, signal);
     let step = await generation.next();
@@ -95,7 +102,16 @@ export class ChatStore {
     }
     const answer = step.value;
     const status = answer.failure?.kind === 'rejected' ? 'failed' : answer.failure || signal.aborted ? 'incomplete' : 'complete';
-    const reply = toMessage(await writeReply(this.sql, this.incoming(chat), this.reply(chat, answer, status), message.id, new Date()));
+    let reply: Message;
+    try {
+      reply = toMessage(await writeReply(this.sql, this.incoming(chat), this.reply(chat, answer, status), message.id, new Date()));
+    } catch (err) {
+      // The headers are long gone: the stream itself must say that the reply was not kept.
+      this.logger?.error({ err, sessionId: chat.sessionId }, 'could not store a streamed reply');
+      yield { event: 'error', data: { code: 'SERVICE_UNAVAILABLE', message: 'The reply could not be stored; the message was. Retry the chat.' } };
+      yield { event: 'done', data: {} };
+      return;
+    }
     if (answer.failure) {
       const code = answer.failure.kind === 'rejected' ? 'VALIDATION_ERROR' : 'SERVICE_UNAVAILABLE';
       yield { event: 'error', data: { code, message: answer.failure.message } };

@@ -44,7 +44,7 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     beforeHandler: (caller: Caller) => agents.ensureAla(caller.orgId),
     agents,
     apiKeys,
-    chat: new ChatStore(sql, models, providers, chatTimeouts),
+    chat: new ChatStore(sql, models, providers, chatTimeouts, logger),
     credits,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),

@@ -43,9 +43,8 @@ export function sessionOperations({ sessions, chat }: DataLayer, config: Pick<Co
         res.status(201).json({ success: true, data: await chat.complete(prepared, signal) });
         return;
       }
-      await sendEventStream(res, chat.stream(prepared, signal), config.chat.keepAliveMs, async (events) =>
-        res.locals.recordStream?.(events),
-      );
+      const events = await chat.openStream(prepared, signal);
+      await sendEventStream(res, events, config.chat.keepAliveMs, async (events) => res.locals.recordStream?.(events));
     }),
   };
 }
