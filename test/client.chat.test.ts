@@ -59,7 +59,9 @@ const names = (events: ChatStreamEvent[]) => events.map((e) => e.event);
 const texts = (events: ChatStreamEvent[]) => events.flatMap((e) => (e.event === 'delta' ? [e.data.text] : []));
 /** What alumia-local answers: a fixed sentence that quotes the last turn (which the server prefixes with its author). */
 const localReply = (content: string) =>
-  new RegExp(`^This is alumia-local, a stand-in that runs inside the server, not a language model\\. The last turn it was sent reads: .*${content}$`);
+  new RegExp(
+    `^This is alumia-local, a stand-in that runs inside the server, not a language model\\. The last turn it was sent reads: .*${content}$`,
+  );
 
 describe('sessions.chat', () => {
   it('returns the stored message and the stored reply, which the session then holds', async () => {
