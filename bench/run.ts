@@ -5,13 +5,15 @@
 // pins this process (the load generator) to core 0, and drives every scenario with autocannon at each
 // connection count. Then the same on the embedded database. Prints a table (ratios first) and writes
 // bench/results/<date>-<host>.json (bench/report.ts). Everything it starts or creates is removed on the
-// way out. `--ab <dir> <dir> ...` runs the interleaved comparison of builds instead (bench/ab.ts).
+// way out. `--ab <dir> <dir> ...` runs the interleaved comparison of builds instead (bench/ab.ts), `--chat` the
+// chat targets (bench/chat.ts).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { runAb } from './ab.js';
+import { runChat } from './chat.js';
 import { buildInfo, ensureBuild, snapshotBuild } from './build.js';
 import { ROOT, log, round } from './lib.js';
 import { SCENARIOS } from './load.js';
@@ -54,7 +56,13 @@ const { values: args, positionals } = parseArgs({
     pair: { type: 'string', default: 'all' },
     'wait-quiet': { type: 'string' },
     ab: { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '10' },
+    // No default here: --ab defaults to 10 rounds, --chat to 2.
+    rounds: { type: 'string' },
+    chat: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    streams: { type: 'string', default: '1000' },
+    hold: { type: 'string', default: '10' },
+    ramp: { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -307,13 +315,30 @@ async function main() {
 
 if (args.ab) {
   runAb(positionals, {
-    rounds: Number(args.rounds),
+    rounds: Number(args.rounds ?? 10),
     duration: DURATION,
     warmup: WARMUP,
     warmupServerS: WARMUP_SERVER_S,
     connections: Number(args.connections ?? 32),
     build: BUILD,
     json: args.json,
+    waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
+  });
+} else if (args.chat) {
+  runChat({
+    rounds: Number(args.rounds ?? (QUICK ? 1 : 2)),
+    duration: DURATION,
+    warmup: WARMUP,
+    warmupServerS: WARMUP_SERVER_S,
+    connections: Number(args.connections ?? 32),
+    streams: Number(args.streams),
+    holdS: Number(args.hold),
+    rampS: Number(args.ramp),
+    ttftRequests: QUICK ? 100 : 300,
+    build: BUILD,
+    json: args.json,
+    quick: QUICK,
+    profile: args.profile,
     waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
   });
 } else {
