@@ -1,6 +1,7 @@
 import type { Model } from '../generated/sdk/types.gen.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, expectSuccess } from './helpers/envelope.js';
+import { MODEL_KEYS } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 
 let h: Harness;
@@ -23,17 +24,7 @@ describe('GET /api/v1/models', () => {
   it('describes every model with id, name, description, provider, availability, context window and integer prices', async () => {
     const { items } = expectSuccess<{ items: Model[] }>(await h.http.get('/api/v1/models').set(t.auth));
     for (const m of items) {
-      expect(Object.keys(m).sort()).toEqual([
-        'available',
-        'contextWindow',
-        'description',
-        'id',
-        'inputCreditMicroPerMTok',
-        'isDefault',
-        'name',
-        'outputCreditMicroPerMTok',
-        'provider',
-      ]);
+      expect(Object.keys(m).sort()).toEqual(MODEL_KEYS);
       expect(m.id).toMatch(/^\S+$/);
       expect(m.name.length).toBeGreaterThan(0);
       expect(m.description.length).toBeGreaterThan(0);

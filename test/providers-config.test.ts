@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Model } from '../generated/sdk/types.gen.js';
 import { ConfigError, loadConfig, type Env } from '../server/config.js';
 import { expectError, expectSuccess } from './helpers/envelope.js';
-import { API, createAgent, createSession } from './helpers/fixtures.js';
+import { API, createAgent, createSession, MODEL_KEYS } from './helpers/fixtures.js';
 import { appOver, startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
@@ -16,17 +16,6 @@ import { startUpstream, type Upstream } from './helpers/upstream.js';
  */
 
 const BUILT_IN = ['grok-3', 'grok-3-mini', 'gpt-4.1', 'gpt-4.1-mini', 'claude-sonnet-4', 'gemini-2.5-pro', 'llama-3.3-70b'];
-const MODEL_KEYS = [
-  'available',
-  'contextWindow',
-  'description',
-  'id',
-  'inputCreditMicroPerMTok',
-  'isDefault',
-  'name',
-  'outputCreditMicroPerMTok',
-  'provider',
-];
 const XAI_SECRET = 'xai-secret-0123456789abcdef';
 const MY_SECRET = 'my-secret-fedcba9876543210';
 

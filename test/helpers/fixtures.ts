@@ -95,3 +95,16 @@ export async function workspaceCast(h: Harness) {
   const outsider = await h.tenant();
   return { owner, admin, member, outsider, ungranted };
 }
+
+/** Every field of a catalog model, sorted. */
+export const MODEL_KEYS = [
+  'available',
+  'contextWindow',
+  'description',
+  'id',
+  'inputCreditMicroPerMTok',
+  'isDefault',
+  'name',
+  'outputCreditMicroPerMTok',
+  'provider',
+];
