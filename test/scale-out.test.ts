@@ -48,7 +48,10 @@ describe.runIf(adminUrl)('two servers on one PostgreSQL and Redis', () => {
   });
 
   it('applied each migration once and bootstrapped the first organization once', async () => {
-    const rows = await sql(url, 'SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name ORDER BY migration_name');
+    const rows = await sql(
+      url,
+      'SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name ORDER BY migration_name',
+    );
     expect(rows).toEqual(readMigrations().map((m) => ({ migration_name: m.name, n: 1 })));
     expect(new Set((a.stdout() + b.stdout()).match(/alm_test_[0-9a-f]{48}/g))).toHaveProperty('size', 1);
     expect([a.stdout(), b.stdout()].filter((out) => out.includes('Created organization'))).toHaveLength(1);
