@@ -394,7 +394,8 @@ export const createSessionMessage = <ThrowOnError extends boolean = false>(optio
  * answering agent must be in the author's `allowedPeers` (403 otherwise). `agentId` names the answering
  * agent; it may be left out when exactly one participating agent other than the author is live, else it is
  * required (400). The answering agent must participate (400), be active (403), and differ from the author
- * (400).
+ * (400). An agent whose model is no longer in this server's catalog (its providers file entry was
+ * removed) answers 409 until its model is changed.
  *
  * **What the model sees.** The answering agent's `systemPrompt`, then the session's messages oldest
  * first: the agent's own earlier messages as `assistant` turns, everyone else's as `user` turns that start

@@ -28,14 +28,10 @@ interface UsageRow {
 export class CreditStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async balanceMicro(caller: Pick<Caller, 'orgId'>): Promise<bigint> {
+  async balance(caller: Caller): Promise<CreditAmount> {
     const { orgId } = billedTo(caller);
     const org = await this.prisma.organization.findUniqueOrThrow({ where: { id: orgId }, select: { creditBalanceMicro: true } });
-    return org.creditBalanceMicro;
-  }
-
-  async balance(caller: Caller): Promise<CreditAmount> {
-    return toCreditAmount(await this.balanceMicro(caller));
+    return toCreditAmount(org.creditBalanceMicro);
   }
 
   /** Adds credits to an organization (the operator's admin command); answers the new balance. */
@@ -85,7 +81,7 @@ export class CreditStore {
 }
 
 /** The usage key under which agents the caller cannot see are summed. */
-export const OTHER_AGENTS = 'other';
+const OTHER_AGENTS = 'other';
 const ZERO: UsageRow = { key: '', replies: 0, inputTokens: 0n, outputTokens: 0n, creditMicro: 0n };
 const addRows = (a: UsageRow, r: UsageRow): UsageRow => ({
   key: a.key,

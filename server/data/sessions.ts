@@ -60,7 +60,7 @@ export class SessionStore {
   ) {}
 
   /** The live session, if the caller can see it; 404 otherwise. */
-  async find(caller: Caller, id: string): Promise<SessionRow> {
+  private async find(caller: Caller, id: string): Promise<SessionRow> {
     const row = await this.prisma.session.findFirst({ where: { id, AND: [visible(caller, 'session')] }, include: sessionInclude });
     if (!row) throw notFound('Session');
     return row;

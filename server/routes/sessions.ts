@@ -44,7 +44,7 @@ export function sessionOperations({ sessions, chat }: DataLayer, config: Pick<Co
         return;
       }
       const events = await chat.openStream(prepared, signal);
-      await sendEventStream(res, events, config.chat.keepAliveMs, async (events) => res.locals.recordStream?.(events));
+      await sendEventStream(res, events, config.chat.keepAliveMs, (stored) => res.locals.recordStream?.(stored) ?? Promise.resolve());
     }),
   };
 }
