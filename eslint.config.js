@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'client/bin/*.js', 'openapi/plugins/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'client/bin/*.js', 'openapi/plugins/*.js', 'test/helpers/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
