@@ -3,7 +3,7 @@
 // for load (deep cursor, warm-up), and watched (pg_stat counters) and checked afterwards.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../server/db/pglite.js';
 import pg from 'pg';
 import { migrate } from '../server/db/migrate.js';
 import { SERVER_ENTRY } from './build.js';
@@ -68,7 +68,7 @@ export async function seedPostgres(url: string, options?: Partial<SeedOptions>):
  */
 export async function seedEmbedded(dataDir: string, options?: Partial<SeedOptions>): Promise<SeedInfo> {
   mkdirSync(dataDir, { recursive: true });
-  const pglite = new PGlite(join(dataDir, 'pg'));
+  const pglite = newPglite(join(dataDir, 'pg'));
   await pglite.waitReady;
   try {
     await migrate(pglite);

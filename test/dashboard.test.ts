@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../server/db/pglite.js';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Agent, DashboardOverview, Session } from '../generated/sdk/types.gen.js';
@@ -179,7 +179,7 @@ describe('GET /api/v1/dashboard/overview', () => {
 describe('GET /api/v1/dashboard/overview cost', () => {
   it('runs the same number of SQL statements for an org of 3 agents as for one of 63 agents, 21 sessions and 100 messages', async () => {
     // Always the embedded database, so the statements can be counted on the PGlite instance itself.
-    const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
+    const pglite = newPglite(undefined, { loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
     await pglite.waitReady;
     let statements = 0;
     const query = pglite.query.bind(pglite);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../server/db/pglite.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bootstrap } from '../server/data/bootstrap.js';
@@ -179,7 +179,7 @@ describe.skipIf(inject('postgres') !== null)('the embedded database fails under 
   it('answers 503 within the bound to every request, stays 503 (no reopening by itself), and the same data serves again once reopened', async () => {
     const dir = tempDir('faults-embedded');
     try {
-      const pglite = new PGlite(`${dir.path}/pg`);
+      const pglite = newPglite(`${dir.path}/pg`);
       await pglite.waitReady;
       const db = await openEmbedded(pglite, { timeoutMs: DB_TIMEOUT_MS, poolSize: 1, migrate: true });
       const key = (await bootstrap(db.prisma, { orgSlug: uniq('org'), email: `${uniq('o')}@example.test`, keyEnv: 'test' })).apiKey;
@@ -225,7 +225,7 @@ describe.skipIf(inject('postgres') !== null)('the embedded database fails under 
         await server.close();
       }
       // Reopening the same data (what a restart does) serves it again, with what was acknowledged.
-      const again = new PGlite(`${dir.path}/pg`);
+      const again = newPglite(`${dir.path}/pg`);
       await again.waitReady;
       const db2 = await openEmbedded(again, { timeoutMs: DB_TIMEOUT_MS, poolSize: 1 });
       try {

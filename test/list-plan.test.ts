@@ -131,6 +131,8 @@ describe('agents list query plan', () => {
       const caller: Caller = {
         keyId: t.orgId,
         keyPrefix: 'alm_test_000',
+        keyName: 'plan',
+        userName: null,
         orgId: t.orgId,
         userId: t.userId,
         role: 'owner',

@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../server/db/pglite.js';
 import pg from 'pg';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -93,7 +93,7 @@ const options = { timeoutMs: 5_000, poolSize: 2, migrate: true };
 
 describe(`${CHAT_MIGRATION} on a database with phase-one rows`, () => {
   it('embedded (PGlite): applies, and old messages are complete, non-reply messages with their role', async () => {
-    const pglite = new PGlite();
+    const pglite = newPglite();
     await pglite.waitReady;
     try {
       await checkUpgrade(pglite, () => openEmbedded(pglite, options));

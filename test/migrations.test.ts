@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../server/db/pglite.js';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { migrate, MigrationError, migrationsDir, readMigrations, type SqlConnection } from '../server/db/migrate.js';
@@ -126,7 +126,7 @@ function migrationRules(kind: string, open: () => Promise<Fresh>, openMigrated?:
 migrationRules(
   'embedded (PGlite)',
   async () => {
-    const pglite = new PGlite();
+    const pglite = newPglite();
     await pglite.waitReady;
     return { conn: pglite, close: () => pglite.close() };
   },

@@ -41,7 +41,7 @@ export type Workspace = {
  * scopes allow creating, changing and deleting it.
  *
  */
-export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'sessions:write' | 'keys:read' | 'keys:write' | 'billing:read';
+export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'sessions:write' | 'keys:read' | 'keys:write' | 'billing:read' | 'projects:read' | 'projects:write' | 'activity:read';
 
 /**
  * `live` for keys minted by a production server, `test` for every other server.

@@ -40,6 +40,8 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
 export interface KeyIdentity {
   keyId: string;
   keyPrefix: string;
+  keyName: string;
+  userName: string | null;
   orgId: string;
   userId: string;
   role: Role;
@@ -53,7 +55,7 @@ export interface KeyIdentity {
 
 // Runs on every request whose key is not cached.
 const FIND_IDENTITY = `
-  SELECT k.id AS "keyId", k.prefix AS "keyPrefix", k."orgId", k."userId", m.role::text AS role, k.scopes,
+  SELECT k.id AS "keyId", k.prefix AS "keyPrefix", k.name AS "keyName", u.name AS "userName", k."orgId", k."userId", m.role::text AS role, k.scopes,
          k.env::text AS env, k."expiresAt", k."revokedAt", k."lastUsedAt",
          CASE WHEN w.id IS NOT NULL AND w."deletedAt" IS NULL AND ${workspaceVisibleSql('w', 'm.role::text', 'k."userId"')}
               THEN w.id END AS "currentWorkspaceId"
@@ -152,6 +154,8 @@ export class ApiKeyStore {
     return {
       keyId: identity.keyId,
       keyPrefix: identity.keyPrefix,
+      keyName: identity.keyName,
+      userName: identity.userName,
       orgId: identity.orgId,
       userId: identity.userId,
       role: identity.role,

@@ -4,6 +4,9 @@ import type { Role, Scope } from '../../generated/sdk/types.gen.js';
 export interface Caller {
   keyId: string;
   keyPrefix: string;
+  /** The key's own name and its user's name: how the activity feed names the caller. */
+  keyName: string;
+  userName: string | null;
   orgId: string;
   userId: string;
   role: Role;

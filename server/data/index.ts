@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Caller } from './caller.js';
 import type { RevocationBus } from '../revocations.js';
 import { Providers } from '../providers/index.js';
+import { ActivityLog } from './activity.js';
 import { AgentStore } from './agents.js';
 import { ChatStore } from './chat.js';
 import { CreditStore } from './credits.js';
@@ -22,6 +24,9 @@ const KEY_CACHE_TTL_MS = 1_000;
 /** The data layer: the only code that talks to the database, and where tenancy is enforced. */
 export function createDataLayer(db: Database, config: Config, revocations: RevocationBus, logger?: Logger) {
   const { prisma, sql } = db;
+  // This process as a machine: named in every activity row it writes, registered and kept alive by main.ts.
+  const machineId = randomUUID();
+  const activity = new ActivityLog(machineId);
   const providers = new Providers(config.providers);
   const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel, providers, config.extraModels);
   const agents = new AgentStore(prisma, models, config.agentLimitPerOrg, sql);
@@ -42,11 +47,13 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
      * has its default agent Ala from its first call on, ensured here and nowhere else.
      */
     beforeHandler: (caller: Caller) => agents.ensureAla(caller.orgId),
+    activity,
     agents,
     apiKeys,
     chat: new ChatStore(sql, models, providers, chatTimeouts, logger),
     credits,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
+    machineId,
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),
     me: new MeStore(prisma),
     models,

@@ -22,12 +22,14 @@ export const seesEveryWorkspace = (caller: Pick<Caller, 'role'>) => SEES_EVERY_W
 const KINDS = {
   agent: { softDelete: true },
   session: { softDelete: true },
+  project: { softDelete: true },
 } as const;
 export type ScopedKind = keyof typeof KINDS;
 
 interface WhereOf {
   agent: Prisma.AgentWhereInput;
   session: Prisma.SessionWhereInput;
+  project: Prisma.ProjectWhereInput;
 }
 
 interface ScopeOptions {
@@ -101,3 +103,15 @@ export function orgWideSql(kind: ScopedKind, alias?: string): string {
   const col = (name: string) => (alias ? `${alias}."${name}"` : `"${name}"`);
   return `${col('orgId')} = $1::uuid${KINDS[kind].softDelete ? ` AND ${col('deletedAt')} IS NULL` : ''}`;
 }
+
+/**
+ * Activity rows are scoped as their subjects were when the row was written: the subject's workspace (or
+ * org-wide), and for a user-private subject (an API key) its user, whom owners and admins see too. A row
+ * about something the caller could not see is not shown. As SQL over a row aliased `t`, with $1 to $3 =
+ * scopeParams(caller).
+ */
+export const activityVisibleSql = `t."orgId" = $1::uuid
+  AND (t."privateToUserId" IS NULL OR t."privateToUserId" = $3::uuid OR $2::text IN (${SEES_EVERY_WORKSPACE.map((r) => `'${r}'`).join(', ')}))
+  AND (t."workspaceId" IS NULL OR EXISTS (
+    SELECT 1 FROM "Workspace" w WHERE w.id = t."workspaceId" AND w."orgId" = $1::uuid AND w."deletedAt" IS NULL
+      AND ${workspaceVisibleSql('w', '$2::text', '$3::uuid')}))`;

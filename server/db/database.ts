@@ -54,8 +54,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const release = await lockDataDir(config.dataDir);
   try {
     // Loaded only here: a server on PostgreSQL never pays for the WASM database's start-up or memory.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = new PGlite(join(config.dataDir, 'pg'));
+    const { newPglite } = await import('./pglite.js');
+    const pglite = newPglite(join(config.dataDir, 'pg'));
     await pglite.waitReady;
     return await openEmbedded(pglite, { ...options, release });
   } catch (err) {

@@ -10,7 +10,9 @@ import { apiKeyOperations } from './api-keys.js';
 import { dashboardOperations } from './dashboard.js';
 import type { Operations } from './handler.js';
 import { meOperations } from './me.js';
+import { missionControlOperations } from './mission-control.js';
 import { modelOperations } from './models.js';
+import { projectOperations } from './projects.js';
 import { sessionOperations } from './sessions.js';
 import { workspaceOperations } from './workspaces.js';
 
@@ -24,6 +26,8 @@ function apiOperations(data: DataLayer, config: Pick<Config, 'chat'>): Operation
     ...sessionOperations(data, config),
     ...billingOperations(data),
     ...dashboardOperations(data),
+    ...projectOperations(data),
+    ...missionControlOperations(data),
   };
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../../server/db/pglite.js';
 import type { Express } from 'express';
 import pg from 'pg';
 import supertest from 'supertest';
@@ -157,7 +158,7 @@ export function appOver(db: Database, env: Partial<Env> = {}, logs?: string[]) {
 
 /** A private in-memory PGlite loaded from the migrated template, whatever database the run uses. */
 export async function openEmbeddedCopy(): Promise<PGlite> {
-  const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
+  const pglite = newPglite(undefined, { loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
   await pglite.waitReady;
   return pglite;
 }
@@ -167,7 +168,7 @@ export async function openTestDatabase(): Promise<{ db: Database; url?: string; 
   const options = { timeoutMs: 5_000, poolSize: 5 };
   const postgres = inject('postgres');
   if (!postgres) {
-    const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
+    const pglite = newPglite(undefined, { loadDataDir: new Blob([readFileSync(inject('embeddedTemplate'))]) });
     await pglite.waitReady;
     return { db: await openEmbedded(pglite, options), drop: async () => {} };
   }

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { newPglite } from '../../server/db/pglite.js';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 // The PostgreSQL admin helper the bench uses too: it imports only pg, so neither side loads the other's code.
@@ -26,7 +27,7 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'alumia-test-'));
-  const pglite = new PGlite();
+  const pglite = newPglite();
   await migrate(pglite);
   const dump = join(dir, 'template.tar');
   writeFileSync(dump, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));

@@ -1,0 +1,101 @@
+import type { Sql } from '../db/database.js';
+import type { Caller } from './caller.js';
+
+/**
+ * The activity feed's write side. Every state change writes one row through `ActivityLog.record` (or its
+ * statement, inside a larger one) on the change's own transaction, so a rolled-back change leaves no row
+ * and an acknowledged one always has its row. The feed's read side is the mission control store.
+ */
+
+/** Every kind the API writes, dotted `<subject>.<verb>`; the contract lists the same. */
+export const ACTIVITY_KINDS = [
+  'agent.created',
+  'agent.updated',
+  'agent.deleted',
+  'session.created',
+  'session.updated',
+  'session.deleted',
+  'message.posted',
+  'chat.replied',
+  'api_key.minted',
+  'api_key.revoked',
+  'project.created',
+  'project.updated',
+  'project.deleted',
+  'block.created',
+  'block.updated',
+  'block.deleted',
+  'credits.granted',
+] as const;
+export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
+
+export type SubjectType = 'agent' | 'session' | 'message' | 'api_key' | 'project' | 'block' | 'organization';
+
+export interface Actor {
+  type: 'user' | 'api_key' | 'agent' | 'system';
+  id: string | null;
+  name: string;
+}
+
+export interface ActivityEntry {
+  kind: ActivityKind;
+  actor: Actor;
+  subject: { type: SubjectType; id: string; name: string };
+  orgId: string;
+  /** The subject's workspace; null for org-wide subjects. The row is visible where the subject was. */
+  workspaceId: string | null;
+  /** For a user-private subject (an API key): its user, who sees the row besides owners and admins. */
+  privateToUserId?: string | null;
+  agentId?: string | null;
+  projectId?: string | null;
+  /** One human sentence. Never a secret, and no message content beyond `excerpt`. */
+  summary: string;
+  details?: Record<string, unknown> | null;
+}
+
+/** The caller as the feed names it: the API key that made the request, by the key's name. */
+export const actorOf = (caller: Pick<Caller, 'keyId' | 'keyName'>): Actor => ({ type: 'api_key', id: caller.keyId, name: caller.keyName });
+/** Changes made by the operator (admin CLI, first start), not through the API. */
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, name: 'system' };
+
+/** Message content in the feed is at most this many characters: the start of the message, then `…`. */
+export const EXCERPT_CHARS = 80;
+export const excerpt = (text: string): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const chars = [...flat];
+  return chars.length <= EXCERPT_CHARS ? flat : `${chars.slice(0, EXCERPT_CHARS - 1).join('')}…`;
+};
+
+const COLUMNS = [
+  'orgId', 'workspaceId', 'privateToUserId', 'kind', 'actorType', 'actorId', 'actorName', 'subjectType', 'subjectId',
+  'subjectName', 'agentId', 'projectId', 'machineId', 'summary', 'details',
+] as const;
+const CASTS: Partial<Record<(typeof COLUMNS)[number], string>> = {
+  orgId: 'uuid', workspaceId: 'uuid', privateToUserId: 'uuid', actorId: 'uuid', subjectId: 'uuid', agentId: 'uuid',
+  projectId: 'uuid', machineId: 'uuid', details: 'jsonb',
+};
+
+/** The INSERT of one row with its parameters numbered from `$first`, to run alone or as a CTE of a larger statement. */
+export function insertActivitySql(first = 1): string {
+  const values = COLUMNS.map((c, i) => `$${first + i}${CASTS[c] ? `::${CASTS[c]}` : ''}`);
+  return `INSERT INTO "Activity" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${values.join(', ')})`;
+}
+
+export class ActivityLog {
+  /** `machineId`: the server process that handles the requests, named in every row it writes. */
+  constructor(readonly machineId: string) {}
+
+  /** The parameters of `insertActivitySql` for one entry, in column order. */
+  params(entry: ActivityEntry): unknown[] {
+    return [
+      entry.orgId, entry.workspaceId, entry.privateToUserId ?? null, entry.kind, entry.actor.type, entry.actor.id,
+      entry.actor.name, entry.subject.type, entry.subject.id, entry.subject.name, entry.agentId ?? null,
+      entry.projectId ?? null, this.machineId, entry.summary, entry.details ? JSON.stringify(entry.details) : null,
+    ];
+  }
+
+  /** Writes the row through `sql`, which must belong to the change's own transaction. */
+  async record(sql: Sql, entry: ActivityEntry): Promise<void> {
+    await sql(insertActivitySql(), this.params(entry));
+  }
+}

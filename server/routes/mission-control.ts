@@ -1,0 +1,6 @@
+import type { DataLayer } from '../data/index.js';
+import type { Operations } from './handler.js';
+
+export function missionControlOperations(_data: DataLayer): Operations {
+  return {};
+}
