@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { newPglite } from '../../server/db/pglite.js';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
