@@ -79,6 +79,7 @@ CREATE TABLE "Machine" (
     "version" TEXT NOT NULL,
     "startedAt" TIMESTAMPTZ(3) NOT NULL,
     "lastSeenAt" TIMESTAMPTZ(3) NOT NULL,
+    "requestsLast5m" INTEGER NOT NULL DEFAULT 0,
 
     CONSTRAINT "Machine_pkey" PRIMARY KEY ("id")
 );
