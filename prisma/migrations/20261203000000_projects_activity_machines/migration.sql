@@ -73,6 +73,9 @@ CREATE INDEX "Activity_kind_idx" ON "Activity"("orgId", "kind", "createdAt" DESC
 CREATE INDEX "Activity_search_idx" ON "Activity" USING GIN ("searchText" gin_trgm_ops);
 ALTER TABLE "Activity" ADD CONSTRAINT "Activity_orgId_fkey" FOREIGN KEY ("orgId") REFERENCES "Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
+-- Mission control counts an org's agents by workspace and state: from this index alone.
+CREATE INDEX "Agent_counts_idx" ON "Agent"("orgId", "workspaceId", "isActive") WHERE "deletedAt" IS NULL;
+
 CREATE TABLE "Machine" (
     "id" UUID NOT NULL,
     "name" TEXT NOT NULL,
