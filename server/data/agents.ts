@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Agent, AgentSettings, CreateAgentRequest, UpdateAgentRequest } from '../../generated/sdk/types.gen.js';
 import { Prisma, isUniqueViolation, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
+import { ActivityLog, SYSTEM_ACTOR, actorOf, insertActivitySql, type ActivityEntry } from './activity.js';
 import { ApiError, notFound } from '../errors.js';
 import type { Caller } from './caller.js';
 import type { ModelCatalog } from './models.js';
@@ -8,14 +10,14 @@ import { iso, nextTimestamp } from './serialize.js';
 import { agentName } from '../domain/agent-names.js';
 import { ALA_SLUG, agentSettings, alaPatch, checkDeletable, checkedSlug } from '../domain/agents.js';
 import { byRef, slugify } from '../domain/slugs.js';
+import { changeSummary, checkNotEmpty, type ChangeVerb } from '../domain/projects.js';
+import { SlugAllocator } from './slug-allocator.js';
 import { DEFAULT_VOICE } from '../domain/voice.js';
-import { listed, orgWide, orgWideSql, scopeParams, visible, visibleSql } from './tenancy.js';
+import { listed, orgWide, scopeParams, visible, visibleSql } from './tenancy.js';
 
 type AgentRow = Prisma.AgentGetPayload<object>;
 
 const DEFAULT_AVATAR = 'default';
-const SLUG_PROBES = 64;
-const SLUG_RETRIES = 50;
 
 // Agent lookups run on nearly every /agents request, so they skip the ORM (see Sql). The columns are the
 // model's, named rather than `*`: a prepared `*` fails once a migration adds a column under a running server.
@@ -25,17 +27,23 @@ const FIND_BY_SLUG = `SELECT ${ROW} FROM "Agent" t WHERE t.slug = $4 AND ${visib
 // Peer grants are stored as ids and shown as slugs.
 const PEER_SLUGS = `SELECT t.id, t.slug FROM "Agent" t WHERE t.id = ANY($4::uuid[]) AND ${visibleSql('agent')}`;
 const PEERS_BY_SLUG = `SELECT t.id, t.slug FROM "Agent" t WHERE t.slug = ANY($4::text[]) AND ${visibleSql('agent')}`;
-// So do the statements of a create.
-const TAKEN_SLUGS = `SELECT slug FROM "Agent" WHERE ${orgWideSql('agent')} AND slug = ANY($2::text[])`;
-const HIGHEST_SLUG_SUFFIX = `
-  SELECT COALESCE(MAX(substring(slug FROM $3::int)::int), 1)::int AS n
-  FROM "Agent"
-  WHERE ${orgWideSql('agent')} AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
+// The create is one statement, its activity row a CTE of it: a unique violation on the slug fails both.
 const INSERT_AGENT = `
-  INSERT INTO "Agent" AS t ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
-                            "allowedTools", "allowedPeerIds", "allowedConnectors", "settings")
-  VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::text[], $10::uuid[], $11::text[], $12::jsonb)
-  RETURNING ${ROW}`;
+  WITH a AS (
+    INSERT INTO "Agent" AS t ("orgId", "workspaceId", "name", "slug", "description", "avatar", "model", "systemPrompt",
+                              "allowedTools", "allowedPeerIds", "allowedConnectors", "settings", "id")
+    VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::text[], $10::uuid[], $11::text[], $12::jsonb, $13::uuid)
+    RETURNING ${ROW}
+  ), act AS (${insertActivitySql(14)})
+  SELECT * FROM a`;
+
+const INSERT_ALA = `
+  WITH a AS (
+    INSERT INTO "Agent" ("orgId", "name", "slug", "description", "avatar", "model", "isDefault", "settings", "id")
+    VALUES ($1::uuid, 'Ala', $2, 'The organization''s default assistant.', 'ala', $3, true, $4::jsonb, $5::uuid)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+  ) ${insertActivitySql(6, 'a')}`;
 
 /** Current slugs of peer agents by id; peers missing from it (deleted, or hidden from the caller) are not shown. */
 type PeerSlugs = ReadonlyMap<string, string>;
@@ -64,11 +72,25 @@ export function toAgent(row: AgentRow, peerSlugs: PeerSlugs = NO_PEERS): Agent {
 
 const isMissingRow = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
 
-
+/** The activity row of a change to `agent`, scoped like the agent. */
+function agentEntry(caller: Caller, agent: { id: string; name: string; workspaceId: string | null }, verb: ChangeVerb, fields?: string[]): ActivityEntry {
+  const actor = actorOf(caller);
+  return {
+    kind: `agent.${verb}`,
+    actor,
+    subject: { type: 'agent', id: agent.id, name: agent.name },
+    orgId: caller.orgId,
+    workspaceId: agent.workspaceId,
+    agentId: agent.id,
+    summary: changeSummary('Agent', agent.name, verb, actor, fields),
+    details: fields ? { fields } : null,
+  };
+}
 
 export class AgentStore {
   /** Orgs known to have their Ala, so the insert-if-missing runs once per org and process. */
   private readonly orgsWithAla = new Set<string>();
+  private readonly slugs: SlugAllocator;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -76,7 +98,11 @@ export class AgentStore {
     /** The plan's agents per organization, Ala included; 0 for no limit. */
     private readonly agentLimit = 0,
     private readonly sql: Sql = sqlThroughPrisma(prisma),
-  ) {}
+    // Standalone stores (bench, plan tests) name a machine of their own.
+    private readonly activity: ActivityLog = new ActivityLog(randomUUID()),
+  ) {
+    this.slugs = new SlugAllocator(prisma, sql, 'agent');
+  }
 
   /**
    * Every org has exactly one Ala, created by whichever call needs it first. Concurrent first calls race
@@ -85,10 +111,18 @@ export class AgentStore {
   async ensureAla(orgId: string): Promise<void> {
     if (this.orgsWithAla.has(orgId)) return;
     const settings = JSON.stringify({ voice: DEFAULT_VOICE });
-    await this.prisma.$executeRaw`
-      INSERT INTO "Agent" ("orgId", "name", "slug", "description", "avatar", "model", "isDefault", "settings")
-      VALUES (${orgId}::uuid, 'Ala', ${ALA_SLUG}, 'The organization''s default assistant.', 'ala', ${this.models.alaModel}, true, ${settings}::jsonb)
-      ON CONFLICT DO NOTHING`;
+    const id = randomUUID();
+    const entry = this.activity.params({
+      kind: 'agent.created',
+      actor: SYSTEM_ACTOR,
+      subject: { type: 'agent', id, name: 'Ala' },
+      orgId,
+      workspaceId: null,
+      agentId: id,
+      summary: changeSummary('Agent', 'Ala', 'created', SYSTEM_ACTOR),
+    });
+    // The activity row is written only when this statement created Ala (from the CTE's rows).
+    await this.sql(INSERT_ALA, [orgId, ALA_SLUG, this.models.alaModel, settings, id, ...entry]);
     this.orgsWithAla.add(orgId);
   }
 
@@ -130,51 +164,26 @@ export class AgentStore {
     const model = this.checkModel(body.model ?? this.models.defaultModel);
     const peerIds = body.allowedPeers ? await this.peerIds(caller, body.allowedPeers) : [];
     const settings = JSON.stringify(agentSettings(body.settings ?? {}));
-    const base = slugify(name);
-    const insert = async (sql: Sql) => {
-      const slug = await this.nextFreeSlug(sql, caller.orgId, base);
-      const [row] = await sql<AgentRow>(INSERT_AGENT, [
-        caller.orgId, caller.currentWorkspaceId, name, slug, body.description ?? null, body.avatar ?? DEFAULT_AVATAR, model,
-        body.systemPrompt ?? null, body.allowedTools ?? [], peerIds, body.allowedConnectors ?? [], settings,
-      ]);
-      const [agent] = await this.present(caller, [row!]);
-      return agent!;
-    };
-    // Optimistic first: the next free slug, and the live-slug unique index as referee. Losers retry under
-    // an advisory lock on (org, base), so a burst of creates with one name queues up instead of colliding
-    // again and again; a locked attempt can still lose to another request's optimistic first attempt, and
-    // each such loss means someone else succeeded, so the retries are bounded by the burst.
-    for (let attempt = 0; attempt <= SLUG_RETRIES; attempt++) {
-      try {
-        if (attempt === 0) return await insert(this.sql);
-        return await this.prisma.$transaction(async (tx) => {
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${caller.orgId}:${base}`}, 0))`;
-          return insert(sqlThroughPrisma(tx));
-        });
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-      }
-    }
-    throw new ApiError('CONFLICT', 'Too many agents are being created with this name at once; retry the request');
-  }
-
-  /**
-   * The lowest free slug among `base`, `base-2` ... `base-64`, found by index lookups; past that (a name
-   * used 64 times) one past the highest suffix in use. A prefix scan would read every slug of the org,
-   * since the column's collation is not bytewise.
-   */
-  private async nextFreeSlug(sql: Sql, orgId: string, base: string): Promise<string> {
-    const candidates = Array.from({ length: SLUG_PROBES }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
-    const taken = await sql<{ slug: string }>(TAKEN_SLUGS, [orgId, candidates]);
-    const used = new Set(taken.map((r) => r.slug));
-    const free = candidates.find((c) => !used.has(c));
-    if (free) return free;
-    const [row] = await sql<{ n: number }>(HIGHEST_SLUG_SUFFIX, [orgId, `${base}-`, base.length + 2]);
-    return `${base}-${(row?.n ?? 1) + 1}`;
+    const id = randomUUID();
+    const entry = this.activity.params(agentEntry(caller, { id, name, workspaceId: caller.currentWorkspaceId }, 'created'));
+    const row = await this.slugs.create(
+      caller.orgId,
+      slugify(name),
+      async (sql, slug) => {
+        const [inserted] = await sql<AgentRow>(INSERT_AGENT, [
+          caller.orgId, caller.currentWorkspaceId, name, slug, body.description ?? null, body.avatar ?? DEFAULT_AVATAR, model,
+          body.systemPrompt ?? null, body.allowedTools ?? [], peerIds, body.allowedConnectors ?? [], settings, id, ...entry,
+        ]);
+        return inserted!;
+      },
+      'agents',
+    );
+    const [agent] = await this.present(caller, [row]);
+    return agent!;
   }
 
   async update(caller: Caller, ref: string, body: UpdateAgentRequest): Promise<Agent> {
-    if (Object.keys(body).length === 0) throw new ApiError('BAD_REQUEST', 'The body is empty: send at least one field to change');
+    checkNotEmpty(body);
     const row = await this.find(caller, ref);
     const isAla = row.isDefault;
     const change = isAla ? alaPatch(body, this.models.alaModel) : body;
@@ -192,7 +201,11 @@ export class AgentStore {
     if (change.allowedConnectors !== undefined) data.allowedConnectors = change.allowedConnectors;
     data.updatedAt = nextTimestamp(row.updatedAt);
     try {
-      const updated = await this.prisma.agent.update({ where: { id: row.id, AND: [visible(caller, 'agent')] }, data });
+      const updated = await this.prisma.$transaction(async (tx) => {
+        const changed = await tx.agent.update({ where: { id: row.id, AND: [visible(caller, 'agent')] }, data });
+        await this.activity.record(sqlThroughPrisma(tx), agentEntry(caller, changed, 'updated', Object.keys(change)));
+        return changed;
+      });
       const [agent] = await this.present(caller, [updated]);
       return agent!;
     } catch (err) {
@@ -215,7 +228,12 @@ export class AgentStore {
       }));
     if (!row) throw notFound('Agent');
     checkDeletable(row);
-    if (!row.deletedAt) await this.prisma.agent.updateMany({ where: { id: row.id, AND: [visible(caller, 'agent')] }, data: { deletedAt: new Date() } });
+    if (row.deletedAt) return { deleted: true };
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.agent.updateMany({ where: { id: row.id, AND: [visible(caller, 'agent')] }, data: { deletedAt: new Date() } });
+      // A concurrent DELETE that got there first wrote the row.
+      if (count === 1) await this.activity.record(sqlThroughPrisma(tx), agentEntry(caller, row, 'deleted'));
+    });
     return { deleted: true };
   }
 
