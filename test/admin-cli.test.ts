@@ -343,6 +343,38 @@ describe('credits', () => {
   );
 
   it(
+    'the initial credits and each grant write one credits.granted row: the system as actor, the org as subject, no machine',
+    async () => {
+      const rows = await inspect((db) =>
+        db.prisma.activity.findMany({
+          where: { orgId: owner.orgId, kind: 'credits.granted' },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        }),
+      );
+      expect(rows.map((r) => (r.details as { creditMicro: number }).creditMicro)).toEqual([3_000_000, 2_500_000, 1]);
+      for (const r of rows) {
+        expect(r).toMatchObject({
+          actorType: 'system',
+          actorId: null,
+          subjectType: 'organization',
+          subjectId: owner.orgId,
+          workspaceId: null,
+          machineId: null,
+        });
+      }
+      expect(rows[2]).toMatchObject({
+        summary: '0.000001 credits were granted to fund',
+        details: { note: 'top-up #2', credits: 0.000001 },
+      });
+      // The admin command's own bootstrap key is in the feed by name, never as the key.
+      const minted = await inspect((db) => db.prisma.activity.findMany({ where: { orgId: owner.orgId, kind: 'api_key.minted' } }));
+      expect(minted.map((r) => r.subjectName)).toEqual(['admin bootstrap', 'admin bootstrap']);
+      expect(JSON.stringify(minted)).not.toContain(owner.apiKey);
+    },
+    SLOW,
+  );
+
+  it(
     'credits grant to an unknown org exits 1 naming it and writes nothing',
     async () => {
       const counts = () =>

@@ -53,6 +53,7 @@ describe('POST /api/v1/sessions', () => {
       id: expect.stringMatching(UUID),
       orgId: t.orgId,
       workspaceId: t.workspaceId,
+      projectId: null,
       title: 'Weekly sync',
       metadata: { relationship: 'group', topic: 'x' },
       agentIds: expect.any(Array),

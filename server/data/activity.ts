@@ -75,15 +75,20 @@ const CASTS: Partial<Record<(typeof COLUMNS)[number], string>> = {
   projectId: 'uuid', machineId: 'uuid', details: 'jsonb',
 };
 
-/** The INSERT of one row with its parameters numbered from `$first`, to run alone or as a CTE of a larger statement. */
-export function insertActivitySql(first = 1): string {
+/**
+ * The INSERT of one row with its parameters numbered from `$first`, to run alone or as a CTE of a larger
+ * statement. With `from` (a CTE's name) the row is written once per row of it: none when the change it
+ * records turned out to be a no-op (ON CONFLICT DO NOTHING).
+ */
+export function insertActivitySql(first = 1, from?: string): string {
   const values = COLUMNS.map((c, i) => `$${first + i}${CASTS[c] ? `::${CASTS[c]}` : ''}`);
-  return `INSERT INTO "Activity" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${values.join(', ')})`;
+  const columns = `INSERT INTO "Activity" (${COLUMNS.map((c) => `"${c}"`).join(', ')})`;
+  return from ? `${columns} SELECT ${values.join(', ')} FROM ${from}` : `${columns} VALUES (${values.join(', ')})`;
 }
 
 export class ActivityLog {
-  /** `machineId`: the server process that handles the requests, named in every row it writes. */
-  constructor(readonly machineId: string) {}
+  /** `machineId`: the server process that handles the requests, named in every row it writes; null for the operator's commands. */
+  constructor(readonly machineId: string | null) {}
 
   /** The parameters of `insertActivitySql` for one entry, in column order. */
   params(entry: ActivityEntry): unknown[] {

@@ -4,6 +4,7 @@ import type { RevocationBus } from '../revocations.js';
 import { ApiError, notFound } from '../errors.js';
 import { KEY_PATTERN, bearerToken, generateKey, hashKey, type KeyEnv } from '../domain/keys.js';
 import { after, decodeCursor, toPage, type Page } from '../domain/pagination.js';
+import { actorOf, type ActivityEntry, type ActivityLog, type Actor } from './activity.js';
 import { hasScope, type Caller } from './caller.js';
 import { visibleKeys, workspaceVisibleSql } from './tenancy.js';
 import { iso, isoOrNull } from './serialize.js';
@@ -20,6 +21,22 @@ export async function mintKey(
     data: { orgId: input.orgId, userId: input.userId, name: input.name, scopes: input.scopes, env: input.env, expiresAt: input.expiresAt, prefix, hash },
   });
   return { ...toApiKey(row), key };
+}
+
+/**
+ * A key's activity row: the key by its name only (never the key or its hash), org-wide, and private to the
+ * key's user, whom owners and admins see too (as `visibleKeys`).
+ */
+export function keyActivity(kind: 'api_key.minted' | 'api_key.revoked', actor: Actor, key: { id: string; orgId: string; userId: string; name: string }): ActivityEntry {
+  return {
+    kind,
+    actor,
+    subject: { type: 'api_key', id: key.id, name: key.name },
+    orgId: key.orgId,
+    workspaceId: null,
+    privateToUserId: key.userId,
+    summary: `${actor.name} ${kind === 'api_key.minted' ? 'minted' : 'revoked'} API key "${key.name}"`,
+  };
 }
 
 export function toApiKey(row: ApiKeyRow): ApiKey {
@@ -110,6 +127,7 @@ export interface ApiKeyStoreOptions {
   keyEnv: KeyEnv;
   cache: KeyCache;
   revocations: RevocationBus;
+  activity: ActivityLog;
   sql?: Sql;
   /** Where failures of work done behind the request's back (recording key use) are reported. */
   onBackgroundError?: (err: unknown, keyId: string) => void;
@@ -122,6 +140,7 @@ export class ApiKeyStore {
   private readonly keyEnv: KeyEnv;
   private readonly cache: KeyCache;
   private readonly revocations: RevocationBus;
+  private readonly activity: ActivityLog;
   private readonly sql: Sql;
   private readonly onBackgroundError: (err: unknown, keyId: string) => void;
 
@@ -130,6 +149,7 @@ export class ApiKeyStore {
     this.keyEnv = options.keyEnv;
     this.cache = options.cache;
     this.revocations = options.revocations;
+    this.activity = options.activity;
     this.sql = options.sql ?? sqlThroughPrisma(options.prisma);
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.revocations.subscribe((keyId) => this.cache.evict(keyId));
@@ -236,7 +256,12 @@ export class ApiKeyStore {
     if (stronger.length > 0) {
       throw new ApiError('FORBIDDEN', `A key cannot grant scopes it does not hold: ${stronger.join(', ')}`);
     }
-    return mintKey(this.prisma, { orgId: caller.orgId, userId: caller.userId, name, scopes, env: this.keyEnv, expiresAt });
+    return this.prisma.$transaction(async (tx) => {
+      const created = await mintKey(tx, { orgId: caller.orgId, userId: caller.userId, name, scopes, env: this.keyEnv, expiresAt });
+      const key = { id: created.id, orgId: caller.orgId, userId: caller.userId, name };
+      await this.activity.record(sqlThroughPrisma(tx), keyActivity('api_key.minted', actorOf(caller), key));
+      return created;
+    });
   }
 
   /**
@@ -254,8 +279,13 @@ export class ApiKeyStore {
         throw new ApiError('FORBIDDEN', `You may revoke your own keys and those of users ranked below you; this key belongs to ${owner.role === 'owner' ? 'the owner' : `an ${owner.role}`}`);
       }
     }
-    const { count } = await this.prisma.apiKey.updateMany({ where: { ...where, revokedAt: null }, data: { revokedAt: new Date() } });
-    const row = await this.prisma.apiKey.findFirst({ where });
+    const { count, row } = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.apiKey.updateMany({ where: { ...where, revokedAt: null }, data: { revokedAt: new Date() } });
+      const row = await tx.apiKey.findFirst({ where });
+      // Only the revoke that won writes the row.
+      if (row && count === 1) await this.activity.record(sqlThroughPrisma(tx), keyActivity('api_key.revoked', actorOf(caller), row));
+      return { count, row };
+    });
     if (!row) throw notFound('API key');
     if (count === 0) throw new ApiError('CONFLICT', 'This API key is already revoked');
     await this.revocations.publish(row.id);

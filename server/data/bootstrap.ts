@@ -1,7 +1,8 @@
 import type { Role } from '../../generated/sdk/types.gen.js';
-import type { Prisma, PrismaClient } from '../db/database.js';
-import { mintKey } from './api-keys.js';
-import { addToLedger } from './credits.js';
+import { sqlThroughPrisma, type Prisma, type PrismaClient } from '../db/database.js';
+import { SYSTEM_ACTOR } from './activity.js';
+import { keyActivity, mintKey } from './api-keys.js';
+import { OPERATOR_ACTIVITY, addToLedger, grantActivity } from './credits.js';
 
 export interface BootstrapInput {
   orgSlug: string;
@@ -31,7 +32,8 @@ const BOOTSTRAP_LOCK = 0x616c756d; // "alum"
 
 /**
  * Makes sure the org, user, membership, workspace and access exist, makes the workspace the user's
- * current one, and mints a full-scope key. Idempotent apart from the new key.
+ * current one, and mints a full-scope key. Idempotent apart from the new key. The key and a new org's
+ * initial credits write their activity rows (actor: system) in the same transaction.
  */
 export function bootstrap(prisma: PrismaClient, input: BootstrapInput): Promise<BootstrapResult> {
   return prisma.$transaction(async (tx) => {
@@ -53,7 +55,11 @@ export function bootstrapFirstStart(prisma: PrismaClient, keyEnv: 'live' | 'test
 async function createOrg(tx: Prisma.TransactionClient, input: BootstrapInput) {
   const org = await tx.organization.create({ data: { slug: input.orgSlug, name: input.orgSlug } });
   const initial = input.initialCreditMicro ?? 0n;
-  if (initial > 0n) await addToLedger(tx, org.id, 'grant', initial, { note: 'initial credits (INITIAL_CREDITS)' });
+  if (initial > 0n) {
+    const note = 'initial credits (INITIAL_CREDITS)';
+    await addToLedger(tx, org.id, 'grant', initial, { note });
+    await OPERATOR_ACTIVITY.record(sqlThroughPrisma(tx), grantActivity(org, initial, note));
+  }
   return org;
 }
 
@@ -87,6 +93,7 @@ async function bootstrapIn(tx: Prisma.TransactionClient, input: BootstrapInput):
     env: input.keyEnv,
     expiresAt: null,
   });
+  await OPERATOR_ACTIVITY.record(sqlThroughPrisma(tx), keyActivity('api_key.minted', SYSTEM_ACTOR, { ...key, orgId: org.id, userId: user.id }));
   return {
     orgId: org.id,
     orgSlug: org.slug,

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { ChatRequest, ChatResult, ChatStreamEvent, Message } from '../../generated/sdk/types.gen.js';
 import type { Logger } from '../logger.js';
 import type { Sql } from '../db/database.js';
 import { buildPrompt, CHARS_PER_TOKEN, chatParties, estimateTokens, isPaid, replyCost, type Participant } from '../domain/chat.js';
+import { messageActivity, replyActivity } from '../domain/sessions.js';
 import { ApiError, notFound } from '../errors.js';
 import { ProviderError, type ChatTurn, type Provider, type Providers } from '../providers/index.js';
 import { withTimeouts, type StreamTimeouts } from '../providers/timeouts.js';
+import { actorOf, type ActivityLog } from './activity.js';
 import type { Caller } from './caller.js';
 import { readChatContext, writeMessage, writeMessageAndReply, writeReply, type MessageInsert, type ReplyInsert } from './chat-sql.js';
 import type { CatalogEntry, ModelCatalog } from './models.js';
@@ -17,6 +20,8 @@ const DEFAULT_RETRY_AFTER_S = 5;
 export interface PreparedChat {
   caller: Caller;
   sessionId: string;
+  /** What the activity rows name of the session, read with everything else. */
+  session: { id: string; orgId: string; workspaceId: string | null; projectId: string | null; title: string | null };
   author: Participant | null;
   answerer: Participant;
   model: CatalogEntry;
@@ -42,6 +47,7 @@ export class ChatStore {
     private readonly models: ModelCatalog,
     private readonly providers: Providers,
     private readonly timeouts: StreamTimeouts,
+    private readonly activity: ActivityLog,
     private readonly logger?: Logger,
   ) {}
 
@@ -67,7 +73,8 @@ export class ChatStore {
       incoming: { agentId: author?.id ?? null, authorName: author?.name ?? context.userName ?? 'User', content: body.content },
       contextWindow: model.contextWindow,
     });
-    return { caller, sessionId, author, answerer, model, provider, turns, content: body.content };
+    const session = { id: context.id, orgId: context.orgId, workspaceId: context.workspaceId, projectId: context.projectId, title: context.title };
+    return { caller, sessionId, session, author, answerer, model, provider, turns, content: body.content };
   }
 
   /** Without streaming: the model answers first, then the message and the reply are stored together. */
@@ -78,8 +85,11 @@ export class ChatStore {
     const answer = step.value;
     if (answer.failure) throw toApiError(answer.failure);
     if (signal.aborted) throw new ApiError('SERVICE_UNAVAILABLE', 'The request was cancelled before the model answered');
-    const [message, reply] = await writeMessageAndReply(this.sql, this.incoming(chat), this.reply(chat, answer, 'complete'), new Date());
-    return { message: toMessage(message), reply: toMessage(reply) };
+    const incoming = this.incoming(chat);
+    const reply = this.reply(chat, answer, 'complete');
+    const entries = { message: this.messageEntry(chat, incoming), reply: this.replyEntry(chat, reply, incoming.id) };
+    const [message, stored] = await writeMessageAndReply(this.sql, incoming, reply, new Date(), this.activity, entries);
+    return { message: toMessage(message), reply: toMessage(stored) };
   }
 
   /**
@@ -88,7 +98,8 @@ export class ChatStore {
    * the end even after its client left: that is when the partial reply is stored.
    */
   async openStream(chat: PreparedChat, signal: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
-    const message = toMessage(await writeMessage(this.sql, this.incoming(chat), new Date()));
+    const incoming = this.incoming(chat);
+    const message = toMessage(await writeMessage(this.sql, incoming, new Date(), this.activity, this.messageEntry(chat, incoming)));
     return this.events(chat, message, signal);
   }
 
@@ -104,7 +115,9 @@ export class ChatStore {
     const status = answer.failure?.kind === 'rejected' ? 'failed' : answer.failure || signal.aborted ? 'incomplete' : 'complete';
     let reply: Message;
     try {
-      reply = toMessage(await writeReply(this.sql, this.incoming(chat), this.reply(chat, answer, status), message.id, new Date()));
+      const stored = this.reply(chat, answer, status);
+      const entry = this.replyEntry(chat, stored, message.id);
+      reply = toMessage(await writeReply(this.sql, { orgId: chat.caller.orgId, sessionId: chat.sessionId }, stored, message.id, new Date(), this.activity, entry));
     } catch (err) {
       // The headers are long gone: the stream itself must say that the reply was not kept.
       this.logger?.error({ err, sessionId: chat.sessionId }, 'could not store a streamed reply');
@@ -151,7 +164,18 @@ export class ChatStore {
 
   private incoming(chat: PreparedChat): MessageInsert {
     const { caller, author } = chat;
-    return { orgId: caller.orgId, sessionId: chat.sessionId, agentId: author?.id ?? null, userId: author ? null : caller.userId, content: chat.content };
+    const userId = author ? null : caller.userId;
+    return { id: randomUUID(), orgId: caller.orgId, sessionId: chat.sessionId, agentId: author?.id ?? null, userId, content: chat.content };
+  }
+
+  /** The user's (or author agent's) message of a chat is a posted message like any other. */
+  private messageEntry(chat: PreparedChat, m: MessageInsert) {
+    const authorName = chat.author?.name ?? chat.caller.userName ?? chat.caller.keyName;
+    return messageActivity(actorOf(chat.caller), chat.session, m, authorName);
+  }
+
+  private replyEntry(chat: PreparedChat, r: ReplyInsert, replyTo: string) {
+    return replyActivity(chat.session, chat.answerer, { ...r, replyTo });
   }
 
   /** The reply and what it costs. Usage the provider did not report is estimated from what arrived. */
@@ -161,7 +185,7 @@ export class ChatStore {
       (answer.text
         ? { inputTokens: estimateTokens(chat.turns), outputTokens: Math.ceil(answer.text.length / CHARS_PER_TOKEN) }
         : { inputTokens: 0, outputTokens: 0 });
-    return { agentId: chat.answerer.id, content: answer.text, status, model: chat.model.id, ...usage, creditMicro: replyCost(usage, chat.model) };
+    return { id: randomUUID(), agentId: chat.answerer.id, content: answer.text, status, model: chat.model.id, ...usage, creditMicro: replyCost(usage, chat.model) };
   }
 }
 

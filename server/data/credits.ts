@@ -1,8 +1,9 @@
 import type { CreditAmount, GetUsageData, UsageReport } from '../../generated/sdk/types.gen.js';
-import type { Prisma, PrismaClient } from '../db/database.js';
+import { sqlThroughPrisma, type Prisma, type PrismaClient } from '../db/database.js';
 import { toCreditAmount } from '../domain/credits.js';
 import { usageWindow } from '../domain/usage.js';
 import { ApiError } from '../errors.js';
+import { ActivityLog, SYSTEM_ACTOR, excerpt, type ActivityEntry } from './activity.js';
 import type { Caller } from './caller.js';
 import { iso } from './serialize.js';
 import { billedTo, billedToSql, visible } from './tenancy.js';
@@ -24,9 +25,32 @@ interface UsageRow {
   creditMicro: bigint;
 }
 
+/**
+ * The log of changes the operator makes outside any server process (the admin command, the first start's
+ * bootstrap): their rows name no machine.
+ */
+export const OPERATOR_ACTIVITY = new ActivityLog(null);
+
+/** A grant's activity row: the organization is the subject, the operator (system) the actor; org-wide. */
+export function grantActivity(org: { id: string; name: string }, micro: bigint, note: string): ActivityEntry {
+  const { credits } = toCreditAmount(micro);
+  return {
+    kind: 'credits.granted',
+    actor: SYSTEM_ACTOR,
+    subject: { type: 'organization', id: org.id, name: org.name },
+    orgId: org.id,
+    workspaceId: null,
+    summary: `${credits} credits were granted to ${org.name}`,
+    details: { creditMicro: Number(micro), credits, note: excerpt(note) },
+  };
+}
+
 /** Credits: the ledger of grants and debits, and the balance kept equal to its sum. */
 export class CreditStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly activity: ActivityLog = OPERATOR_ACTIVITY,
+  ) {}
 
   async balance(caller: Caller): Promise<CreditAmount> {
     const { orgId } = billedTo(caller);
@@ -37,9 +61,11 @@ export class CreditStore {
   /** Adds credits to an organization (the operator's admin command); answers the new balance. */
   async grant(orgSlug: string, micro: bigint, note: string): Promise<{ orgId: string; balanceMicro: bigint }> {
     return this.prisma.$transaction(async (tx) => {
-      const org = await tx.organization.findUnique({ where: { slug: orgSlug }, select: { id: true } });
+      const org = await tx.organization.findUnique({ where: { slug: orgSlug }, select: { id: true, name: true } });
       if (!org) throw new ApiError('NOT_FOUND', `Organization ${orgSlug} not found`);
-      return { orgId: org.id, balanceMicro: await addToLedger(tx, org.id, 'grant', micro, { note }) };
+      const balanceMicro = await addToLedger(tx, org.id, 'grant', micro, { note });
+      await this.activity.record(sqlThroughPrisma(tx), grantActivity(org, micro, note));
+      return { orgId: org.id, balanceMicro };
     });
   }
 

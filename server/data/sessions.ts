@@ -7,12 +7,13 @@ import type {
   Session,
   UpdateSessionRequest,
 } from '../../generated/sdk/types.gen.js';
-import type { Prisma, PrismaClient } from '../db/database.js';
+import { sqlThroughPrisma, type Prisma, type PrismaClient } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
 import { METADATA_LIMITS, checkJsonLimits } from '../domain/json-limits.js';
 import { after, decodeCursor, toPage, type Page } from '../domain/pagination.js';
-import { checkAgentMayPost } from '../domain/sessions.js';
+import { checkAgentMayPost, messageActivity, sessionActivity } from '../domain/sessions.js';
 import { byRef } from '../domain/slugs.js';
+import { actorOf, type ActivityLog } from './activity.js';
 import type { AgentStore } from './agents.js';
 import type { Caller } from './caller.js';
 import { iso, nextTimestamp } from './serialize.js';
@@ -28,6 +29,7 @@ export function toSession(row: SessionRow): Session {
     id: row.id,
     orgId: row.orgId,
     workspaceId: row.workspaceId,
+    projectId: row.projectId,
     title: row.title,
     metadata: row.metadata as Record<string, unknown>,
     agentIds: row.participants.map((p) => p.agentId),
@@ -57,6 +59,7 @@ export class SessionStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly agents: AgentStore,
+    private readonly activity: ActivityLog,
   ) {}
 
   /** The live session, if the caller can see it; 404 otherwise. */
@@ -73,6 +76,7 @@ export class SessionStore {
       const [agentId] = await this.resolveAgents(caller, [query.agentId], 'query.agentId');
       filters.push({ participants: { some: { agentId } } });
     }
+    if (query.projectId !== undefined) filters.push({ projectId: await this.resolveProject(caller, query.projectId, 'query.projectId') });
     if (query.relationship !== undefined) filters.push({ metadata: { path: ['relationship'], equals: query.relationship } });
     const rows = await this.prisma.session.findMany({
       where: { AND: [listed(caller, 'session'), after('updatedAt', decodeCursor(query.cursor)), ...filters] },
@@ -131,20 +135,35 @@ export class SessionStore {
     const metadata = body.metadata ?? {};
     checkJsonLimits(metadata, METADATA_LIMITS, 'body.metadata');
     const agentIds = await this.resolveAgents(caller, body.agentIds);
+    const projectId = body.projectId == null ? null : await this.resolveProject(caller, body.projectId, 'body.projectId');
     const now = Date.now();
-    const row = await this.prisma.session.create({
-      data: {
-        orgId: caller.orgId,
-        workspaceId: caller.currentWorkspaceId,
-        userId: caller.userId,
-        title: body.title ?? null,
-        metadata: metadata as Prisma.InputJsonObject,
-        // Staggered by a millisecond so the participants list keeps the order the request named them in.
-        participants: { create: agentIds.map((agentId, i) => ({ agentId, createdAt: new Date(now + i) })) },
-      },
-      include: sessionInclude,
+    const row = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.session.create({
+        data: {
+          orgId: caller.orgId,
+          workspaceId: caller.currentWorkspaceId,
+          userId: caller.userId,
+          projectId,
+          title: body.title ?? null,
+          metadata: metadata as Prisma.InputJsonObject,
+          // Staggered by a millisecond so the participants list keeps the order the request named them in.
+          participants: { create: agentIds.map((agentId, i) => ({ agentId, createdAt: new Date(now + i) })) },
+        },
+        include: sessionInclude,
+      });
+      await this.activity.record(sqlThroughPrisma(tx), sessionActivity('session.created', actorOf(caller), created, agentIds[0] ?? null));
+      return created;
     });
     return toSession(row);
+  }
+
+  /** The project a reference (UUID or slug) names, if the caller can see it; 400 naming `path` otherwise. */
+  private async resolveProject(caller: Caller, ref: string, path: string): Promise<string> {
+    const row = await this.prisma.project.findFirst({ where: { AND: [byRef(ref), visible(caller, 'project')] }, select: { id: true } });
+    if (!row) {
+      throw new ApiError('BAD_REQUEST', `${path.split('.')[1]} names no project you can see: ${ref}`, [{ path, message: `unknown project: ${ref}` }]);
+    }
+    return row.id;
   }
 
   /** Each reference (UUID or slug) must be a live agent the caller can see; duplicates count once. */
@@ -169,23 +188,37 @@ export class SessionStore {
     const session = await this.find(caller, id);
     if (Object.keys(body).length === 0) throw new ApiError('BAD_REQUEST', 'The body is empty: send at least one field to change');
     if (body.metadata !== undefined) checkJsonLimits(body.metadata, METADATA_LIMITS, 'body.metadata');
-    const row = await this.prisma.session.update({
-      where: { id: session.id },
-      data: {
-        ...(body.title !== undefined ? { title: body.title } : {}),
-        ...(body.metadata !== undefined ? { metadata: body.metadata as Prisma.InputJsonObject } : {}),
-        updatedAt: nextTimestamp(session.updatedAt),
-      },
-      include: sessionInclude,
+    const projectId =
+      body.projectId === undefined || body.projectId === null ? body.projectId : await this.resolveProject(caller, body.projectId, 'body.projectId');
+    const row = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.session.update({
+        where: { id: session.id },
+        data: {
+          ...(body.title !== undefined ? { title: body.title } : {}),
+          ...(projectId !== undefined ? { projectId } : {}),
+          ...(body.metadata !== undefined ? { metadata: body.metadata as Prisma.InputJsonObject } : {}),
+          updatedAt: nextTimestamp(session.updatedAt),
+        },
+        include: sessionInclude,
+      });
+      const first = updated.participants[0]?.agentId ?? null;
+      await this.activity.record(sqlThroughPrisma(tx), sessionActivity('session.updated', actorOf(caller), updated, first));
+      return updated;
     });
     return toSession(row);
   }
 
   /** Deleting a deleted session answers the same, with no side effect. */
   async remove(caller: Caller, id: string): Promise<{ deleted: true }> {
-    const row = await this.prisma.session.findFirst({ where: { id, AND: [visible(caller, 'session', { deleted: true })] } });
+    const row = await this.prisma.session.findFirst({ where: { id, AND: [visible(caller, 'session', { deleted: true })] }, include: sessionInclude });
     if (!row) throw notFound('Session');
-    if (!row.deletedAt) await this.prisma.session.updateMany({ where: { id, AND: [visible(caller, 'session')] }, data: { deletedAt: new Date() } });
+    if (row.deletedAt) return { deleted: true };
+    await this.prisma.$transaction(async (tx) => {
+      // Of concurrent deletes only the one that flips deletedAt writes the row.
+      const { count } = await tx.session.updateMany({ where: { id, AND: [visible(caller, 'session')] }, data: { deletedAt: new Date() } });
+      const first = row.participants[0]?.agentId ?? null;
+      if (count === 1) await this.activity.record(sqlThroughPrisma(tx), sessionActivity('session.deleted', actorOf(caller), row, first));
+    });
     return { deleted: true };
   }
 
@@ -206,14 +239,14 @@ export class SessionStore {
    */
   async postMessage(caller: Caller, id: string, body: CreateMessageRequest): Promise<Message> {
     const session = await this.find(caller, id);
-    let agentId: string | null = null;
+    let author: { id: string; name: string } | null = null;
     if (body.agentId !== undefined) {
       // The session's participants are reached through the session, wherever they live (tenancy.orgWide).
       const participants = session.participants.map((p) => p.agentId);
-      const author = await this.prisma.agent.findFirst({
+      const found = await this.prisma.agent.findFirst({
         where: { AND: [orgWide(caller.orgId, 'agent'), byRef(body.agentId), { id: { in: participants } }] },
       });
-      if (!author) {
+      if (!found) {
         throw new ApiError('BAD_REQUEST', `Agent ${body.agentId} does not participate in this session`, [
           { path: 'body.agentId', message: 'must be a live agent participating in the session' },
         ]);
@@ -222,18 +255,22 @@ export class SessionStore {
       const others = isPeerSession
         ? await this.prisma.agent.findMany({ where: { id: { in: participants }, AND: [orgWide(caller.orgId, 'agent')] }, select: { id: true, slug: true } })
         : [];
-      checkAgentMayPost(author, others, isPeerSession);
-      agentId = author.id;
+      checkAgentMayPost(found, others, isPeerSession);
+      author = found;
     }
+    const agentId = author?.id ?? null;
     // The message and the session share one timestamp, strictly after the session's last one, so messages
     // posted one after another list in the order they were posted.
     const at = nextTimestamp(session.updatedAt);
-    const [message] = await this.prisma.$transaction([
-      this.prisma.message.create({
+    const message = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.message.create({
         data: { orgId: caller.orgId, sessionId: id, agentId, userId: agentId ? null : caller.userId, content: body.content, createdAt: at },
-      }),
-      this.prisma.session.update({ where: { id }, data: { updatedAt: at } }),
-    ]);
+      });
+      await tx.session.update({ where: { id }, data: { updatedAt: at } });
+      const authorName = author?.name ?? caller.userName ?? caller.keyName;
+      await this.activity.record(sqlThroughPrisma(tx), messageActivity(actorOf(caller), session, created, authorName));
+      return created;
+    });
     return toMessage(message);
   }
 }

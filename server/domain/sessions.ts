@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.js';
+import { excerpt, type ActivityEntry, type Actor } from '../data/activity.js';
 
 interface Author {
   id: string;
@@ -18,4 +19,97 @@ export function checkAgentMayPost(author: Author, others: Array<{ id: string; sl
   if (barred.length > 0) {
     throw new ApiError('FORBIDDEN', `Agent ${author.slug} may not message ${barred.join(', ')}: they are not in its allowedPeers`);
   }
+}
+
+/** How the feed names a session: its title, or a stand-in for an untitled one. */
+export const sessionName = (title: string | null) => title ?? 'Untitled session';
+
+interface FeedSession {
+  id: string;
+  orgId: string;
+  workspaceId: string | null;
+  projectId: string | null;
+  title: string | null;
+}
+
+/**
+ * The activity row of a session change. Its agent is the first agent the session was opened with, so the
+ * feed filtered by agent shows the sessions that agent leads; it is scoped like the session.
+ */
+export function sessionActivity(
+  kind: 'session.created' | 'session.updated' | 'session.deleted',
+  actor: Actor,
+  session: FeedSession,
+  firstAgentId: string | null,
+): ActivityEntry {
+  const name = sessionName(session.title);
+  const verb = { 'session.created': 'created', 'session.updated': 'updated', 'session.deleted': 'deleted' }[kind];
+  return {
+    kind,
+    actor,
+    subject: { type: 'session', id: session.id, name },
+    orgId: session.orgId,
+    workspaceId: session.workspaceId,
+    agentId: firstAgentId,
+    projectId: session.projectId,
+    summary: `${actor.name} ${verb} session "${name}"`,
+  };
+}
+
+/**
+ * A posted message's row: its subject is the message, named by the excerpt of its content (the only part
+ * of the content the feed ever holds), and its agent the author agent when an agent posted it.
+ */
+export function messageActivity(
+  actor: Actor,
+  session: FeedSession,
+  message: { id: string; agentId: string | null; content: string },
+  authorName: string,
+): ActivityEntry {
+  return {
+    kind: 'message.posted',
+    actor,
+    subject: { type: 'message', id: message.id, name: excerpt(message.content) },
+    orgId: session.orgId,
+    workspaceId: session.workspaceId,
+    agentId: message.agentId,
+    projectId: session.projectId,
+    summary: `${authorName} posted a message in session "${sessionName(session.title)}"`,
+    details: { sessionId: session.id },
+  };
+}
+
+/** A chat reply's row: the answering agent is the actor, with the model, status and usage of the reply. */
+export function replyActivity(
+  session: FeedSession,
+  agent: { id: string; name: string },
+  reply: {
+    id: string;
+    content: string;
+    replyTo: string;
+    status: string;
+    model: string;
+    inputTokens: number;
+    outputTokens: number;
+    creditMicro: bigint;
+  },
+): ActivityEntry {
+  const how = reply.status === 'complete' ? 'replied' : `replied (${reply.status})`;
+  return {
+    kind: 'chat.replied',
+    actor: { type: 'agent', id: agent.id, name: agent.name },
+    subject: { type: 'message', id: reply.id, name: excerpt(reply.content) },
+    orgId: session.orgId,
+    workspaceId: session.workspaceId,
+    agentId: agent.id,
+    projectId: session.projectId,
+    summary: `${agent.name} ${how} with ${reply.model} in session "${sessionName(session.title)}"`,
+    details: {
+      sessionId: session.id,
+      replyTo: reply.replyTo,
+      model: reply.model,
+      status: reply.status,
+      usage: { inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, creditMicro: Number(reply.creditMicro) },
+    },
+  };
 }
