@@ -6,7 +6,7 @@
 // connection count. Then the same on the embedded database. Prints a table (ratios first) and writes
 // bench/results/<date>-<host>.json (bench/report.ts). Everything it starts or creates is removed on the
 // way out. `--ab <dir> <dir> ...` runs the interleaved comparison of builds instead (bench/ab.ts), `--chat` the
-// chat targets (bench/chat.ts).
+// chat targets (bench/chat.ts), `--mission-control` the mission control targets (bench/mission-control.ts).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { runAb } from './ab.js';
 import { runChat } from './chat.js';
+import { runMissionControl } from './mission-control.js';
 import { buildInfo, ensureBuild, snapshotBuild } from './build.js';
 import { ROOT, log, round } from './lib.js';
 import { SCENARIOS } from './load.js';
@@ -59,6 +60,7 @@ const { values: args, positionals } = parseArgs({
     // No default here: --ab defaults to 10 rounds, --chat to 2.
     rounds: { type: 'string' },
     chat: { type: 'boolean', default: false },
+    'mission-control': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
     hold: { type: 'string', default: '10' },
@@ -324,6 +326,8 @@ if (args.ab) {
     json: args.json,
     waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
   });
+} else if (args['mission-control']) {
+  runMissionControl({ quick: QUICK, json: args.json, rounds: Number(args.rounds ?? (QUICK ? 2 : 4)) });
 } else if (args.chat) {
   runChat({
     rounds: Number(args.rounds ?? (QUICK ? 1 : 2)),

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseCredits } from './domain/credits.js';
 import { readProvidersFile, type FileModel } from './providers/providers-file.js';
@@ -58,6 +59,8 @@ const schema = z.object({
     .min(24)
     .max(24 * 30)
     .default(24),
+  MACHINE_NAME: z.string().trim().min(1).max(255).optional(),
+  HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 /** The names of every environment variable the server reads. */
@@ -121,6 +124,12 @@ export interface Config {
   };
   /** The credits a new organization starts with, in creditMicro. */
   initialCreditMicro: bigint;
+  machine: {
+    /** This process as mission control names it: MACHINE_NAME, or the hostname and pid. */
+    name: string;
+    /** How often this process writes its heartbeat; a machine unseen for 3 of them is offline. */
+    heartbeatMs: number;
+  };
 }
 
 export interface ProviderConfig {
@@ -205,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     extraModels: file.models,
     chat: { firstTokenTimeoutMs: e.MODEL_TIMEOUT_MS, idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_MS, keepAliveMs: e.SSE_KEEPALIVE_MS },
     initialCreditMicro: parseCredits(e.INITIAL_CREDITS)!,
+    machine: { name: e.MACHINE_NAME ?? `${hostname()}-${process.pid}`, heartbeatMs: e.HEARTBEAT_MS },
   };
 }
 

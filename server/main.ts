@@ -5,6 +5,7 @@ import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
+import type { MachineStore } from './data/machines.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase } from './db/database.js';
 import { createHttpServer } from './http-server.js';
@@ -42,6 +43,10 @@ async function serve(config: Config, logger: Logger) {
   // With workers, the primary has bootstrapped already.
   const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv, config.initialCreditMicro);
   const app = buildApp({ config, db, logger, redis, revocations });
+  // This process as a machine of the deployment: registered before it answers, then a heartbeat every
+  // HEARTBEAT_MS (a failed beat is logged, never fatal; the timer never keeps the process alive).
+  const machines = app.locals.machines as MachineStore;
+  await machines.start();
   let stopping = false;
   const http = createHttpServer(app, config);
   const server = http.server;
@@ -50,7 +55,7 @@ async function serve(config: Config, logger: Logger) {
   const port = typeof address === 'object' && address ? address.port : config.port;
   // The key first: whoever waits for 'listening' finds it printed already.
   if (first) printFirstKey(first, port);
-  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id }, 'listening');
+  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id, machine: config.machine.name }, 'listening');
 
   // Stored Idempotency-Key answers past their TTL are removed hourly (reads already ignore them); one
   // process per machine is enough.
@@ -70,6 +75,7 @@ async function serve(config: Config, logger: Logger) {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     http.closeConnectionsAfterResponse();
     clearInterval(purge);
+    machines.stop();
     const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

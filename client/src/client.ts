@@ -10,6 +10,7 @@ import { Agents } from './resources/agents.js';
 import { ApiKeys } from './resources/api-keys.js';
 import { Billing } from './resources/billing.js';
 import { Dashboard } from './resources/dashboard.js';
+import { missionControl, type MissionControl } from './resources/mission-control.js';
 import { Models } from './resources/models.js';
 import { Sessions } from './resources/sessions.js';
 import { Workspaces } from './resources/workspaces.js';
@@ -18,6 +19,14 @@ import type { DataOf } from './types.js';
 // Re-exported so that './client.js' stays the one import for the client's API (index.ts and the CLI use it).
 export { Agents, ApiKeys, Billing, Dashboard, Models, Sessions, Workspaces };
 export { ChatStream } from './chat-stream.js';
+export type {
+  ActivityItem,
+  ActivityKind,
+  Machine,
+  MissionControl,
+  MissionControlParams,
+  MissionControlSnapshot,
+} from './resources/mission-control.js';
 export type { CallOptions, CreateOptions } from './call.js';
 export type { Page, PageParams } from './pagination.js';
 export type {
@@ -101,6 +110,8 @@ export class AlumiaClient {
   readonly workspaces: Workspaces;
   readonly dashboard: Dashboard;
   readonly billing: Billing;
+  /** The snapshot (`missionControl(params)`) and the whole activity feed (`missionControl.activity(params)`). */
+  readonly missionControl: MissionControl;
   readonly #t: Transport;
 
   constructor(options: ClientOptions = {}) {
@@ -130,6 +141,7 @@ export class AlumiaClient {
     this.workspaces = new Workspaces(this.#t);
     this.dashboard = new Dashboard(this.#t);
     this.billing = new Billing(this.#t);
+    this.missionControl = missionControl(this.#t);
   }
 
   /** The user, organization, role, workspace and key behind the API key. */

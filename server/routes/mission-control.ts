@@ -1,6 +1,11 @@
+import type { GetMissionControlData, GetMissionControlResponse } from '../../generated/sdk/types.gen.js';
 import type { DataLayer } from '../data/index.js';
-import type { Operations } from './handler.js';
+import { handle, type Operations } from './handler.js';
 
-export function missionControlOperations(_data: DataLayer): Operations {
-  return {};
+export function missionControlOperations({ missionControl }: DataLayer): Operations {
+  return {
+    getMissionControl: handle<GetMissionControlData, GetMissionControlResponse>(200, ({ caller, query }) =>
+      missionControl.snapshot(caller, query),
+    ),
+  };
 }

@@ -2,7 +2,7 @@
 // group under commands/, and main(), which runs it and turns every failure into an exit code.
 // Data goes to stdout, errors and hints to stderr.
 // Exit codes: 0 ok, 1 API error, 2 usage error, 3 auth error (401, 403, no key), 4 network error,
-// 130 interrupted (Ctrl-C during chat).
+// 130 interrupted (Ctrl-C during chat or mission-control --follow).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { addBillingCommands } from './commands/billing.js';
 import { addChatCommand } from './commands/chat.js';
 import { addDashboardCommands } from './commands/dashboard.js';
 import { addKeysCommands } from './commands/keys.js';
+import { addMissionControlCommand } from './commands/mission-control.js';
 import { addModelsCommands } from './commands/models.js';
 import { addSessionsCommands } from './commands/sessions.js';
 import { quietOnBrokenPipe } from './broken-pipe.js';
@@ -58,6 +59,7 @@ ${example('alumia login --base-url http://localhost:3000', 'alumia agents list',
   // The order here is the order `alumia --help` lists the commands in.
   addAuthCommands(program, io);
   addChatCommand(program, io);
+  addMissionControlCommand(program, io);
   const groups = [addAgentsCommands, addKeysCommands, addModelsCommands, addSessionsCommands, addBillingCommands, addDashboardCommands].map(
     (add) => add(program, io),
   );
