@@ -55,6 +55,7 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     ...(config.corsOrigins.length > 0 ? [corsFor(config.corsOrigins)] : []), // off unless origins are listed
     healthRoutes(db),               // /healthz, /readyz: no key, outside the contract
     docsRoutes(),                   // /docs and the contract itself: no key
+    (app.locals.machines = data.machines).counter(), // API requests (not health or docs) for this machine's heartbeat
     operation(),                    // place the request in the contract, or 404: nothing below runs unplaced
     auth({ apiKeys: data.apiKeys, redis, failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller, or 401/403
     apiRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.requestsPerMinute, redis }), // per key: 429

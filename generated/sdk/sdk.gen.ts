@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses } from './types.gen.js';
+import type { ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBlockData, CreateBlockErrors, CreateBlockResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateProjectShareLinkData, CreateProjectShareLinkErrors, CreateProjectShareLinkResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteBlockData, DeleteBlockErrors, DeleteBlockResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionControlData, GetMissionControlErrors, GetMissionControlResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListBlocksData, ListBlocksErrors, ListBlocksResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateBlockData, UpdateBlockErrors, UpdateBlockResponses, UpdateProjectData, UpdateProjectErrors, UpdateProjectResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -286,7 +286,8 @@ export const listAgentPeers = <ThrowOnError extends boolean = false>(options: Op
  *
  * Live sessions in the caller's current workspace (and org-wide ones), most recently updated first,
  * paginated with `limit` and `cursor`. `agentId` keeps the sessions that agent takes part in (400 when it
- * names no agent the caller can see); `relationship` keeps those whose `metadata.relationship` equals it.
+ * names no agent the caller can see); `projectId` keeps the sessions of that project (400 when it names no
+ * live project the caller can see); `relationship` keeps those whose `metadata.relationship` equals it.
  *
  */
 export const listSessions = <ThrowOnError extends boolean = false>(options?: Options<ListSessionsData, ThrowOnError>) => (options?.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
@@ -298,8 +299,10 @@ export const listSessions = <ThrowOnError extends boolean = false>(options?: Opt
 /**
  * Create a session
  *
- * Opens a session with 1 to 20 agents in the caller's current workspace (403 without one). No model is
- * called: sessions hold messages that agents and users post.
+ * Opens a session with 1 to 20 agents in the caller's current workspace (403 without one), optionally in
+ * a project (`projectId`, UUID or slug; 400 when it names no live project the caller can see). No model is
+ * called: sessions hold messages that agents and users post. Writes a `session.created` activity row in
+ * the same transaction.
  *
  */
 export const createSession = <ThrowOnError extends boolean = false>(options: Options<CreateSessionData, ThrowOnError>) => (options.client ?? client).post<CreateSessionResponses, CreateSessionErrors, ThrowOnError>({
@@ -316,7 +319,8 @@ export const createSession = <ThrowOnError extends boolean = false>(options: Opt
  * Delete a session
  *
  * Soft-deletes the session and hides its messages from every list. Deleting it again answers the same 200
- * and changes nothing.
+ * and changes nothing. Only the first delete writes a `session.deleted` activity row, in the same
+ * transaction as the delete.
  *
  */
 export const deleteSession = <ThrowOnError extends boolean = false>(options: Options<DeleteSessionData, ThrowOnError>) => (options.client ?? client).delete<DeleteSessionResponses, DeleteSessionErrors, ThrowOnError>({
@@ -339,8 +343,10 @@ export const getSession = <ThrowOnError extends boolean = false>(options: Option
 /**
  * Update a session
  *
- * Changes the `title` and/or replaces the `metadata` (the whole object: send every key you want to keep),
- * and moves `updatedAt` forward. Participants are not changed here.
+ * Changes the `title`, replaces the `metadata` (the whole object: send every key you want to keep), and/or
+ * moves the session into another project (`projectId`, UUID or slug; null takes it out of its project), and
+ * moves `updatedAt` forward. Participants are not changed here. Writes a `session.updated` activity row in
+ * the same transaction, carrying the session's project after the change.
  *
  */
 export const updateSession = <ThrowOnError extends boolean = false>(options: Options<UpdateSessionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSessionResponses, UpdateSessionErrors, ThrowOnError>({
@@ -453,6 +459,176 @@ export const chatSession = <ThrowOnError extends boolean = false>(options: Optio
 });
 
 /**
+ * List projects
+ *
+ * Projects of the caller's organization that live in the caller's current workspace, most recently
+ * updated first (ties broken by id). Deleted projects never appear. Changing a project's blocks does not
+ * move its `updatedAt`; changing the project itself does.
+ *
+ * Pages are keyset-based: pass `nextCursor` back as `cursor` until `hasMore` is false.
+ *
+ */
+export const listProjects = <ThrowOnError extends boolean = false>(options?: Options<ListProjectsData, ThrowOnError>) => (options?.client ?? client).get<ListProjectsResponses, ListProjectsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects',
+    ...options
+});
+
+/**
+ * Create a project
+ *
+ * Creates a project in the caller's current workspace; a caller without a workspace it can see gets 403.
+ * The slug is derived from the name like an agent's: lowercase ASCII with diacritics folded, other
+ * characters turned into hyphens, at most 64 characters, `project` when nothing usable is left, and made
+ * unique among the organization's live projects by a numeric suffix (`q3-roadmap`, `q3-roadmap-2`,
+ * ...). Concurrent creates with one name each get their own slug. Project and agent slugs are separate:
+ * a project may share a slug with an agent. Absent fields take defaults: no description, empty
+ * `metadata` and `settings`. Writes one `project.created` activity row with the project.
+ *
+ */
+export const createProject = <ThrowOnError extends boolean = false>(options: Options<CreateProjectData, ThrowOnError>) => (options.client ?? client).post<CreateProjectResponses, CreateProjectErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a project
+ *
+ * Soft-deletes the project: it disappears from lists, reads of it and of its blocks answer 404, and its
+ * slug is free for a new project. Sessions of the project keep their `projectId`. Deleting a project
+ * that is already deleted answers the same 200, changes nothing and writes no second activity row.
+ *
+ */
+export const deleteProject = <ThrowOnError extends boolean = false>(options: Options<DeleteProjectData, ThrowOnError>) => (options.client ?? client).delete<DeleteProjectResponses, DeleteProjectErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}',
+    ...options
+});
+
+/**
+ * Get a project
+ *
+ * One project by UUID or slug. A project that does not exist, was deleted, belongs to another
+ * organization or lives in a workspace the caller cannot see answers 404, all alike.
+ *
+ */
+export const getProject = <ThrowOnError extends boolean = false>(options: Options<GetProjectData, ThrowOnError>) => (options.client ?? client).get<GetProjectResponses, GetProjectErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}',
+    ...options
+});
+
+/**
+ * Update a project
+ *
+ * Changes only the fields present, with the same rules as creation, and moves `updatedAt` forward.
+ * Renaming does not change the slug; send `slug` for that. An empty body answers 400; a refused change
+ * (400, 409, 422) changes nothing and writes no activity. A successful one writes one `project.updated`
+ * activity row naming the changed fields (never their values).
+ *
+ */
+export const updateProject = <ThrowOnError extends boolean = false>(options: Options<UpdateProjectData, ThrowOnError>) => (options.client ?? client).patch<UpdateProjectResponses, UpdateProjectErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List a project's blocks
+ *
+ * The blocks of a project the caller can see (404 for any other project, deleted ones included), in
+ * canvas order: ascending `position`, compared byte by byte. Pages are keyset-based on the position:
+ * pass `nextCursor` back as `cursor` until `hasMore` is false. A cursor stays valid while blocks are
+ * added, moved or deleted; a block moved behind the cursor during a walk is not seen again.
+ *
+ */
+export const listBlocks = <ThrowOnError extends boolean = false>(options: Options<ListBlocksData, ThrowOnError>) => (options.client ?? client).get<ListBlocksResponses, ListBlocksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}/blocks',
+    ...options
+});
+
+/**
+ * Add a block
+ *
+ * Adds a block to a project the caller can see (404 otherwise). `content` must have the shape its
+ * `type` prescribes (see BlockType and BlockContent). The block goes right after `afterBlockId`, first
+ * when it is null, and last when it is absent. Concurrent adds and moves in one project are applied one
+ * after another, so every block gets its own position and the order stays total. Writes one
+ * `block.created` activity row (with a short excerpt of the block, never more). The project's
+ * `updatedAt` does not move.
+ *
+ */
+export const createBlock = <ThrowOnError extends boolean = false>(options: Options<CreateBlockData, ThrowOnError>) => (options.client ?? client).post<CreateBlockResponses, CreateBlockErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}/blocks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a block
+ *
+ * Removes the block for good (blocks are not soft-deleted): its id answers 404 from then on, so a
+ * repeated DELETE answers 404 and writes nothing. The first writes one `block.deleted` activity row.
+ *
+ */
+export const deleteBlock = <ThrowOnError extends boolean = false>(options: Options<DeleteBlockData, ThrowOnError>) => (options.client ?? client).delete<DeleteBlockResponses, DeleteBlockErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}/blocks/{blockId}',
+    ...options
+});
+
+/**
+ * Change or move a block
+ *
+ * Changes the block's content (and type), moves it right after `afterBlockId` (first when null), or
+ * both, in one step. The project must be one the caller can see and the block one of its blocks, else
+ * 404. A refused change writes nothing; a successful one moves the block's `updatedAt` and writes one
+ * `block.updated` activity row.
+ *
+ */
+export const updateBlock = <ThrowOnError extends boolean = false>(options: Options<UpdateBlockData, ThrowOnError>) => (options.client ?? client).patch<UpdateBlockResponses, UpdateBlockErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}/blocks/{blockId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Create a project share link (dashboard only)
+ *
+ * Sharing a project by link is a browser-only mutation: it needs a dashboard session with step-up, so
+ * every API-key caller, owners included, gets 403 and nothing changes. The 201 below is what a dashboard
+ * session receives.
+ *
+ */
+export const createProjectShareLink = <ThrowOnError extends boolean = false>(options: Options<CreateProjectShareLinkData, ThrowOnError>) => (options.client ?? client).post<CreateProjectShareLinkResponses, CreateProjectShareLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/projects/{id}/share-links',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Credit balance
  *
  * The organization's credit balance: every grant minus every debit (the ledger's sum). Replies on paid
@@ -493,5 +669,36 @@ export const getUsage = <ThrowOnError extends boolean = false>(options?: Options
 export const getDashboardOverview = <ThrowOnError extends boolean = false>(options?: Options<GetDashboardOverviewData, ThrowOnError>) => (options?.client ?? client).get<GetDashboardOverviewResponses, GetDashboardOverviewErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/dashboard/overview',
+    ...options
+});
+
+/**
+ * Mission control
+ *
+ * One snapshot of the organization: its agents, what its sessions did, the machines serving the API, and
+ * a page of the activity feed. Computed with a fixed number of statements however large the organization
+ * is. The `alumia mission-control` CLI command prints the feed.
+ *
+ * - `agents`: totals (`total`, `active`, `inactive`) over the agents the caller's agent list shows
+ * (org-wide ones and those of the current workspace), and the 50 most recently updated of them with
+ * their last activity and their sessions and messages of the last 24 hours.
+ * - `stats`: sessions, messages, chat replies, tokens and credits used in the last 24 hours and 7 days,
+ * in the sessions the caller can read.
+ * - `machines`: every server process seen in the last 24 hours. They belong to the deployment, so every
+ * caller sees the same list. A machine not seen for 3 heartbeat intervals (`HEARTBEAT_MS` of the
+ * answering server, 10 s by default) is `offline`.
+ * - `activity`: the feed, newest first (ties broken by id), keyset-paginated with `limit` (1 to 100,
+ * default 50) and `cursor`; pass `nextCursor` back as `cursor` with the same filters. A row is shown to
+ * the callers who could see its subject. Filters combine: `kind` (exact, or `agent.*` for every kind of
+ * a subject), `agentId` and `projectId` (UUID or slug; one that names nothing the caller can see gives
+ * an empty feed, not an error), `machine` (a machine's id or name), and `search` (1 to 100 characters,
+ * matched case-insensitively anywhere in the summary or the subject's name; `%`, `_` and `\` match
+ * themselves). An invalid filter is a 422. Only `activity` follows the filters and the cursor; the
+ * other parts are the same on every page.
+ *
+ */
+export const getMissionControl = <ThrowOnError extends boolean = false>(options?: Options<GetMissionControlData, ThrowOnError>) => (options?.client ?? client).get<GetMissionControlResponses, GetMissionControlErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/mission-control',
     ...options
 });

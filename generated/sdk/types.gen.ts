@@ -454,6 +454,12 @@ export type Session = {
     id: Uuid;
     orgId: Uuid;
     workspaceId: string | null;
+    /**
+     * The project the session belongs to, as a UUID, or null. Set when the session is created and changed
+     * with PATCH; it becomes null if the project is removed for good.
+     *
+     */
+    projectId: string | null;
     title: string | null;
     metadata: {
         [key: string]: unknown;
@@ -561,6 +567,12 @@ export type CreateSessionRequest = {
      */
     agentIds: Array<string>;
     metadata?: SessionMetadataInput;
+    /**
+     * The project the session belongs to, by UUID or slug: a live project the caller can see (400 naming
+     * `body.projectId` otherwise). Omitted or null: the session belongs to no project.
+     *
+     */
+    projectId?: string | null;
 };
 
 /**
@@ -569,6 +581,12 @@ export type CreateSessionRequest = {
 export type UpdateSessionRequest = {
     title?: string | null;
     metadata?: SessionMetadataInput;
+    /**
+     * Moves the session into a project, by UUID or slug: a live project the caller can see (400 naming
+     * `body.projectId` otherwise); null takes it out of its project.
+     *
+     */
+    projectId?: string | null;
 };
 
 /**
@@ -659,6 +677,161 @@ export type ChatResult = {
 };
 
 /**
+ * A project groups sessions and holds a canvas of ordered blocks.
+ */
+export type Project = {
+    id: Uuid;
+    orgId: Uuid;
+    /**
+     * The workspace the project lives in (the creator's current workspace).
+     */
+    workspaceId: string | null;
+    name: string;
+    slug: Slug;
+    description: string | null;
+    metadata: {
+        [key: string]: unknown;
+    };
+    settings: {
+        [key: string]: unknown;
+    };
+    createdAt: Timestamp;
+    updatedAt: Timestamp;
+};
+
+/**
+ * Stored as sent, except that surrounding whitespace is trimmed and inner runs of whitespace become one
+ * space; the result must be 1 to 255 characters (else 422 VALIDATION_ERROR). Invisible format characters
+ * are refused with 422 by the same rule as agent names. Unlike agent names, no project name is reserved.
+ *
+ */
+export type ProjectName = string;
+
+/**
+ * Free-form project metadata: at most 32 KB serialized (UTF-8 bytes of its JSON) and 12 levels deep,
+ * counting each object or array as a level (`{}` is 1). Beyond either limit the request answers 422.
+ *
+ */
+export type ProjectMetadataInput = {
+    [key: string]: unknown;
+};
+
+/**
+ * Free-form project settings: at most 8 KB (8,192 bytes) serialized and 8 levels deep, counting each
+ * object or array as a level. Beyond either limit the request answers 422.
+ *
+ */
+export type ProjectSettingsInput = {
+    [key: string]: unknown;
+};
+
+/**
+ * A new project, placed in the caller's current workspace.
+ */
+export type CreateProjectRequest = {
+    name: ProjectName;
+    /**
+     * Up to 5,000 characters.
+     */
+    description?: string | null;
+    metadata?: ProjectMetadataInput;
+    settings?: ProjectSettingsInput;
+};
+
+/**
+ * The fields to change; absent fields keep their value. An empty object answers 400.
+ */
+export type UpdateProjectRequest = {
+    name?: ProjectName;
+    /**
+     * A new slug, unique among the organization's live projects (409 when taken). A slug shaped like a UUID
+     * is refused (422), since it would read as an id.
+     *
+     */
+    slug?: Slug;
+    description?: string | null;
+    metadata?: ProjectMetadataInput;
+    settings?: ProjectSettingsInput;
+};
+
+/**
+ * What a block shows, and so the shape of its `content`:
+ *
+ * | type | content |
+ * |---|---|
+ * | `text` | `{ "text": string }`, up to 20,000 characters |
+ * | `heading` | `{ "text": string of 1 to 500 characters, "level": integer 1 to 6 }` |
+ * | `code` | `{ "code": string up to 20,000 characters, "language"?: 1 to 32 of `a-z 0-9 + # . _ -` }` |
+ * | `image` | `{ "url": string, "alt"?: string up to 1,000 characters }`; `url` is an `https://` URL of at most 2,048 characters or a base64 `data:image/png`, `jpeg`, `gif` or `webp` URL (SVG is refused: it can carry script) |
+ * | `agent` | `{ "agentId": UUID }` of a live agent the caller can see |
+ * | `session` | `{ "sessionId": UUID }` of a live session the caller can see |
+ *
+ */
+export type BlockType = 'text' | 'heading' | 'code' | 'image' | 'agent' | 'session';
+
+/**
+ * The block's content, whose shape its `type` fixes (see BlockType): at most 32 KB serialized and 8
+ * levels deep (422 beyond). A content without a required field, with a field of the wrong JSON type or
+ * with a field its type does not list answers 400; a value out of range (length, `level`, URL form)
+ * answers 422. An `agentId` or `sessionId` that names no live agent or session the caller can see
+ * (missing, deleted, in another organization or in a workspace hidden from the caller) answers 400, all
+ * alike, so the answer tells nothing about rows the caller cannot see. The reference is checked when the
+ * block is written; a block keeps its content if the agent or session is deleted later.
+ *
+ */
+export type BlockContent = {
+    [key: string]: unknown;
+};
+
+/**
+ * One block of a project's canvas.
+ */
+export type Block = {
+    id: Uuid;
+    projectId: Uuid;
+    type: BlockType;
+    content: BlockContent;
+    /**
+     * Opaque sort key: blocks are ordered by comparing positions byte by byte (ASCII order). No two blocks
+     * of a project share one. It changes when the block is moved; clients should not build positions
+     * themselves but place blocks with `afterBlockId`.
+     *
+     */
+    position: string;
+    createdAt: Timestamp;
+    updatedAt: Timestamp;
+};
+
+/**
+ * Where the block goes: right after the block with this id, which must be a block of the same project
+ * (422 otherwise), or first when null.
+ *
+ */
+export type BlockAfter = string | null;
+
+/**
+ * A new block. Without `afterBlockId` it goes last.
+ */
+export type CreateBlockRequest = {
+    type: BlockType;
+    content: BlockContent;
+    afterBlockId?: BlockAfter;
+};
+
+/**
+ * What to change; an empty object answers 400. `content` alone replaces the content, checked against the
+ * block's current type. `type` changes the type and must come with a `content` of the new type (400
+ * without). `afterBlockId` moves the block right after that block (or first, when null); placing a block
+ * after itself answers 422.
+ *
+ */
+export type UpdateBlockRequest = {
+    type?: BlockType;
+    content?: BlockContent;
+    afterBlockId?: BlockAfter;
+};
+
+/**
  * An amount of credits, as a decimal `credits` and the exact integer `creditMicro` (1 credit = 1,000,000
  * creditMicro). Compute with `creditMicro`; `credits` is the same amount for display.
  *
@@ -735,6 +908,156 @@ export type DashboardOverview = {
 };
 
 /**
+ * An agent as mission control lists it, counted from the activity rows the caller may see. `lastActiveAt`
+ * is the time of the newest row naming the agent (null if none). `sessions24h` counts the sessions created
+ * in the last 24 hours with the agent as their first participant (the agent a `session.created` row names);
+ * `messages24h` the messages the agent itself wrote in that time: its chat replies (`chat.replied`) and its
+ * peer messages (`message.posted` with the agent as author). A user's messages name no agent.
+ *
+ */
+export type MissionControlAgent = {
+    id: Uuid;
+    slug: Slug;
+    name: string;
+    avatar: string;
+    model: string;
+    isActive: boolean;
+    lastActiveAt: NullableTimestamp;
+    sessions24h: number;
+    messages24h: number;
+};
+
+/**
+ * What happened in one time window in the sessions the caller can read (org-wide ones and those of every
+ * workspace the caller may see; deleted sessions do not count): sessions created, messages posted (of users
+ * and agents), chat replies among them, the tokens those replies used (input plus output) and the credits
+ * they cost.
+ *
+ */
+export type MissionControlStats = {
+    sessions: number;
+    messages: number;
+    chatReplies: number;
+    tokens: number;
+    creditsUsed: CreditAmount;
+};
+
+/**
+ * One server process sharing the database. Each registers at start and writes a heartbeat every
+ * `HEARTBEAT_MS` (default 10 s). It is `offline` once it has not been seen for 3 heartbeat intervals, as
+ * measured by the server answering (its own `HEARTBEAT_MS`), and `online` otherwise. Machines belong to the
+ * deployment, not to an organization: every caller sees the same list. A machine shows its name
+ * (`MACHINE_NAME`, or the hostname and process id; set `MACHINE_NAME` to keep the hostname out of it) and its
+ * version, nothing else about the host.
+ *
+ */
+export type Machine = {
+    id: Uuid;
+    name: string;
+    /**
+     * The server's version.
+     */
+    version: string;
+    status: 'online' | 'offline';
+    startedAt: Timestamp;
+    lastSeenAt: Timestamp;
+    /**
+     * Requests the process received in the 5 minutes before its last heartbeat (counted in 10-second buckets).
+     */
+    requestsLast5m: number;
+};
+
+/**
+ * What happened, as `<subject>.<verb>`. Every state change the API makes writes exactly one row of one of
+ * these kinds, in the same transaction as the change.
+ *
+ */
+export type ActivityKind = 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted';
+
+/**
+ * One row of the organization's activity feed: one state change. A row is shown to the callers who could
+ * see its subject when it was written (its workspace, or org-wide; an API key's rows to its user and to
+ * owners and admins). It never holds a secret: no key, no provider key, and of a message at most its first
+ * 80 characters, in the summary.
+ *
+ */
+export type Activity = {
+    id: Uuid;
+    kind: ActivityKind;
+    /**
+     * Who made the change. `system` is the operator (admin commands, the first start); its id is null.
+     */
+    actor: {
+        type: 'user' | 'api_key' | 'agent' | 'system';
+        id: string | null;
+        name: string;
+    };
+    /**
+     * What changed, named as it was named at the time.
+     */
+    subject: {
+        type: 'agent' | 'session' | 'message' | 'api_key' | 'project' | 'block' | 'organization';
+        id: Uuid;
+        name: string;
+    };
+    /**
+     * The agent the change concerns, if any.
+     */
+    agentId: string | null;
+    /**
+     * The project the change concerns, if any.
+     */
+    projectId: string | null;
+    /**
+     * The subject's workspace; null for org-wide subjects.
+     */
+    workspaceId: string | null;
+    /**
+     * The server process that handled the request; its name is null if it never registered (such as an admin command).
+     */
+    machine: {
+        id: Uuid;
+        name: string | null;
+    } | null;
+    /**
+     * One human sentence.
+     */
+    summary: string;
+    createdAt: Timestamp;
+};
+
+/**
+ * One snapshot of the organization for mission control.
+ */
+export type MissionControl = {
+    /**
+     * The agents the caller's agent list shows (org-wide ones and those of the current workspace): totals
+     * over all of them, and the 50 most recently updated one by one.
+     *
+     */
+    agents: {
+        total: number;
+        active: number;
+        inactive: number;
+        items: Array<MissionControlAgent>;
+    };
+    stats: {
+        last24h: MissionControlStats;
+        last7d: MissionControlStats;
+    };
+    /**
+     * The machines seen in the last 24 hours (at most 100), most recently seen first.
+     */
+    machines: Array<Machine>;
+    /**
+     * One page of the activity feed, newest first (ties broken by id).
+     */
+    activity: PageInfo & {
+        items: Array<Activity>;
+    };
+};
+
+/**
  * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
  * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
  * calling API key (not its organization: another API key sending the same value runs its own request) for
@@ -774,6 +1097,28 @@ export type AgentRef = string;
  * How many messages, 1 to 100. Defaults to 50.
  */
 export type MessagesLimit = number;
+
+/**
+ * Only rows that belong to this project, named by UUID or slug in any letter case.
+ */
+export type ProjectRefQuery = string;
+
+/**
+ * The project's UUID or its slug, in any letter case.
+ */
+export type ProjectRef = string;
+
+/**
+ * The block's UUID.
+ */
+export type BlockId = Uuid;
+
+/**
+ * Only rows of this kind (such as `agent.created`), or of every kind of one subject (`agent.*`, `session.*`,
+ * `message.*`, `chat.*`, `api_key.*`, `project.*`, `block.*`, `credits.*`). Anything else is a 422.
+ *
+ */
+export type ActivityKindFilter = 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'agent.*' | 'session.*' | 'message.*' | 'chat.*' | 'api_key.*' | 'project.*' | 'block.*' | 'credits.*';
 
 export type GetMeData = {
     body?: never;
@@ -1922,6 +2267,10 @@ export type ListSessionsData = {
          */
         agentId?: string;
         /**
+         * Only rows that belong to this project, named by UUID or slug in any letter case.
+         */
+        projectId?: string;
+        /**
          * Only sessions whose `metadata.relationship` is this value.
          */
         relationship?: 'direct' | 'group' | 'peer';
@@ -2517,6 +2866,760 @@ export type ChatSessionResponses = {
 
 export type ChatSessionResponse = ChatSessionResponses[keyof ChatSessionResponses];
 
+export type ListProjectsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/projects';
+};
+
+export type ListProjectsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListProjectsError = ListProjectsErrors[keyof ListProjectsErrors];
+
+export type ListProjectsResponses = {
+    /**
+     * One page of projects.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Project>;
+        };
+    };
+};
+
+export type ListProjectsResponse = ListProjectsResponses[keyof ListProjectsResponses];
+
+export type CreateProjectData = {
+    body: CreateProjectRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/projects';
+};
+
+export type CreateProjectErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateProjectError = CreateProjectErrors[keyof CreateProjectErrors];
+
+export type CreateProjectResponses = {
+    /**
+     * The created project.
+     */
+    201: {
+        success: true;
+        data: Project;
+    };
+};
+
+export type CreateProjectResponse = CreateProjectResponses[keyof CreateProjectResponses];
+
+export type DeleteProjectData = {
+    body?: never;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/projects/{id}';
+};
+
+export type DeleteProjectErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type DeleteProjectError = DeleteProjectErrors[keyof DeleteProjectErrors];
+
+export type DeleteProjectResponses = {
+    /**
+     * The project is deleted.
+     */
+    200: DeletedEnvelope;
+};
+
+export type DeleteProjectResponse = DeleteProjectResponses[keyof DeleteProjectResponses];
+
+export type GetProjectData = {
+    body?: never;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/projects/{id}';
+};
+
+export type GetProjectErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetProjectError = GetProjectErrors[keyof GetProjectErrors];
+
+export type GetProjectResponses = {
+    /**
+     * The project.
+     */
+    200: {
+        success: true;
+        data: Project;
+    };
+};
+
+export type GetProjectResponse = GetProjectResponses[keyof GetProjectResponses];
+
+export type UpdateProjectData = {
+    body: UpdateProjectRequest;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/projects/{id}';
+};
+
+export type UpdateProjectErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateProjectError = UpdateProjectErrors[keyof UpdateProjectErrors];
+
+export type UpdateProjectResponses = {
+    /**
+     * The updated project.
+     */
+    200: {
+        success: true;
+        data: Project;
+    };
+};
+
+export type UpdateProjectResponse = UpdateProjectResponses[keyof UpdateProjectResponses];
+
+export type ListBlocksData = {
+    body?: never;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/projects/{id}/blocks';
+};
+
+export type ListBlocksErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListBlocksError = ListBlocksErrors[keyof ListBlocksErrors];
+
+export type ListBlocksResponses = {
+    /**
+     * One page of blocks.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Block>;
+        };
+    };
+};
+
+export type ListBlocksResponse = ListBlocksResponses[keyof ListBlocksResponses];
+
+export type CreateBlockData = {
+    body: CreateBlockRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/projects/{id}/blocks';
+};
+
+export type CreateBlockErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateBlockError = CreateBlockErrors[keyof CreateBlockErrors];
+
+export type CreateBlockResponses = {
+    /**
+     * The created block.
+     */
+    201: {
+        success: true;
+        data: Block;
+    };
+};
+
+export type CreateBlockResponse = CreateBlockResponses[keyof CreateBlockResponses];
+
+export type DeleteBlockData = {
+    body?: never;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+        /**
+         * The block's UUID.
+         */
+        blockId: Uuid;
+    };
+    query?: never;
+    url: '/projects/{id}/blocks/{blockId}';
+};
+
+export type DeleteBlockErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type DeleteBlockError = DeleteBlockErrors[keyof DeleteBlockErrors];
+
+export type DeleteBlockResponses = {
+    /**
+     * The block is deleted.
+     */
+    200: DeletedEnvelope;
+};
+
+export type DeleteBlockResponse = DeleteBlockResponses[keyof DeleteBlockResponses];
+
+export type UpdateBlockData = {
+    body: UpdateBlockRequest;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+        /**
+         * The block's UUID.
+         */
+        blockId: Uuid;
+    };
+    query?: never;
+    url: '/projects/{id}/blocks/{blockId}';
+};
+
+export type UpdateBlockErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateBlockError = UpdateBlockErrors[keyof UpdateBlockErrors];
+
+export type UpdateBlockResponses = {
+    /**
+     * The updated block.
+     */
+    200: {
+        success: true;
+        data: Block;
+    };
+};
+
+export type UpdateBlockResponse = UpdateBlockResponses[keyof UpdateBlockResponses];
+
+export type CreateProjectShareLinkData = {
+    body?: {
+        /**
+         * When the link stops working; null for never.
+         */
+        expiresAt?: string | null;
+    };
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/projects/{id}/share-links';
+};
+
+export type CreateProjectShareLinkErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateProjectShareLinkError = CreateProjectShareLinkErrors[keyof CreateProjectShareLinkErrors];
+
+export type CreateProjectShareLinkResponses = {
+    /**
+     * The new share link (dashboard sessions only).
+     */
+    201: {
+        success: true;
+        data: {
+            id: Uuid;
+            projectId: Uuid;
+            url: string;
+            expiresAt: NullableTimestamp;
+            createdAt: Timestamp;
+        };
+    };
+};
+
+export type CreateProjectShareLinkResponse = CreateProjectShareLinkResponses[keyof CreateProjectShareLinkResponses];
+
 export type GetCreditsData = {
     body?: never;
     path?: never;
@@ -2689,3 +3792,90 @@ export type GetDashboardOverviewResponses = {
 };
 
 export type GetDashboardOverviewResponse = GetDashboardOverviewResponses[keyof GetDashboardOverviewResponses];
+
+export type GetMissionControlData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only rows of this kind (such as `agent.created`), or of every kind of one subject (`agent.*`, `session.*`,
+         * `message.*`, `chat.*`, `api_key.*`, `project.*`, `block.*`, `credits.*`). Anything else is a 422.
+         *
+         */
+        kind?: 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'agent.*' | 'session.*' | 'message.*' | 'chat.*' | 'api_key.*' | 'project.*' | 'block.*' | 'credits.*';
+        /**
+         * Only rows about this agent, by UUID or slug in any letter case.
+         */
+        agentId?: string;
+        /**
+         * Only rows about this project, by UUID or slug in any letter case.
+         */
+        projectId?: string;
+        /**
+         * Only rows written by this machine, by id or exact name (no control characters).
+         */
+        machine?: string;
+        /**
+         * Only rows whose summary or subject name contains this text, in any letter case (no control characters).
+         */
+        search?: string;
+        /**
+         * Feed page size, 1 to 100. Defaults to 50.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/mission-control';
+};
+
+export type GetMissionControlErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetMissionControlError = GetMissionControlErrors[keyof GetMissionControlErrors];
+
+export type GetMissionControlResponses = {
+    /**
+     * The snapshot.
+     */
+    200: {
+        success: true;
+        data: MissionControl;
+    };
+};
+
+export type GetMissionControlResponse = GetMissionControlResponses[keyof GetMissionControlResponses];

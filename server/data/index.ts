@@ -7,13 +7,17 @@ import type { RevocationBus } from '../revocations.js';
 import { Providers } from '../providers/index.js';
 import { ActivityLog } from './activity.js';
 import { AgentStore } from './agents.js';
+import { BlockStore } from './blocks.js';
 import { ChatStore } from './chat.js';
 import { CreditStore } from './credits.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
 import { DashboardStore } from './dashboard.js';
 import { IdempotencyStore } from './idempotency.js';
+import { MachineStore } from './machines.js';
 import { MeStore } from './me.js';
+import { MissionControlStore } from './mission-control.js';
 import { ModelCatalog } from './models.js';
+import { ProjectStore } from './projects.js';
 import { SessionStore } from './sessions.js';
 import { WorkspaceStore } from './workspaces.js';
 
@@ -27,17 +31,20 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
   // This process as a machine: named in every activity row it writes, registered and kept alive by main.ts.
   const machineId = randomUUID();
   const activity = new ActivityLog(machineId);
+  const machines = new MachineStore(prisma, { id: machineId, name: config.machine.name, heartbeatMs: config.machine.heartbeatMs }, logger);
   const providers = new Providers(config.providers);
   const models = new ModelCatalog(config.models.defaultModel, config.models.alaModel, providers, config.extraModels);
-  const agents = new AgentStore(prisma, models, config.agentLimitPerOrg, sql);
-  const sessions = new SessionStore(prisma, agents);
-  const credits = new CreditStore(prisma);
+  const agents = new AgentStore(prisma, models, config.agentLimitPerOrg, sql, activity);
+  const projects = new ProjectStore(prisma, activity, sql);
+  const sessions = new SessionStore(prisma, agents, activity);
+  const credits = new CreditStore(prisma, activity);
   const chatTimeouts = { firstMs: config.chat.firstTokenTimeoutMs, idleMs: config.chat.idleTimeoutMs };
   const apiKeys = new ApiKeyStore({
     prisma,
     keyEnv: config.keyEnv,
     cache: new KeyCache(KEY_CACHE_TTL_MS),
     revocations,
+    activity,
     sql,
     onBackgroundError: (err, keyId) => logger?.warn({ err, keyId }, 'could not record key use'),
   });
@@ -50,13 +57,17 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     activity,
     agents,
     apiKeys,
-    chat: new ChatStore(sql, models, providers, chatTimeouts, logger),
+    blocks: new BlockStore(prisma, projects, activity, sql),
+    chat: new ChatStore(sql, models, providers, chatTimeouts, activity, logger),
     credits,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
     machineId,
+    machines,
+    missionControl: new MissionControlStore(prisma, sql, machines),
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),
     me: new MeStore(prisma),
     models,
+    projects,
     sessions,
     workspaces: new WorkspaceStore(prisma),
   };

@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fromRoot } from '../../server/paths.js';
 
 /**
  * Every domain module loads. The other files import these statically, so a module that throws while
@@ -8,12 +10,15 @@ import { describe, expect, it } from 'vitest';
 const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'agent-names': () => import('../../server/domain/agent-names.js'),
   agents: () => import('../../server/domain/agents.js'),
+  blocks: () => import('../../server/domain/blocks.js'),
   chat: () => import('../../server/domain/chat.js'),
   credits: () => import('../../server/domain/credits.js'),
   'json-input': () => import('../../server/domain/json-input.js'),
   'json-limits': () => import('../../server/domain/json-limits.js'),
   keys: () => import('../../server/domain/keys.js'),
+  'mission-control': () => import('../../server/domain/mission-control.js'),
   pagination: () => import('../../server/domain/pagination.js'),
+  projects: () => import('../../server/domain/projects.js'),
   sessions: () => import('../../server/domain/sessions.js'),
   slugs: () => import('../../server/domain/slugs.js'),
   usage: () => import('../../server/domain/usage.js'),
@@ -21,6 +26,11 @@ const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
 };
 
 describe('server/domain', () => {
+  it('the list holds every module of server/domain', () => {
+    const files = readdirSync(fromRoot('server', 'domain')).filter((f) => f.endsWith('.ts'));
+    expect(Object.keys(MODULES).sort()).toEqual(files.map((f) => f.replace(/\.ts$/, '')).sort());
+  });
+
   for (const [name, load] of Object.entries(MODULES)) {
     it(`${name}.ts loads`, async () => {
       const module = await load();
