@@ -59,8 +59,8 @@ interface FuzzCase {
   label: string;
   method: Method | 'options';
   pathParams: Record<string, PathValue>;
-  /** Query pairs already encoded, or nothing. */
-  query: string[];
+  /** Query pairs already encoded, or a pair naming a pool row (resolved when the request is built). */
+  query: Array<string | { name: string; ref: PoolRef }>;
   headers: Record<string, string>;
   auth: AuthKind;
   body: BodySpec;
@@ -69,14 +69,18 @@ interface FuzzCase {
 // ---------------------------------------------------------------------------------------------------
 // Generators
 
-const poolKind = (op: Operation) =>
-  op.path.startsWith('/agents')
-    ? 'agent'
-    : op.path.startsWith('/sessions')
-      ? 'session'
-      : op.path.startsWith('/api-keys')
-        ? 'apiKey'
-        : 'workspace';
+const poolKind = (op: Operation, param: string) =>
+  param === 'blockId'
+    ? 'block'
+    : op.path.startsWith('/agents')
+      ? 'agent'
+      : op.path.startsWith('/sessions')
+        ? 'session'
+        : op.path.startsWith('/api-keys')
+          ? 'apiKey'
+          : op.path.startsWith('/projects')
+            ? 'project'
+            : 'workspace';
 
 /** A row of the pool `kind`: mostly one the owner can see (`own<Kind>`), sometimes any row of any tenant. */
 const refArb = (kind: string) =>
@@ -94,7 +98,10 @@ const hint: Hint = (path, schema) => {
     const item = fc.oneof({ weight: 9, arbitrary: refArb('agent') }, { weight: 1, arbitrary: fc.constantFrom('ala', 'ALA', 'nobody') });
     return fc.uniqueArray(item, { minLength: 1, maxLength: 3, selector: (v) => JSON.stringify(v) });
   }
-  if (key === 'agentId') return refArb('agent');
+  if (key === 'agentId' || key === 'content.agentId') return refArb('agent');
+  if (key === 'content.sessionId') return refArb('session');
+  if (key === 'projectId') return fc.oneof({ weight: 9, arbitrary: refArb('project') }, { weight: 1, arbitrary: fc.constant(null) });
+  if (key === 'afterBlockId') return fc.oneof({ weight: 8, arbitrary: refArb('block') }, { weight: 2, arbitrary: fc.constant(null) });
   if (key === 'allowedPeers') {
     return fc.uniqueArray(
       fc.oneof(
@@ -147,7 +154,7 @@ function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
   const pathArbs: Record<string, fc.Arbitrary<PathValue>> = {};
   for (const p of op.params.filter((p) => p.in === 'path')) {
     pathArbs[p.name] = fc.oneof(
-      { weight: 7, arbitrary: refArb(poolKind(op)) },
+      { weight: 7, arbitrary: refArb(poolKind(op, p.name)) },
       { weight: 2, arbitrary: arbitraryFor(p.schema, hint).map((v) => ({ text: String(v) })) },
       { weight: 1, arbitrary: fc.uuid({ version: 4 }).map((text) => ({ text })) },
     );
@@ -156,7 +163,9 @@ function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
     .filter((p) => p.in === 'query')
     .map((p) =>
       fc.option(
-        arbitraryFor(p.schema, hint, [p.name]).map((v) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(v))}`),
+        arbitraryFor(p.schema, hint, [p.name]).map((v) =>
+          v instanceof PoolRef ? { name: p.name, ref: v } : `${encodeURIComponent(p.name)}=${encodeURIComponent(String(v))}`,
+        ),
         { freq: 2 },
       ),
     );
@@ -176,7 +185,7 @@ function validCase(op: Operation): fc.Arbitrary<FuzzCase> {
       label: 'valid',
       method: op.method,
       pathParams: path,
-      query: query.filter((q): q is string => q !== null),
+      query: query.filter((q) => q !== null),
       headers: idem === null ? {} : { 'idempotency-key': idem },
       auth,
       body,
@@ -657,12 +666,15 @@ async function api(t: Tenant, method: string, path: string, body?: unknown) {
 
 async function refreshPools() {
   const order = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
-  const [agents, sessions, apiKeys, workspaces] = await Promise.all([
+  const [agents, sessions, apiKeys, workspaces, projects, blockRows] = await Promise.all([
     h.db.prisma.agent.findMany({ select: { id: true, slug: true, orgId: true, deletedAt: true }, orderBy: order }),
     h.db.prisma.session.findMany({ select: { id: true, orgId: true, deletedAt: true }, orderBy: order }),
     h.db.prisma.apiKey.findMany({ select: { id: true, orgId: true, revokedAt: true }, orderBy: order }),
     h.db.prisma.workspace.findMany({ select: { id: true, slug: true, orgId: true }, orderBy: order }),
+    h.db.prisma.project.findMany({ select: { id: true, slug: true, orgId: true, deletedAt: true }, orderBy: order }),
+    h.db.prisma.block.findMany({ select: { id: true, project: { select: { orgId: true, deletedAt: true } } }, orderBy: order }),
   ]);
+  const blocks = blockRows.map((b) => ({ id: b.id, orgId: b.project.orgId, deletedAt: b.project.deletedAt }));
   // Keys the fuzzer authenticates with are never offered to DELETE /api-keys/{id}.
   const keyPool = apiKeys.filter((k) => !fixtureKeyIds.has(k.id));
   const own = <T extends { orgId: string }>(rows: T[], live: (r: T) => boolean) => rows.filter((r) => r.orgId === owner.orgId && live(r));
@@ -671,7 +683,11 @@ async function refreshPools() {
     session: sessions,
     apiKey: keyPool,
     workspace: workspaces,
+    project: projects,
+    block: blocks,
     'own:agent': own(agents, (r) => r.deletedAt === null),
+    'own:project': own(projects, (r) => r.deletedAt === null),
+    'own:block': own(blocks, (r) => r.deletedAt === null),
     'own:session': own(sessions, (r) => r.deletedAt === null),
     'own:apiKey': own(keyPool, (r) => r.revokedAt === null),
     'own:workspace': own(workspaces, () => true),
@@ -694,7 +710,8 @@ function toRequest(c: FuzzCase): RawRequest {
     const text = v instanceof PoolRef ? resolveRef(v) : v.raw ? v.text : encodeURIComponent(v.text);
     path = path.replace(`{${name}}`, text);
   }
-  if (c.query.length > 0) path += `?${c.query.join('&')}`;
+  const query = c.query.map((q) => (typeof q === 'string' ? q : `${encodeURIComponent(q.name)}=${encodeURIComponent(resolveRef(q.ref))}`));
+  if (query.length > 0) path += `?${query.join('&')}`;
   const headers: Record<string, string> = { ...c.headers };
   if (c.auth !== 'none') headers.authorization = `Bearer ${keys[c.auth]}`;
   let body: Buffer | string | undefined;
@@ -879,6 +896,25 @@ beforeAll(async () => {
   await api(owner, 'DELETE', `/agents/${(await api(owner, 'POST', '/agents', { name: 'Fuzz Deleted' })).id}`);
   await api(member, 'POST', '/sessions', { agentIds: [(await api(member, 'POST', '/agents', { name: 'Member Own' })).id] });
   await api(foreign, 'POST', '/sessions', { agentIds: [(await api(foreign, 'POST', '/agents', { name: 'Foreign' })).slug, 'ala'] });
+  // Projects with a few blocks each (one names an agent, one a session), a deleted one, and a session in a project.
+  for (const [t, name] of [
+    [owner, 'Fuzz Plan'],
+    [owner, 'Fuzz Canvas'],
+    [member, 'Member Plan'],
+    [foreign, 'Foreign Plan'],
+  ] as const) {
+    const p = await api(t, 'POST', '/projects', { name });
+    await api(t, 'POST', `/projects/${p.id}/blocks`, { type: 'heading', content: { text: name, level: 1 } });
+    await api(t, 'POST', `/projects/${p.id}/blocks`, { type: 'text', content: { text: 'first words' } });
+    await api(t, 'POST', `/projects/${p.id}/blocks`, { type: 'agent', content: { agentId: (await api(t, 'GET', '/agents/ala')).id } });
+  }
+  await api(owner, 'POST', `/projects/${(await api(owner, 'POST', '/projects', { name: 'Fuzz Deleted Project' })).id}/blocks`, {
+    type: 'code',
+    content: { code: 'x = 1' },
+  });
+  await api(owner, 'DELETE', '/projects/fuzz-deleted-project');
+  await api(owner, 'POST', '/sessions', { agentIds: [made[0].id], projectId: 'fuzz-plan' });
+  await api(owner, 'POST', `/projects/fuzz-canvas/blocks`, { type: 'session', content: { sessionId: direct.id } });
   for (const t of [owner, member, foreign]) await api(t, 'GET', '/dashboard/overview');
 
   tables = await tableNames(h.db.prisma);

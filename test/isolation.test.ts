@@ -32,7 +32,7 @@ type Who = 'ownerA' | 'adminA' | 'memberA1' | 'memberA2' | 'ownerB' | 'memberB';
 const WHO: Who[] = ['ownerA', 'adminA', 'memberA1', 'memberA2', 'ownerB', 'memberB'];
 const people = {} as Record<Who, Tenant>;
 
-type Kind = 'agent' | 'session' | 'apiKey' | 'workspace';
+type Kind = 'agent' | 'session' | 'apiKey' | 'workspace' | 'project' | 'block';
 interface Row {
   kind: Kind;
   label: string;
@@ -43,6 +43,8 @@ interface Row {
   workspaceId: string | null;
   /** The user a key belongs to. */
   userId?: string;
+  /** A block's project (its path names it). */
+  project?: Row;
   /** A string that appears in the row and nowhere else, to search list answers for. */
   marker: string;
   deleted?: boolean;
@@ -78,6 +80,7 @@ function visible(who: Who, row: Row): boolean {
   const member = p.role === 'member';
   if (row.kind === 'apiKey') return !member || row.userId === p.userId;
   if (row.kind === 'workspace') return !member || row.id === p.workspaceId;
+  // A block is as visible as its project; agents, sessions and projects by their workspace.
   return !member || row.workspaceId === null || row.workspaceId === p.workspaceId;
 }
 
@@ -93,6 +96,22 @@ async function addSession(who: Who, label: string, agentIds: string[], metadata:
   const s = await ok(who, 'post', '/sessions', { agentIds, title: marker, metadata });
   rows.push({ kind: 'session', label, id: s.id, orgId: s.orgId, workspaceId: s.workspaceId, marker });
   return s;
+}
+
+async function addProject(who: Who, label: string) {
+  const marker = `project-marker-${randomUUID()}`;
+  const p = await ok(who, 'post', '/projects', { name: `${label} ${uniq('p')}`, description: marker });
+  const row: Row = { kind: 'project', label, id: p.id, slug: p.slug, orgId: p.orgId, workspaceId: p.workspaceId, marker };
+  rows.push(row);
+  return row;
+}
+
+async function addBlock(who: Who, project: Row, label: string) {
+  const marker = `block-marker-${randomUUID()}`;
+  const b = await ok(who, 'post', `/projects/${project.id}/blocks`, { type: 'text', content: { text: marker } });
+  const row: Row = { kind: 'block', label, id: b.id, orgId: project.orgId, workspaceId: project.workspaceId, marker, project };
+  rows.push(row);
+  return row;
 }
 
 beforeAll(async () => {
@@ -147,6 +166,16 @@ beforeAll(async () => {
     const goneSession = await addSession(who, `${who}'s deleted session`, ['ala']);
     await ok(who, 'delete', `/sessions/${goneSession.id}`);
     rows.find((r) => r.id === goneSession.id)!.deleted = true;
+    // A project with blocks (one names the identity's agent), a session in it, and a deleted project with a block.
+    const project = await addProject(who, `${who}'s project`);
+    await addBlock(who, project, `${who}'s block`);
+    await ok(who, 'post', `/projects/${project.id}/blocks`, { type: 'agent', content: { agentId: agents[who].id } });
+    await ok(who, 'post', '/sessions', { agentIds: [agents[who].id], projectId: project.id, title: `session-marker-${randomUUID()}` });
+    const goneProject = await addProject(who, `${who}'s deleted project`);
+    const goneBlock = await addBlock(who, goneProject, `${who}'s block in a deleted project`);
+    await ok(who, 'delete', `/projects/${goneProject.id}`);
+    goneProject.deleted = true;
+    goneBlock.deleted = true;
   }
   // Traps across workspaces of one org: rows a member can reach only through something they can see.
   // memberA1's agent names memberA2's agent as a peer (memberA1 cannot set that, a dashboard session of the
@@ -217,14 +246,33 @@ const ID_ROUTES: Record<string, IdRoute> = {
   'post /sessions/{id}/messages': { kind: 'session', body: { content: 'injected' } },
   'patch /sessions/{id}': { kind: 'session', body: { title: 'Hijacked' } },
   'post /sessions/{id}/chat': { kind: 'session', body: { content: 'injected' } },
+  'get /projects/{id}': { kind: 'project' },
+  'patch /projects/{id}': { kind: 'project', body: { name: 'Hijacked', description: 'hijacked' } },
+  'delete /projects/{id}': { kind: 'project' },
+  'get /projects/{id}/blocks': { kind: 'project' },
+  'post /projects/{id}/blocks': { kind: 'project', body: { type: 'text', content: { text: 'injected' } } },
+  'post /projects/{id}/share-links': { kind: 'project', body: {} },
+  'patch /projects/{id}/blocks/{blockId}': { kind: 'block', body: { content: { text: 'hijacked' } } },
+  'delete /projects/{id}/blocks/{blockId}': { kind: 'block' },
 };
 const idOps = OPS.filter((o) => o.path.includes('{id}'));
 const opOf = (key: string) => idOps.find((o) => `${o.method} ${o.path}` === key)!;
 
-/** The ways to name a row in a path: UUID, upper-case UUID, and slug where the route takes slugs. */
-function refs(op: Operation, row: Row): string[] {
-  const takesSlug = op.params.some((p) => p.in === 'path' && p.schema.format !== 'uuid');
-  return [row.id, row.id.toUpperCase(), ...(takesSlug && row.slug ? [row.slug] : [])];
+/**
+ * The paths that name a row: by UUID, upper-case UUID, and slug where the route takes slugs. A block is
+ * named through its own project, and through a project the attacker can see (the block must not be
+ * reachable from another project).
+ */
+function pathsTo(op: Operation, row: Row, who: Who): string[] {
+  const takesSlug = op.params.some((p) => p.in === 'path' && p.name === 'id' && p.schema.format !== 'uuid');
+  const named = (r: Row) => [r.id, r.id.toUpperCase(), ...(takesSlug && r.slug ? [r.slug] : [])];
+  if (row.kind !== 'block') return named(row).map((ref) => op.path.replace('{id}', encodeURIComponent(ref)));
+  const own = rows.find((r) => r.kind === 'project' && !r.deleted && visible(who, r));
+  const projects = [...named(row.project!), ...(own ? [own.id] : [])];
+  return [
+    ...projects.map((ref) => op.path.replace('{id}', ref).replace('{blockId}', row.id)),
+    op.path.replace('{id}', row.project!.id).replace('{blockId}', row.id.toUpperCase()),
+  ];
 }
 
 describe('every {id} route of the contract answers 404 (or 403 where the contract says so) to every identity that may not see the row', () => {
@@ -241,12 +289,13 @@ describe('every {id} route of the contract answers 404 (or 403 where the contrac
       for (const who of WHO) {
         // Browser-only operations answer 403 to every API key, the row's own owner included.
         if (!op.browserOnly && visible(who, row)) continue;
-        for (const ref of refs(op, row)) {
+        for (const path of pathsTo(op, row, who)) {
           // A slug names the caller's own row when the caller's org has one with that slug.
-          if (ref === row.slug && rows.some((r) => r.kind === row.kind && r.slug === ref && r !== row && visible(who, r))) continue;
+          const viaSlug = row.slug !== undefined && path.includes(`/${row.slug}`);
+          if (viaSlug && rows.some((r) => r.kind === row.kind && r.slug === row.slug && r !== row && visible(who, r))) continue;
           const before = await fingerprint(h.db.prisma, tables, fpQuery);
-          const res = await call(who, op.method, op.path.replace('{id}', encodeURIComponent(ref)), route.body);
-          const context = `${who} ${key} ${row.label} via ${ref}: ${res.status} ${res.text}`;
+          const res = await call(who, op.method, path, route.body);
+          const context = `${who} ${key} ${row.label} via ${path}: ${res.status} ${res.text}`;
           const expected = op.browserOnly ? 403 : 404;
           expect(op.statuses, key).toContain(expected);
           expect(res.status, context).toBe(expected);
@@ -268,8 +317,12 @@ describe('every {id} route of the contract answers 404 (or 403 where the contrac
     for (const key of Object.keys(ID_ROUTES)) {
       const op = opOf(key);
       const foreignRow = rows.find((r) => r.kind === ID_ROUTES[key]!.kind && !visible('ownerB', r))!;
-      const a = await call('ownerB', op.method, op.path.replace('{id}', foreignRow.id), ID_ROUTES[key]!.body);
-      const b = await call('ownerB', op.method, op.path.replace('{id}', missing), ID_ROUTES[key]!.body);
+      const [foreignPath] = pathsTo(op, foreignRow, 'ownerB');
+      const missingPath = op.path
+        .replace('{id}', foreignRow.kind === 'block' ? foreignRow.project!.id : missing)
+        .replace('{blockId}', missing);
+      const a = await call('ownerB', op.method, foreignPath!, ID_ROUTES[key]!.body);
+      const b = await call('ownerB', op.method, missingPath, ID_ROUTES[key]!.body);
       expect({ status: a.status, code: a.json.error.code, message: a.json.error.message }, key).toEqual({
         status: b.status,
         code: b.json.error.code,
@@ -296,20 +349,28 @@ describe('every {id} route of the contract answers 404 (or 403 where the contrac
 function listPaths(who: Who): string[] {
   const p = people[who];
   const own = rows.filter((r) => r.orgId === p.orgId && visible(who, r) && !r.deleted);
-  const paths = ['/agents', '/sessions', '/api-keys', '/workspaces', '/dashboard/overview', '/me', '/models'];
+  const paths = ['/agents', '/sessions', '/api-keys', '/workspaces', '/dashboard/overview', '/me', '/models', '/projects'];
+  // The activity feed, whole and through each filter that names a row.
+  paths.push('/mission-control', '/mission-control?kind=agent.*', '/mission-control?search=marker');
   paths.push('/billing/credits', '/billing/usage', '/billing/usage?groupBy=agent', '/billing/usage?groupBy=model');
   for (const r of own.filter((x) => x.kind === 'agent')) {
     paths.push(`/agents/${r.id}/sessions`, `/agents/${r.id}/messages`, `/agents/${r.id}/peers`);
   }
   for (const r of own.filter((x) => x.kind === 'session')) paths.push(`/sessions/${r.id}/messages`);
+  for (const r of own.filter((x) => x.kind === 'project')) {
+    paths.push(`/projects/${r.id}/blocks`, `/sessions?projectId=${r.id}`, `/mission-control?projectId=${r.id}`);
+  }
+  for (const r of own.filter((x) => x.kind === 'agent')) paths.push(`/mission-control?agentId=${r.id}`);
   return paths;
 }
 
 /** The path with the largest page its operation allows, so one answer holds every row. */
 function withLargestPage(path: string): string {
-  const template = path.replace(/\/(agents|sessions)\/[0-9a-f-]{36}/, '/$1/{id}');
+  const [bare, query] = path.split('?');
+  const template = bare!.replace(/\/(agents|sessions|projects)\/[0-9a-f-]{36}/, '/$1/{id}');
   const limit = OPS.find((o) => o.method === 'get' && o.path === template)?.params.find((p) => p.name === 'limit');
-  return limit ? `${path}?limit=${limit.schema.maximum}` : path;
+  const params = [...(query ? [query] : []), ...(limit ? [`limit=${limit.schema.maximum}`] : [])];
+  return params.length > 0 ? `${bare}?${params.join('&')}` : bare!;
 }
 
 /** GET operations that answer a list (items) or a summary: each must be in listPaths. */
@@ -319,7 +380,9 @@ const LIST_OPERATIONS = OPS.filter((o) => o.method === 'get' && !o.path.includes
 
 describe('lists never show a row the caller may not see', () => {
   it('covers every list operation of the contract', () => {
-    const covered = new Set(WHO.flatMap(listPaths).map((p) => p.replace(/\/(agents|sessions)\/[0-9a-f-]{36}\//, '/$1/{id}/')));
+    const covered = new Set(
+      WHO.flatMap(listPaths).map((p) => p.split('?')[0]!.replace(/\/(agents|sessions|projects)\/[0-9a-f-]{36}\//, '/$1/{id}/')),
+    );
     for (const path of LIST_OPERATIONS) expect([...covered], path).toContain(path);
   });
 
@@ -386,6 +449,20 @@ const WRITABLE: Record<string, { path: () => string; body: Record<string, unknow
   },
   updateSession: { path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}`, body: { title: 'mass' } },
   chatSession: { path: () => `/sessions/${rows.find((r) => r.label === "ownerA's session")!.id}/chat`, body: { content: 'mass' } },
+  createProject: { path: () => '/projects', body: { name: 'Mass Project' } },
+  updateProject: { path: () => `/projects/${rows.find((r) => r.label === "ownerA's project")!.id}`, body: { description: 'mass' } },
+  createBlock: {
+    path: () => `/projects/${rows.find((r) => r.label === "ownerA's project")!.id}/blocks`,
+    body: { type: 'text', content: { text: 'mass' } },
+  },
+  updateBlock: {
+    path: () => {
+      const b = rows.find((r) => r.label === "ownerA's block")!;
+      return `/projects/${b.project!.id}/blocks/${b.id}`;
+    },
+    body: { content: { text: 'mass' } },
+  },
+  createProjectShareLink: { path: () => `/projects/${rows.find((r) => r.label === "ownerA's project")!.id}/share-links`, body: {} },
 };
 const writableOps = OPS.filter((o) => (o.method === 'post' || o.method === 'patch' || o.method === 'put') && o.body);
 
