@@ -63,7 +63,7 @@ describe('sessions', () => {
       expect(r.actorId).toEqual(expect.any(String));
     }
     expect(rows.map((r) => r.subjectName)).toEqual(['Weekly sync', 'Weekly sync, Dec', 'Weekly sync, Dec']);
-    expect(rows[0]!.summary).toBe('bootstrap created session "Weekly sync"');
+    expect(rows[0]!.summary).toBe('Session "Weekly sync" was created by key "bootstrap"');
     // All rows name the same machine: the process that served the requests.
     expect(new Set(rows.map((r) => r.machineId)).size).toBe(1);
   });
@@ -253,7 +253,7 @@ describe('API keys', () => {
         ...actorOfKey(),
       });
     }
-    expect(rows[0]!.summary).toBe('bootstrap minted API key "ci deploy"');
+    expect(rows[0]!.summary).toBe('API key "ci deploy" was minted by key "bootstrap"');
     const all = await everything(t.orgId);
     for (const secret of [created.key, hashKey(created.key), created.key.slice(9), t.key, hashKey(t.key)])
       expect(all).not.toContain(secret);

@@ -1,5 +1,10 @@
 import type { Sql } from '../db/database.js';
+import type { ActivityEntry, Actor } from '../domain/activity.js';
 import type { Caller } from './caller.js';
+
+// The row's shape and wording rules are the domain's; re-exported for the stores that write rows.
+export { ACTIVITY_KINDS, EXCERPT_CHARS, SYSTEM_ACTOR, excerpt } from '../domain/activity.js';
+export type { ActivityEntry, ActivityKind, Actor, SubjectType } from '../domain/activity.js';
 
 /**
  * The activity feed's write side. Every state change writes one row through `ActivityLog.record` (or its
@@ -7,65 +12,8 @@ import type { Caller } from './caller.js';
  * and an acknowledged one always has its row. The feed's read side is the mission control store.
  */
 
-/** Every kind the API writes, dotted `<subject>.<verb>`; the contract lists the same. */
-export const ACTIVITY_KINDS = [
-  'agent.created',
-  'agent.updated',
-  'agent.deleted',
-  'session.created',
-  'session.updated',
-  'session.deleted',
-  'message.posted',
-  'chat.replied',
-  'api_key.minted',
-  'api_key.revoked',
-  'project.created',
-  'project.updated',
-  'project.deleted',
-  'block.created',
-  'block.updated',
-  'block.deleted',
-  'credits.granted',
-] as const;
-export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
-
-export type SubjectType = 'agent' | 'session' | 'message' | 'api_key' | 'project' | 'block' | 'organization';
-
-export interface Actor {
-  type: 'user' | 'api_key' | 'agent' | 'system';
-  id: string | null;
-  name: string;
-}
-
-export interface ActivityEntry {
-  kind: ActivityKind;
-  actor: Actor;
-  subject: { type: SubjectType; id: string; name: string };
-  orgId: string;
-  /** The subject's workspace; null for org-wide subjects. The row is visible where the subject was. */
-  workspaceId: string | null;
-  /** For a user-private subject (an API key): its user, who sees the row besides owners and admins. */
-  privateToUserId?: string | null;
-  agentId?: string | null;
-  projectId?: string | null;
-  /** One human sentence. Never a secret, and no message content beyond `excerpt`. */
-  summary: string;
-  details?: Record<string, unknown> | null;
-}
-
 /** The caller as the feed names it: the API key that made the request, by the key's name. */
 export const actorOf = (caller: Pick<Caller, 'keyId' | 'keyName'>): Actor => ({ type: 'api_key', id: caller.keyId, name: caller.keyName });
-/** Changes made by the operator (admin CLI, first start), not through the API. */
-export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, name: 'system' };
-
-/** Message content in the feed is at most this many characters: the start of the message, then `…`. */
-export const EXCERPT_CHARS = 80;
-export const excerpt = (text: string): string => {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const chars = [...flat];
-  return chars.length <= EXCERPT_CHARS ? flat : `${chars.slice(0, EXCERPT_CHARS - 1).join('')}…`;
-};
-
 const COLUMNS = [
   'orgId', 'workspaceId', 'privateToUserId', 'kind', 'actorType', 'actorId', 'actorName', 'subjectType', 'subjectId',
   'subjectName', 'agentId', 'projectId', 'machineId', 'summary', 'details',

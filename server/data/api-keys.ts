@@ -1,4 +1,5 @@
 import type { ApiKey, ApiKeyCreated, CreateApiKeyRequest, Role, Scope } from '../../generated/sdk/types.gen.js';
+import { changeSummary } from '../domain/activity.js';
 import { sqlThroughPrisma, type Prisma, type PrismaClient, type Sql } from '../db/database.js';
 import type { RevocationBus } from '../revocations.js';
 import { ApiError, notFound } from '../errors.js';
@@ -35,7 +36,7 @@ export function keyActivity(kind: 'api_key.minted' | 'api_key.revoked', actor: A
     orgId: key.orgId,
     workspaceId: null,
     privateToUserId: key.userId,
-    summary: `${actor.name} ${kind === 'api_key.minted' ? 'minted' : 'revoked'} API key "${key.name}"`,
+    summary: changeSummary('API key', key.name, kind === 'api_key.minted' ? 'minted' : 'revoked', actor),
   };
 }
 

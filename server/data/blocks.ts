@@ -11,7 +11,8 @@ import {
   type BlockRef,
 } from '../domain/blocks.js';
 import type { Page } from '../domain/pagination.js';
-import { actorPhrase, checkNotEmpty } from '../domain/projects.js';
+import { actorPhrase } from '../domain/activity.js';
+import { checkNotEmpty } from '../domain/projects.js';
 import { actorOf, excerpt, type ActivityEntry, type ActivityLog } from './activity.js';
 import type { Caller } from './caller.js';
 import { lockProject, type ProjectStore } from './projects.js';

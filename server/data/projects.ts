@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../../generated/sdk/types.gen.js';
 import { Prisma, isUniqueViolation, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
 import { ApiError, notFound } from '../errors.js';
+import { changeSummary, type ChangeVerb } from '../domain/activity.js';
 import { after, decodeCursor, toPage, type Page } from '../domain/pagination.js';
 import {
-  changeSummary,
   checkNotEmpty,
   checkedProjectSlug,
   projectMetadata,
   projectName,
   projectSettings,
   projectSlugBase,
-  type ChangeVerb,
 } from '../domain/projects.js';
 import { byRef } from '../domain/slugs.js';
 import { actorOf, insertActivitySql, type ActivityEntry, type ActivityLog } from './activity.js';

@@ -1,4 +1,4 @@
-import { ACTIVITY_KINDS } from '../data/activity.js';
+import { ACTIVITY_KINDS } from './activity.js';
 import { ApiError } from '../errors.js';
 
 /** Rules of the mission control snapshot and its feed filters, free of the database. */

@@ -56,27 +56,3 @@ export function projectSettings(value: Record<string, unknown>): Record<string, 
 export function checkNotEmpty(body: object): void {
   if (Object.keys(body).length === 0) throw new ApiError('BAD_REQUEST', 'The body is empty: send at least one field to change');
 }
-
-/** How a summary names who did it: `key "ci"`, a user or agent by name, or `the system`. */
-export function actorPhrase(actor: { type: 'user' | 'api_key' | 'agent' | 'system'; name: string }): string {
-  if (actor.type === 'api_key') return `key "${actor.name}"`;
-  if (actor.type === 'system') return 'the system';
-  return actor.name;
-}
-
-export type ChangeVerb = 'created' | 'updated' | 'deleted';
-
-/**
- * The one sentence of an agent or project activity row, e.g. `Agent "Research Assistant" was created by
- * key "ci"`; an update names the changed fields, never their values.
- */
-export function changeSummary(
-  noun: 'Agent' | 'Project',
-  name: string,
-  verb: ChangeVerb,
-  actor: Parameters<typeof actorPhrase>[0],
-  fields: string[] = [],
-): string {
-  const what = verb === 'updated' && fields.length > 0 ? ` (${fields.join(', ')})` : '';
-  return `${noun} "${name}" was ${verb}${what} by ${actorPhrase(actor)}`;
-}

@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.js';
-import { excerpt, type ActivityEntry, type Actor } from '../data/activity.js';
+import { changeSummary, excerpt, type ActivityEntry, type Actor } from './activity.js';
 
 interface Author {
   id: string;
@@ -43,7 +43,7 @@ export function sessionActivity(
   firstAgentId: string | null,
 ): ActivityEntry {
   const name = sessionName(session.title);
-  const verb = { 'session.created': 'created', 'session.updated': 'updated', 'session.deleted': 'deleted' }[kind];
+  const verb = ({ 'session.created': 'created', 'session.updated': 'updated', 'session.deleted': 'deleted' } as const)[kind];
   return {
     kind,
     actor,
@@ -52,7 +52,7 @@ export function sessionActivity(
     workspaceId: session.workspaceId,
     agentId: firstAgentId,
     projectId: session.projectId,
-    summary: `${actor.name} ${verb} session "${name}"`,
+    summary: changeSummary('Session', name, verb, actor),
   };
 }
 

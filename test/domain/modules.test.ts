@@ -8,6 +8,7 @@ import { fromRoot } from '../../server/paths.js';
  * their whole file before any test runs; here it fails a test, which is what mutation testing counts.
  */
 const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
+  activity: () => import('../../server/domain/activity.js'),
   'agent-names': () => import('../../server/domain/agent-names.js'),
   agents: () => import('../../server/domain/agents.js'),
   blocks: () => import('../../server/domain/blocks.js'),

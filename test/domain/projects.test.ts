@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   FALLBACK_PROJECT_SLUG,
-  actorPhrase,
-  changeSummary,
   checkNotEmpty,
   checkedProjectSlug,
   projectMetadata,
@@ -91,24 +89,5 @@ describe('checkNotEmpty', () => {
       details: undefined,
     });
     expect(() => checkNotEmpty({ name: undefined })).not.toThrow();
-  });
-});
-
-describe('summaries', () => {
-  it('name the actor by kind', () => {
-    expect(actorPhrase({ type: 'api_key', name: 'ci' })).toBe('key "ci"');
-    expect(actorPhrase({ type: 'system', name: 'system' })).toBe('the system');
-    expect(actorPhrase({ type: 'user', name: 'Ada' })).toBe('Ada');
-    expect(actorPhrase({ type: 'agent', name: 'Scout' })).toBe('Scout');
-  });
-
-  it('are one sentence; updates list the changed fields', () => {
-    const ci = { type: 'api_key', name: 'ci' } as const;
-    expect(changeSummary('Agent', 'Research Assistant', 'created', ci)).toBe('Agent "Research Assistant" was created by key "ci"');
-    expect(changeSummary('Project', 'Roadmap', 'updated', ci, ['name', 'slug'])).toBe(
-      'Project "Roadmap" was updated (name, slug) by key "ci"',
-    );
-    expect(changeSummary('Project', 'Roadmap', 'updated', ci)).toBe('Project "Roadmap" was updated by key "ci"');
-    expect(changeSummary('Project', 'Roadmap', 'deleted', ci, ['ignored'])).toBe('Project "Roadmap" was deleted by key "ci"');
   });
 });
