@@ -5,7 +5,7 @@
 //      1 connection, sequentially, with no filter and with each single filter (search twice: a rare word
 //      and one in every row); target p50 < 15 ms each;
 //   2. CPU of POST /agents: the server's own CPU time (/proc/<pid>/stat) per create, this checkout (which
-//      writes the activity row) against the committed HEAD exported with `git archive` (which does not),
+//      writes the activity row) against the last commit before activity rows, exported with `git archive`,
 //      alternating A/B rounds on fresh databases; target < 10% added.
 // Everything it creates is dropped and every process stopped on the way out; it stops itself on a budget.
 import { execSync } from 'node:child_process';
@@ -21,7 +21,7 @@ export interface MissionControlOptions {
   quick: boolean;
   json: boolean;
   rounds: number;
-  /** A tree to compare create's CPU against; default: HEAD exported with git archive. */
+  /** A tree to compare create's CPU against; default: the last commit before activity rows, exported with git archive. */
   baselineTree?: string;
 }
 
@@ -102,10 +102,16 @@ export function runMissionControl(options: MissionControlOptions) {
     // 2. CPU per create: this tree against the baseline tree, alternating, each on a fresh database.
     let baseline = options.baselineTree;
     if (!baseline) {
-      baseline = join(tmp, 'head');
-      execSync(`mkdir -p ${baseline} && git -C ${ROOT} archive HEAD | tar -x -C ${baseline}`);
+      // The last commit before activity rows existed: the parent of the one that added their writer.
+      const added = execSync(`git -C ${ROOT} log --diff-filter=A --format=%H -- server/data/activity.ts`)
+        .toString()
+        .trim()
+        .split('\n')
+        .pop();
+      baseline = join(tmp, 'before-activity');
+      execSync(`mkdir -p ${baseline} && git -C ${ROOT} archive ${added}^ | tar -x -C ${baseline}`);
       symlinkSync(join(ROOT, 'node_modules'), join(baseline, 'node_modules'));
-      // The generated Prisma client is not committed; the schema is the same.
+      // The generated Prisma client is not committed; this tree's is a superset of the old schema's.
       if (!existsSync(join(baseline, 'server', 'db', 'prisma')))
         cpSync(join(ROOT, 'server', 'db', 'prisma'), join(baseline, 'server', 'db', 'prisma'), { recursive: true });
     }
