@@ -95,6 +95,7 @@ describe('the activity feed', () => {
       workspaceId: null,
       machine: null,
       summary: 'Row 2.',
+      details: null,
       createdAt: '2026-11-20T12:00:06.000Z',
     });
   });
@@ -320,6 +321,35 @@ describe('hostile filter values', () => {
         expect([200, 400, 422], `${param}=${raw}: ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
       }
     }
+  });
+});
+
+describe('rows written by the API', () => {
+  it("a chat reply's row carries its model, status and usage, equal to the stored reply's", async () => {
+    const u = await h.tenant();
+    const agent = await createAgent(h, u, { name: 'Feed Talker', model: 'alumia-local' });
+    const session = expectSuccess<{ id: string }>(
+      await h.http
+        .post(`${API}/sessions`)
+        .set(u.auth)
+        .send({ agentIds: [agent.id] }),
+      201,
+    );
+    const chat = expectSuccess<{ reply: { id: string; model: string; usage: Record<string, number> } }>(
+      await h.http.post(`${API}/sessions/${session.id}/chat`).set(u.auth).send({ content: 'Hello feed', stream: false }),
+      201,
+    );
+    const [row] = (await feed(u, '?kind=chat.replied')).items;
+    expect(row).toMatchObject({
+      kind: 'chat.replied',
+      actor: { type: 'agent', id: agent.id, name: 'Feed Talker' },
+      subject: { type: 'message', id: chat.reply.id },
+      agentId: agent.id,
+      details: { sessionId: session.id, model: 'alumia-local', status: 'complete', usage: chat.reply.usage },
+    });
+    // The user's message is a row of its own, its content only as the excerpt.
+    const [posted] = (await feed(u, '?kind=message.posted')).items;
+    expect(posted).toMatchObject({ subject: { type: 'message', name: 'Hello feed' }, details: { sessionId: session.id } });
   });
 });
 

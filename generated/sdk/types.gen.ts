@@ -1023,6 +1023,16 @@ export type Activity = {
      * One human sentence.
      */
     summary: string;
+    /**
+     * What the kind adds, or null: `chat.replied` has `{ sessionId, replyTo, model, status, usage: { inputTokens,
+     * outputTokens, creditMicro } }`; `message.posted` has `{ sessionId }`; an `*.updated` row of an agent or
+     * project has `{ fields }`, the names of the changed fields (never their values); `credits.granted` has
+     * `{ credits, creditMicro, note }` (the note's first 80 characters).
+     *
+     */
+    details: {
+        [key: string]: unknown;
+    } | null;
     createdAt: Timestamp;
 };
 

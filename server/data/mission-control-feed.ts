@@ -35,11 +35,12 @@ interface FeedRow {
   machineId: string | null;
   machineName: string | null;
   summary: string;
+  details: Record<string, unknown> | null;
   createdAt: Date;
 }
 
 const SELECT = `SELECT t.id, t.kind, t."actorType", t."actorId", t."actorName", t."subjectType", t."subjectId", t."subjectName",
-  t."agentId", t."projectId", t."workspaceId", t."machineId", m.name AS "machineName", t.summary, t."createdAt"
+  t."agentId", t."projectId", t."workspaceId", t."machineId", m.name AS "machineName", t.summary, t.details, t."createdAt"
 FROM "Activity" t LEFT JOIN "Machine" m ON m.id = t."machineId"`;
 
 /** The statement and its parameters for one page of the feed ($1 to $3 are the caller's scope). */
@@ -79,6 +80,7 @@ const present = (r: FeedRow): ActivityItem => ({
   workspaceId: r.workspaceId,
   machine: r.machineId ? { id: r.machineId, name: r.machineName } : null,
   summary: r.summary,
+  details: r.details,
   createdAt: new Date(r.createdAt).toISOString(),
 });
 
