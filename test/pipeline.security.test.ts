@@ -35,7 +35,22 @@ beforeAll(async () => {
       .expect(201)
   ).body.data;
   const keys = (await h.http.get('/api/v1/api-keys').set(t.auth).expect(200)).body.data.items;
-  ids = { agents: agent.id, sessions: session.id, 'api-keys': keys[0].id, workspaces: t.workspaceId };
+  const project = (await h.http.post('/api/v1/projects').set(t.auth).send({ name: 'Walked' }).expect(201)).body.data;
+  const block = (
+    await h.http
+      .post(`/api/v1/projects/${project.id}/blocks`)
+      .set(t.auth)
+      .send({ type: 'text', content: { text: 'walked' } })
+      .expect(201)
+  ).body.data;
+  ids = {
+    agents: agent.id,
+    sessions: session.id,
+    'api-keys': keys[0].id,
+    workspaces: t.workspaceId,
+    projects: project.id,
+    blockId: block.id,
+  };
   server = createHttpServer(h.app, h.config).server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -59,7 +74,9 @@ function contractRequests() {
   for (const [template, item] of Object.entries(contract.paths)) {
     const resource = template.split('/')[1]!;
     const segments = ['api', 'v1', ...template.split('/').filter(Boolean)];
-    const path = '/' + segments.map((s) => (s.startsWith('{') ? ids[resource]! : s)).join('/');
+    // `{id}` is a row of the path's resource; any other parameter is named for itself (`{blockId}`).
+    const path = '/' + segments.map((s) => (s === '{id}' ? ids[resource] : s.startsWith('{') ? ids[s.slice(1, -1)] : s)).join('/');
+    if (path.includes('//')) throw new Error(`contractRequests: no row for a parameter of ${template}: add it to ids`);
     for (const method of ['get', 'post', 'patch', 'delete']) {
       if (item[method]) out.push({ method: method.toUpperCase(), path, literal: segments.map((s) => !s.startsWith('{')) });
     }
