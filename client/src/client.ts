@@ -11,13 +11,23 @@ import { ApiKeys } from './resources/api-keys.js';
 import { Billing } from './resources/billing.js';
 import { Dashboard } from './resources/dashboard.js';
 import { missionControl, type MissionControl } from './resources/mission-control.js';
+export type {
+  Block,
+  BlockType,
+  CreateBlockInput,
+  CreateProjectInput,
+  Project,
+  UpdateBlockInput,
+  UpdateProjectInput,
+} from './resources/projects.js';
 import { Models } from './resources/models.js';
+import { Blocks, Projects } from './resources/projects.js';
 import { Sessions } from './resources/sessions.js';
 import { Workspaces } from './resources/workspaces.js';
 import type { DataOf } from './types.js';
 
 // Re-exported so that './client.js' stays the one import for the client's API (index.ts and the CLI use it).
-export { Agents, ApiKeys, Billing, Dashboard, Models, Sessions, Workspaces };
+export { Agents, ApiKeys, Billing, Blocks, Dashboard, Models, Projects, Sessions, Workspaces };
 export { ChatStream } from './chat-stream.js';
 export type {
   ActivityItem,
@@ -107,6 +117,8 @@ export class AlumiaClient {
   readonly apiKeys: ApiKeys;
   readonly models: Models;
   readonly sessions: Sessions;
+  /** Projects, and their canvas blocks as `projects.blocks`. */
+  readonly projects: Projects;
   readonly workspaces: Workspaces;
   readonly dashboard: Dashboard;
   readonly billing: Billing;
@@ -138,6 +150,7 @@ export class AlumiaClient {
     this.apiKeys = new ApiKeys(this.#t);
     this.models = new Models(this.#t);
     this.sessions = new Sessions(this.#t);
+    this.projects = new Projects(this.#t);
     this.workspaces = new Workspaces(this.#t);
     this.dashboard = new Dashboard(this.#t);
     this.billing = new Billing(this.#t);

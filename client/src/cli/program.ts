@@ -15,6 +15,7 @@ import { addDashboardCommands } from './commands/dashboard.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addMissionControlCommand } from './commands/mission-control.js';
 import { addModelsCommands } from './commands/models.js';
+import { addProjectsCommands } from './commands/projects.js';
 import { addSessionsCommands } from './commands/sessions.js';
 import { quietOnBrokenPipe } from './broken-pipe.js';
 import type { Io } from './context.js';
@@ -38,7 +39,7 @@ export function buildProgram(io: Io): Command {
   const program = new Command('alumia');
 
   program
-    .description('Work with the Alumia API from a terminal: chat with agents; agents, sessions, API keys, models, billing.')
+    .description('Work with the Alumia API from a terminal: chat with agents; agents, sessions, projects, API keys, models, billing.')
     .version(packageVersion(), '-v, --version')
     .option('--json', "print the answer's data as JSON (lists: a JSON array of every item)")
     .option('--base-url <url>', 'the server, e.g. http://localhost:3000 (default: ALUMIA_BASE_URL, the stored one, http://localhost:3000)')
@@ -60,9 +61,15 @@ ${example('alumia login --base-url http://localhost:3000', 'alumia agents list',
   addAuthCommands(program, io);
   addChatCommand(program, io);
   addMissionControlCommand(program, io);
-  const groups = [addAgentsCommands, addKeysCommands, addModelsCommands, addSessionsCommands, addBillingCommands, addDashboardCommands].map(
-    (add) => add(program, io),
-  );
+  const groups = [
+    addAgentsCommands,
+    addKeysCommands,
+    addModelsCommands,
+    addSessionsCommands,
+    addProjectsCommands,
+    addBillingCommands,
+    addDashboardCommands,
+  ].map((add) => add(program, io));
 
   // Every group without a subcommand shows its help and fails as a usage error.
   for (const group of groups) group.action(() => group.help({ error: true }));

@@ -11,6 +11,9 @@ import { sessionFields, sessionsTable } from '../views.js';
 
 const RELATIONSHIPS = ['direct', 'group', 'peer'] as const;
 type Relationship = (typeof RELATIONSHIPS)[number];
+/** The options of `sessions list` and `sessions create` as commander hands them over. */
+type ListSessionsOptions = { limit?: number; cursor?: string; agent?: string; project?: string; relationship?: Relationship };
+type CreateSessionOptions = { agents: string[]; title?: string; project?: string; relationship?: Relationship; idempotencyKey?: string };
 
 /** Adds the group to `program` and returns it. */
 export function addSessionsCommands(program: Command, io: Io): Command {
@@ -21,12 +24,17 @@ export function addSessionsCommands(program: Command, io: Io): Command {
 
   listOptions(sessions.command('list').description('List sessions, most recently updated first'))
     .option('--agent <agent>', 'only sessions this agent (slug or UUID) takes part in')
+    .option('--project <project>', 'only sessions of this project (slug or UUID)')
     .addOption(new Option('--relationship <kind>', 'only sessions of this kind').choices(RELATIONSHIPS))
     .addHelpText('after', example('alumia sessions list --limit 20', 'alumia sessions list --agent ala --relationship direct'))
-    .action(async (opts: { limit?: number; cursor?: string; agent?: string; relationship?: Relationship }, cmd: Command) => {
+    .action(async (opts: ListSessionsOptions, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const client = ctx.client();
-      const filters = { ...(opts.agent && { agentId: opts.agent }), ...(opts.relationship && { relationship: opts.relationship }) };
+      const filters = {
+        ...(opts.agent && { agentId: opts.agent }),
+        ...(opts.project && { projectId: opts.project }),
+        ...(opts.relationship && { relationship: opts.relationship }),
+      };
       await printList(
         ctx,
         (p) => client.sessions.listPage({ ...p, ...filters }),
@@ -53,15 +61,17 @@ export function addSessionsCommands(program: Command, io: Io): Command {
     .description('Open a session with 1 to 20 agents in your current workspace')
     .requiredOption('--agents <agents>', 'comma-separated agent slugs or UUIDs', csv)
     .option('--title <title>', 'a title')
+    .option('--project <project>', 'the project (slug or UUID) the session belongs to')
     .addOption(new Option('--relationship <kind>', 'who talks in the session').choices(RELATIONSHIPS))
     .option('--idempotency-key <key>', 'Idempotency-Key to send (default: a fresh UUID)')
     .addHelpText('after', example('alumia sessions create --agents ala,research-assistant --title "Weekly sync" --relationship peer'))
-    .action(async (opts: { agents: string[]; title?: string; relationship?: Relationship; idempotencyKey?: string }, cmd: Command) => {
+    .action(async (opts: CreateSessionOptions, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const session = await ctx.client().sessions.create(
         {
           agentIds: opts.agents,
           ...(opts.title !== undefined && { title: opts.title }),
+          ...(opts.project !== undefined && { projectId: opts.project }),
           ...(opts.relationship && { metadata: { relationship: opts.relationship } }),
         },
         { idempotencyKey: opts.idempotencyKey ?? randomUUID() },
@@ -71,18 +81,20 @@ export function addSessionsCommands(program: Command, io: Io): Command {
 
   sessions
     .command('update')
-    .description("Change a session's title or replace its metadata")
+    .description("Change a session's title or project, or replace its metadata")
     .argument('<id>', "the session's UUID")
     .option('--title <title>', "new title; '' clears it")
+    .option('--project <project>', "move it into this project (slug or UUID); '' takes it out of its project")
     .option('--metadata <json>', 'the whole new metadata object (keys left out are dropped)', jsonObject)
     .addHelpText('after', example('alumia sessions update 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b --title "Weekly sync, March"'))
-    .action(async (id: string, opts: { title?: string; metadata?: Record<string, unknown> }, cmd: Command) => {
+    .action(async (id: string, opts: { title?: string; project?: string; metadata?: Record<string, unknown> }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const changes = {
         ...(opts.title !== undefined && { title: nullable(opts.title) }),
+        ...(opts.project !== undefined && { projectId: nullable(opts.project) }),
         ...(opts.metadata !== undefined && { metadata: opts.metadata }),
       };
-      if (Object.keys(changes).length === 0) throw new UsageError('nothing to update: give --title or --metadata');
+      if (Object.keys(changes).length === 0) throw new UsageError('nothing to update: give --title, --project or --metadata');
       const session = await ctx.client().sessions.update(id, changes);
       ctx.print(session, () => `Updated session ${session.id}\n${sessionFields(ctx.c, session)}`);
     });
