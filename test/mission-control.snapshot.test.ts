@@ -59,8 +59,15 @@ describe('agents', () => {
     await createAgent(h, member, { name: 'Elsewhere' });
     // Start from a clean slate of activity for these agents (the API wrote rows for their creation).
     await h.db.prisma.activity.deleteMany({ where: { orgId: t.orgId } });
-    await activity(t, busy.id, 'session.created', ago(2 * HOUR));
-    await activity(t, busy.id, 'session.created', ago(25 * HOUR)); // older than 24 h: not counted
+    // Sessions Busy takes part in: opened 2 h ago (Busy second of two), 25 h ago (too old), deleted, and one
+    // in the member's workspace (the owner reads it). A session.created row alone counts for nothing.
+    const join = async (sessionId: string, agentIds: string[]) =>
+      h.db.prisma.sessionParticipant.createMany({ data: agentIds.map((agentId) => ({ sessionId, agentId })) });
+    await join(await session(t, t.workspaceId, ago(2 * HOUR)), [idle.id, busy.id]);
+    await join(await session(t, t.workspaceId, ago(25 * HOUR)), [busy.id]);
+    await join(await session(t, t.workspaceId, ago(HOUR), true), [busy.id]);
+    await join(await session(member, member.workspaceId, ago(3 * HOUR)), [busy.id]);
+    await activity(t, paused.id, 'session.created', ago(HOUR));
     await activity(t, busy.id, 'message.posted', ago(HOUR));
     await activity(t, busy.id, 'chat.replied', ago(HOUR));
     await activity(t, busy.id, 'agent.updated', ago(30 * 60_000)); // the newest row: lastActiveAt
@@ -88,11 +95,11 @@ describe('agents', () => {
       model: full.model,
       isActive: true,
       lastActiveAt: expect.any(String),
-      sessions24h: 1,
+      sessions24h: 2,
       messages24h: 3,
     });
     expect(Math.abs(Date.parse(row.lastActiveAt!) - (Date.now() - 30 * 60_000))).toBeLessThan(60_000);
-    expect(agents.items.find((a) => a.id === idle.id)).toMatchObject({ lastActiveAt: null, sessions24h: 0, messages24h: 0 });
+    expect(agents.items.find((a) => a.id === idle.id)).toMatchObject({ lastActiveAt: null, sessions24h: 1, messages24h: 0 });
     expect(agents.items.find((a) => a.id === paused.id)).toMatchObject({ sessions24h: 0, messages24h: 0 });
   });
 

@@ -908,11 +908,11 @@ export type DashboardOverview = {
 };
 
 /**
- * An agent as mission control lists it, counted from the activity rows the caller may see. `lastActiveAt`
- * is the time of the newest row naming the agent (null if none). `sessions24h` counts the sessions created
- * in the last 24 hours with the agent as their first participant (the agent a `session.created` row names);
- * `messages24h` the messages the agent itself wrote in that time: its chat replies (`chat.replied`) and its
- * peer messages (`message.posted` with the agent as author). A user's messages name no agent.
+ * An agent as mission control lists it. `lastActiveAt` is the time of the newest activity row naming the
+ * agent that the caller may see (null if none). `sessions24h` counts the live sessions opened in the last 24
+ * hours that the agent takes part in, among those the caller can read; `messages24h` the messages the agent
+ * itself wrote in that time, from the activity rows the caller may see: its chat replies (`chat.replied`)
+ * and its peer messages (`message.posted` with the agent as author). A user's messages name no agent.
  *
  */
 export type MissionControlAgent = {

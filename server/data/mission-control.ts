@@ -23,17 +23,17 @@ export interface MissionControlQuery {
   cursor?: string;
 }
 
-// Per listed agent, from the feed's own rows (Activity_agent_idx): its newest row, and its sessions and
-// messages of the last 24 hours. Only rows the caller may see count.
+// Per listed agent: its newest activity row and the messages it wrote in the last 24 hours, from the feed's
+// own rows (Activity_agent_idx; only rows the caller may see count), and the sessions it took part in that
+// were opened in the last 24 hours, among those the caller can read (SessionParticipant_agentId_idx).
 const AGENT_ACTIVITY = `SELECT a.id,
   (SELECT t."createdAt" FROM "Activity" t WHERE t."agentId" = a.id AND ${activityVisibleSql}
     ORDER BY t."createdAt" DESC, t.id DESC LIMIT 1) AS "lastActiveAt",
-  c.sessions, c.messages
-FROM unnest($4::uuid[]) AS a(id)
-CROSS JOIN LATERAL (
-  SELECT count(*) FILTER (WHERE t.kind = 'session.created')::int AS sessions,
-         count(*) FILTER (WHERE t.kind IN ('message.posted', 'chat.replied'))::int AS messages
-  FROM "Activity" t WHERE t."agentId" = a.id AND t."createdAt" >= $5::timestamptz AND ${activityVisibleSql}) c`;
+  (SELECT count(*)::int FROM "SessionParticipant" p JOIN "Session" t ON t.id = p."sessionId"
+    WHERE p."agentId" = a.id AND t."createdAt" >= $5::timestamptz AND ${visibleSql('session')}) AS sessions,
+  (SELECT count(*)::int FROM "Activity" t WHERE t."agentId" = a.id AND t.kind IN ('message.posted', 'chat.replied')
+    AND t."createdAt" >= $5::timestamptz AND ${activityVisibleSql}) AS messages
+FROM unnest($4::uuid[]) AS a(id)`;
 
 // Sessions the caller can read, and the messages in them: $4 is 24 hours ago, $5 7 days ago. A session's
 // createdAt is never after its updatedAt, so the updatedAt bound only lets Session_list_idx serve it; the
