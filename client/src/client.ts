@@ -11,15 +11,6 @@ import { ApiKeys } from './resources/api-keys.js';
 import { Billing } from './resources/billing.js';
 import { Dashboard } from './resources/dashboard.js';
 import { missionControl, type MissionControl } from './resources/mission-control.js';
-export type {
-  Block,
-  BlockType,
-  CreateBlockInput,
-  CreateProjectInput,
-  Project,
-  UpdateBlockInput,
-  UpdateProjectInput,
-} from './resources/projects.js';
 import { Models } from './resources/models.js';
 import { Blocks, Projects } from './resources/projects.js';
 import { Sessions } from './resources/sessions.js';
@@ -42,6 +33,13 @@ export type { Page, PageParams } from './pagination.js';
 export type {
   Agent,
   AgentMessagesParams,
+  Block,
+  BlockType,
+  CreateBlockInput,
+  CreateProjectInput,
+  Project,
+  UpdateBlockInput,
+  UpdateProjectInput,
   ApiKey,
   ApiKeyCreated,
   ChatInput,

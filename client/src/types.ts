@@ -28,6 +28,16 @@ export type AgentMessagesParams = NonNullable<sdk.ListAgentMessagesData['query']
 /** The answer to a delete: `{ deleted: true }`. */
 export type Deleted = DataOf<sdk.DeleteAgentResponse>;
 export type UpdateSessionInput = sdk.UpdateSessionData['body'];
+export type Project = sdk.Project;
+export type Block = sdk.Block;
+export type BlockType = sdk.BlockType;
+export type CreateProjectInput = sdk.CreateProjectData['body'];
+export type UpdateProjectInput = sdk.UpdateProjectData['body'];
+/** A new block: `type`, the `content` its type prescribes, and `afterBlockId` (null: first; absent: last). */
+export type CreateBlockInput = sdk.CreateBlockData['body'];
+/** New `content` (with `type` when the type changes) and/or a move with `afterBlockId` (null: first). */
+export type UpdateBlockInput = sdk.UpdateBlockData['body'];
+
 /** `sessions.list` parameters: the page (`limit`, `cursor`) and the filters `agentId` (UUID or slug) and `relationship`. */
 export type SessionListParams = NonNullable<sdk.ListSessionsData['query']>;
 /** A chat message: `content`, and optionally `agentId` (who answers) and `fromAgentId` (who writes, in a peer session). */

@@ -1,17 +1,7 @@
 import * as sdk from '../../../generated/sdk/index.js';
 import { base, idempotency, type CallOptions, type CreateOptions, type Transport, unwrap } from '../call.js';
 import { PageIterator, type PageParams } from '../pagination.js';
-import type { DataOf } from '../types.js';
-
-export type Project = sdk.Project;
-export type Block = sdk.Block;
-export type BlockType = sdk.BlockType;
-export type CreateProjectInput = sdk.CreateProjectData['body'];
-export type UpdateProjectInput = sdk.UpdateProjectData['body'];
-/** A new block: `type`, the `content` its type prescribes, and `afterBlockId` (null: first; absent: last). */
-export type CreateBlockInput = sdk.CreateBlockData['body'];
-/** New `content` (with `type` when the type changes) and/or a move with `afterBlockId` (null: first). */
-export type UpdateBlockInput = sdk.UpdateBlockData['body'];
+import type { Block, CreateBlockInput, CreateProjectInput, DataOf, Project, UpdateBlockInput, UpdateProjectInput } from '../types.js';
 
 /** A project's canvas blocks: `project` is always the project's UUID or its slug, `blockId` a block's UUID. */
 export class Blocks {
