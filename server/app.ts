@@ -2,7 +2,7 @@ import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import { ROUTING } from './contract.js';
+import { ROUTING, operations } from './contract.js';
 import { createDataLayer } from './data/index.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
@@ -16,7 +16,7 @@ import { errorHandler } from './plugins/error-handler.js';
 import { requireHost } from './plugins/host.js';
 import { idempotency, idempotencyKeyFormat } from './plugins/idempotency.js';
 import { operation } from './plugins/operation.js';
-import { apiRateLimit, sensitiveRateLimit } from './plugins/rate-limit.js';
+import { apiRateLimit, sensitiveRateLimit, utilityRateLimit, type UtilityPolicy } from './plugins/rate-limit.js';
 import { requestId } from './plugins/request-id.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { validator } from './plugins/validator.js';
@@ -59,6 +59,7 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     operation(),                    // place the request in the contract, or 404: nothing below runs unplaced
     auth({ apiKeys: data.apiKeys, redis, failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller, or 401/403
     apiRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.requestsPerMinute, redis }), // per key: 429
+    utilityRateLimit({ enabled: limits.enabled, redis, policies: utilityPolicies(config) }, rateLimitedOperations()), // x-rate-limit: 429
     idempotencyKeyFormat(),         // a malformed Idempotency-Key is a 400 before the body is read
     body({ requireContentLength: config.isProduction }), // the route's cap (413), then JSON parsing
     browserOnly(),                  // operations and fields only a dashboard session may use: 403
@@ -77,6 +78,14 @@ const corsFor = (origins: string[]) =>
   cors({
     origin: origins,
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
-    exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'],
+    exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy'],
     maxAge: 600,
   });
+
+/** The public utilities' limits, by the policy names operations give in `x-rate-limit`. */
+const utilityPolicies = ({ rateLimit }: Config): Record<string, UtilityPolicy> => ({
+  'docs-ask': { points: rateLimit.docsAsksPerMinute, windowSeconds: 60, per: 'key-or-ip', unit: 'questions per minute' },
+  'enterprise-inquiry': { points: rateLimit.inquiriesPerHour, windowSeconds: 3600, per: 'ip', unit: 'inquiries per hour' },
+});
+
+const rateLimitedOperations = () => operations.flatMap((op) => (op.rateLimit === undefined ? [] : [op.rateLimit]));

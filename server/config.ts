@@ -61,6 +61,9 @@ const schema = z.object({
     .default(24),
   MACHINE_NAME: z.string().trim().min(1).max(255).optional(),
   HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  DOCS_ASSISTANT_MODEL: z.string().trim().min(1).optional(),
+  DOCS_ASK_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  INQUIRY_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(5),
 });
 
 /** The names of every environment variable the server reads. */
@@ -87,6 +90,10 @@ export interface Config {
     requestsPerMinute: number;
     /** Failed authentications per client IP and minute before that IP is refused for the rest of the minute. */
     authFailuresPerMinute: number;
+    /** Docs assistant questions per client IP (or key) and minute. */
+    docsAsksPerMinute: number;
+    /** Enterprise inquiries per client IP and hour. */
+    inquiriesPerHour: number;
   };
   /** Agents an organization may hold (a plan limit, answered with 402); 0 means no limit. */
   agentLimitPerOrg: number;
@@ -129,6 +136,10 @@ export interface Config {
     name: string;
     /** How often this process writes its heartbeat; a machine unseen for 3 of them is offline. */
     heartbeatMs: number;
+  };
+  docsAssistant: {
+    /** The catalog model that writes the docs assistant's answers; passages only when unset. */
+    model: string | undefined;
   };
 }
 
@@ -184,6 +195,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyMintsPerMinute: e.KEY_MINT_LIMIT_PER_MINUTE,
       requestsPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
       authFailuresPerMinute: e.AUTH_FAILURE_LIMIT_PER_MINUTE,
+      docsAsksPerMinute: e.DOCS_ASK_LIMIT_PER_MINUTE,
+      inquiriesPerHour: e.INQUIRY_LIMIT_PER_HOUR,
     },
     agentLimitPerOrg: e.AGENT_LIMIT_PER_ORG,
     workers: e.WEB_CONCURRENCY,
@@ -215,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     chat: { firstTokenTimeoutMs: e.MODEL_TIMEOUT_MS, idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_MS, keepAliveMs: e.SSE_KEEPALIVE_MS },
     initialCreditMicro: parseCredits(e.INITIAL_CREDITS)!,
     machine: { name: e.MACHINE_NAME ?? `${hostname()}-${process.pid}`, heartbeatMs: e.HEARTBEAT_MS },
+    docsAssistant: { model: e.DOCS_ASSISTANT_MODEL },
   };
 }
 

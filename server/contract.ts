@@ -14,6 +14,7 @@ export interface OperationObject {
   'x-browser-only'?: boolean;
   'x-browser-only-fields'?: string[];
   'x-sensitive'?: boolean;
+  'x-rate-limit'?: string;
 }
 export interface OpenApiDocument {
   paths: Record<string, Partial<Record<string, OperationObject>>>;
@@ -45,6 +46,8 @@ export interface OperationInfo {
   browserOnlyFields: string[];
   /** Guarded by the per-user-and-IP token bucket (`x-sensitive`). */
   sensitive: boolean;
+  /** The named limit of a public utility (`x-rate-limit`), per key or client IP. */
+  rateLimit: string | undefined;
 }
 
 interface Route {
@@ -84,6 +87,7 @@ function buildRoutes(doc: OpenApiDocument): Route[] {
           browserOnly: op['x-browser-only'] === true,
           browserOnlyFields: op['x-browser-only-fields'] ?? [],
           sensitive: op['x-sensitive'] === true,
+          rateLimit: op['x-rate-limit'],
         },
       });
     }

@@ -3,7 +3,7 @@
 // modules can use it without an import cycle.
 import type { Client as SdkClient } from '../../generated/sdk/client/index.js';
 import { AlumiaError, errorFromResponse, isAlumiaError } from './errors.js';
-import { describe, parseRetryAfter } from './retry.js';
+import { describe } from './retry.js';
 
 /** Options every method accepts. */
 export interface CallOptions {
@@ -60,7 +60,7 @@ export async function unwrap<E extends { success: true; data: unknown }>(call: S
 export function failureOf(error: unknown, response: Response | undefined): AlumiaError {
   if (isAlumiaError(error)) return error;
   if (!response) return asAlumiaError(error);
-  return errorFromResponse(response, error, parseRetryAfter(response.headers.get('Retry-After')));
+  return errorFromResponse(response, error);
 }
 
 /** Failures thrown while reading an answer (a body cut off, a timeout mid-body, JSON that is not JSON). */

@@ -5,6 +5,7 @@
 import * as sdk from '../../generated/sdk/index.js';
 import { createClient as createSdkClient, createConfig } from '../../generated/sdk/client/index.js';
 import { base, unwrap, type CallOptions, type Transport } from './call.js';
+import { parseRateLimit, type RateLimit } from './rate-limit.js';
 import { DEFAULT_RETRY, retryingFetch, type RetryOptions } from './retry.js';
 import { Agents } from './resources/agents.js';
 import { ApiKeys } from './resources/api-keys.js';
@@ -29,6 +30,7 @@ export type {
   MissionControlSnapshot,
 } from './resources/mission-control.js';
 export type { CallOptions, CreateOptions } from './call.js';
+export type { RateLimit } from './rate-limit.js';
 export type { Page, PageParams } from './pagination.js';
 export type {
   Agent,
@@ -123,6 +125,7 @@ export class AlumiaClient {
   /** The snapshot (`missionControl(params)`) and the whole activity feed (`missionControl.activity(params)`). */
   readonly missionControl: MissionControl;
   readonly #t: Transport;
+  #lastRateLimit: readonly RateLimit[] = [];
 
   constructor(options: ClientOptions = {}) {
     const apiKey = options.apiKey?.trim() || env('ALUMIA_API_KEY');
@@ -137,10 +140,10 @@ export class AlumiaClient {
         createConfig({ baseUrl: this.baseUrl, auth: apiKey, ...(options.headers ? { headers: options.headers } : {}), fetch }),
       );
     this.#t = {
-      client: sdkClient(retryingFetch({ fetch: baseFetch, retry, timeoutMs })),
+      client: sdkClient(retryingFetch({ fetch: baseFetch, retry, timeoutMs, onResponse: this.#observe })),
       // Streams: one attempt, and no timer over the whole exchange (chat-stream.ts keeps an idle timer).
       stream: {
-        client: sdkClient(retryingFetch({ fetch: baseFetch, retry: { ...retry, max: 0 }, timeoutMs: 0 })),
+        client: sdkClient(retryingFetch({ fetch: baseFetch, retry: { ...retry, max: 0 }, timeoutMs: 0, onResponse: this.#observe })),
         idleTimeoutMs: timeoutMs,
       },
     };
@@ -154,6 +157,20 @@ export class AlumiaClient {
     this.billing = new Billing(this.#t);
     this.missionControl = missionControl(this.#t);
   }
+
+  /**
+   * The limits the most recent answer that reported any was governed by (`RateLimit` and
+   * `RateLimit-Policy`): for each policy, its quota, window, what is left and when it resets. Empty until
+   * an answer reports one (the server sends none when its limits are off).
+   */
+  get lastRateLimit(): readonly RateLimit[] {
+    return this.#lastRateLimit;
+  }
+
+  readonly #observe = (response: Response): void => {
+    const limits = parseRateLimit(response.headers);
+    if (limits.length > 0) this.#lastRateLimit = limits;
+  };
 
   /** The user, organization, role, workspace and key behind the API key. */
   me(options?: CallOptions): Promise<DataOf<sdk.GetMeResponse>> {

@@ -1,4 +1,5 @@
 import type { ErrorCode, ErrorDetail, ErrorEnvelope } from '../../generated/sdk/index.js';
+import { exhaustedForMs, parseRateLimit, parseRetryAfter, type RateLimit } from './rate-limit.js';
 
 /**
  * Codes the client produces itself, when no error envelope came back from the server:
@@ -36,6 +37,7 @@ export interface AlumiaErrorInit<C extends AlumiaErrorCode> {
   requestId?: string | undefined;
   details?: readonly ErrorDetail[] | undefined;
   retryAfterMs?: number | undefined;
+  rateLimit?: readonly RateLimit[] | undefined;
   cause?: unknown;
 }
 
@@ -57,8 +59,13 @@ export class AlumiaError<C extends AlumiaErrorCode = AlumiaErrorCode> extends Er
   readonly requestId: string | undefined;
   /** One entry per offending input field on 400 and 422 answers; empty otherwise. */
   readonly details: readonly ErrorDetail[];
-  /** The delay the server asked for in `Retry-After`, in milliseconds, when it sent one. */
+  /**
+   * The delay the server asked for, in milliseconds: its `Retry-After`, or else the reset of a limit its
+   * `RateLimit` field reports as used up; undefined when it asked for none.
+   */
   readonly retryAfterMs: number | undefined;
+  /** The limits the answer reported (`RateLimit` and `RateLimit-Policy`); empty when it reported none. */
+  readonly rateLimit: readonly RateLimit[];
 
   constructor(init: AlumiaErrorInit<C>) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -67,6 +74,7 @@ export class AlumiaError<C extends AlumiaErrorCode = AlumiaErrorCode> extends Er
     this.requestId = init.requestId;
     this.details = init.details ?? [];
     this.retryAfterMs = init.retryAfterMs;
+    this.rateLimit = init.rateLimit ?? [];
   }
 
   /** Narrows this error to the given codes: `if (err.is('NOT_FOUND', 'FORBIDDEN')) ...`. */
@@ -96,11 +104,13 @@ function isInstance(error: unknown): error is AlumiaError {
 }
 
 /** Builds the error for an HTTP answer that is not a success: the envelope when there is one. */
-export function errorFromResponse(response: Response, body: unknown, retryAfterMs: number | undefined): AlumiaError {
+export function errorFromResponse(response: Response, body: unknown): AlumiaError {
   const headerId = response.headers.get('X-Request-Id') ?? undefined;
+  const rateLimit = parseRateLimit(response.headers);
+  const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After')) ?? exhaustedForMs(rateLimit);
   if (isErrorEnvelope(body)) {
     const { code, message, requestId, details } = body.error;
-    return new AlumiaError({ code, message, status: response.status, requestId: requestId ?? headerId, details, retryAfterMs });
+    return new AlumiaError({ code, message, status: response.status, requestId: requestId ?? headerId, details, retryAfterMs, rateLimit });
   }
   const text = typeof body === 'string' ? body.trim().slice(0, 200) : '';
   return new AlumiaError({
@@ -109,6 +119,7 @@ export function errorFromResponse(response: Response, body: unknown, retryAfterM
     status: response.status,
     requestId: headerId,
     retryAfterMs,
+    rateLimit,
   });
 }
 

@@ -66,3 +66,4 @@ export {
 export { AlumiaError, isAlumiaError, type AlumiaErrorCode, type ClientErrorCode } from './errors.js';
 export { PageIterator, type Page, type PageParams } from './pagination.js';
 export { DEFAULT_RETRY, backoffDelay, isIdempotent, parseRetryAfter, type RetryOptions } from './retry.js';
+export { parseRateLimit, type RateLimit } from './rate-limit.js';

@@ -1,4 +1,7 @@
 import { AlumiaError, isAlumiaError } from './errors.js';
+import { exhaustedForMs, parseRateLimit, parseRetryAfter } from './rate-limit.js';
+
+export { parseRetryAfter };
 
 /** How the client retries. A request is retried only when it is safe to send twice (see {@link isIdempotent}). */
 export interface RetryOptions {
@@ -44,21 +47,13 @@ export function backoffDelay(retry: number, options: RetryOptions, random: () =>
   return Math.floor(random() * window);
 }
 
-/** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
 export interface TransportOptions {
   fetch: typeof fetch;
   retry: RetryOptions;
   /** Per attempt; 0 for none. */
   timeoutMs: number;
+  /** Sees every HTTP answer, retried ones included (the client keeps the last rate-limit figures). */
+  onResponse?: (response: Response) => void;
 }
 
 /**
@@ -66,7 +61,7 @@ export interface TransportOptions {
  * HTTP answer become AlumiaErrors (`NETWORK_ERROR`, `TIMEOUT`, `ABORTED`); HTTP answers are returned as
  * they are, after retries, for the caller to unwrap.
  */
-export function retryingFetch({ fetch: baseFetch, retry, timeoutMs }: TransportOptions): typeof fetch {
+export function retryingFetch({ fetch: baseFetch, retry, timeoutMs, onResponse }: TransportOptions): typeof fetch {
   return async (input, init) => {
     const request = new Request(input, init);
     const callerSignal = request.signal;
@@ -86,8 +81,10 @@ export function retryingFetch({ fetch: baseFetch, retry, timeoutMs }: TransportO
         await sleep(backoffDelay(attempt, retry), callerSignal, request);
         continue;
       }
+      onResponse?.(response);
       if (last || !RETRY_STATUSES.has(response.status)) return response;
-      const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+      // Retry-After first; without it, the reset of a limit the answer reports as used up.
+      const retryAfter = parseRetryAfter(response.headers.get('Retry-After')) ?? exhaustedForMs(parseRateLimit(response.headers));
       if (retryAfter !== undefined && retryAfter > retry.maxDelayMs) return response;
       await response.body?.cancel().catch(() => {});
       await sleep(retryAfter ?? backoffDelay(attempt, retry), callerSignal, request);

@@ -24,7 +24,7 @@ export interface AuthOptions {
 export function auth(options: AuthOptions): RequestHandler {
   const { apiKeys } = options;
   const failures = options.failuresPerMinute
-    ? bucket('alumia:auth-failures', { pointsPerMinute: options.failuresPerMinute, redis: options.redis })
+    ? bucket('alumia:auth-failures', { points: options.failuresPerMinute, redis: options.redis })
     : undefined;
   const refuse = failures
     ? refuseWhenEmpty(

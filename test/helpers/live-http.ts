@@ -50,7 +50,8 @@ export async function unusedPort(): Promise<number> {
  * What the proxy does to the next requests: answer with a status (and `Retry-After` when given), reset the
  * connection, or hang without answering.
  */
-export type Fault = { kind: 'status'; status: number; retryAfter?: string } | { kind: 'reset' } | { kind: 'hang' };
+export type Fault =
+  { kind: 'status'; status: number; retryAfter?: string; headers?: Record<string, string> } | { kind: 'reset' } | { kind: 'hang' };
 
 export interface SeenRequest {
   method: string;
@@ -103,6 +104,7 @@ export async function flakyProxy(target: string): Promise<FlakyProxy> {
         'Content-Type': 'application/json; charset=utf-8',
         'X-Request-Id': `proxy-${seen.length}`,
         ...(fault.retryAfter !== undefined ? { 'Retry-After': fault.retryAfter } : {}),
+        ...fault.headers,
       });
       return void res.end(
         JSON.stringify({
