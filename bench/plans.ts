@@ -75,7 +75,7 @@ export async function explainQueries(url: string, seed: SeedInfo, deepCursor: st
   };
   const identity = await keys.findIdentity(hashKey(seed.keys[0]!));
   if (!identity) throw new Error('plans: the first seeded key does not resolve');
-  const caller: Caller = { ...identity, keyEnv: identity.env };
+  const caller: Caller = { ...identity, keyEnv: identity.env, via: 'key', browserSessionId: null, stepUpUntil: null };
   await agents.ensureAla(caller.orgId);
 
   // Every SELECT the operation sends, each explained on its own (`name [i/n]` when there are several).

@@ -6,7 +6,8 @@
 // connection count. Then the same on the embedded database. Prints a table (ratios first) and writes
 // bench/results/<date>-<host>.json (bench/report.ts). Everything it starts or creates is removed on the
 // way out. `--ab <dir> <dir> ...` runs the interleaved comparison of builds instead (bench/ab.ts), `--chat` the
-// chat targets (bench/chat.ts), `--mission-control` the mission control targets (bench/mission-control.ts).
+// chat targets (bench/chat.ts), `--mission-control` the mission control targets (bench/mission-control.ts),
+// `--login-timing` failed-login timings (bench/login-timing.ts).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { runAb } from './ab.js';
 import { runChat } from './chat.js';
+import { runLoginTiming } from './login-timing.js';
 import { runMissionControl } from './mission-control.js';
 import { buildInfo, ensureBuild, snapshotBuild } from './build.js';
 import { ROOT, log, round } from './lib.js';
@@ -61,6 +63,7 @@ const { values: args, positionals } = parseArgs({
     rounds: { type: 'string' },
     chat: { type: 'boolean', default: false },
     'mission-control': { type: 'boolean', default: false },
+    'login-timing': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
     hold: { type: 'string', default: '10' },
@@ -325,6 +328,11 @@ if (args.ab) {
     build: BUILD,
     json: args.json,
     waitQuiet: args['wait-quiet'] ? Number(args['wait-quiet']) : undefined,
+  });
+} else if (args['login-timing']) {
+  runLoginTiming({ rounds: Number(args.rounds ?? 30), json: args.json }).catch((err: unknown) => {
+    log(err instanceof Error ? err.stack : String(err));
+    process.exit(1);
   });
 } else if (args['mission-control']) {
   runMissionControl({ quick: QUICK, json: args.json, rounds: Number(args.rounds ?? (QUICK ? 2 : 4)) });

@@ -1,24 +1,33 @@
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { loadConfig, type Config } from './config.js';
 import { bootstrap } from './data/bootstrap.js';
 import { CreditStore } from './data/credits.js';
+import { InquiryStore } from './data/inquiries.js';
 import { openDatabase, type Database } from './db/database.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { parseCredits, toCreditAmount } from './domain/credits.js';
 import { ApiError } from './errors.js';
+import { PASSWORD_USAGE, isPasswordCommand, parsePasswordCommand, runPasswordCommand, type PasswordCommand } from './admin-passwords.js';
 import { createLogger } from './logger.js';
 
 const USAGE = `Usage:
   npm run --silent admin -- bootstrap --org <slug> --email <email> [--role owner|admin|member] [--workspace <slug>] --json
-  npm run --silent admin -- credits grant --org <slug> --credits <n> [--note <text>] --json`;
+  npm run --silent admin -- credits grant --org <slug> --credits <n> [--note <text>] --json
+  npm run --silent admin -- inquiries list [--since <ISO 8601 date or date-time with Z or an offset>] --json
+${PASSWORD_USAGE}`;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+// A date (midnight UTC) or a date-time that says its zone; zod checks the calendar too (no 2026-02-30).
+const INSTANT = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 class UsageError extends Error {}
 
 type Command =
   | { name: 'bootstrap'; orgSlug: string; email: string; role?: 'owner' | 'admin' | 'member'; workspaceSlug?: string; json: boolean }
-  | { name: 'credits grant'; orgSlug: string; micro: bigint; note: string; json: boolean };
+  | { name: 'credits grant'; orgSlug: string; micro: bigint; note: string; json: boolean }
+  | { name: 'inquiries list'; since: Date | undefined; json: boolean }
+  | PasswordCommand;
 
 function parse(argv: string[]): Command {
   let parsed;
@@ -33,7 +42,9 @@ function parse(argv: string[]): Command {
         workspace: { type: 'string' },
         credits: { type: 'string' },
         note: { type: 'string' },
+        since: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'base-url': { type: 'string' },
       },
     });
   } catch (err) {
@@ -41,6 +52,19 @@ function parse(argv: string[]): Command {
   }
   const { values, positionals } = parsed;
   const name = positionals.join(' ');
+  if (isPasswordCommand(name)) {
+    try {
+      return parsePasswordCommand(name, values);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  // Inquiries are the operator's, in no organization: this one command takes no --org.
+  if (name === 'inquiries list') {
+    if (values.since !== undefined && !INSTANT.safeParse(values.since).success)
+      throw new UsageError('--since must be an ISO 8601 date (2026-12-01) or date-time with Z or an offset (2026-12-01T09:00:00Z)');
+    return { name, since: values.since === undefined ? undefined : new Date(values.since), json: values.json };
+  }
   if (!values.org || !SLUG.test(values.org))
     throw new UsageError('--org must be a slug: lowercase letters, digits and hyphens, 1-64 characters');
   if (name === 'credits grant') {
@@ -50,7 +74,10 @@ function parse(argv: string[]): Command {
     if (values.note !== undefined && values.note.length > 500) throw new UsageError('--note must be at most 500 characters');
     return { name, orgSlug: values.org, micro, note: values.note ?? 'granted with the admin command', json: values.json };
   }
-  if (name !== 'bootstrap') throw new UsageError('Unknown or missing command; the commands are "bootstrap" and "credits grant"');
+  if (name !== 'bootstrap')
+    throw new UsageError(
+      'Unknown or missing command; the commands are "bootstrap", "credits grant", "inquiries list", "password-link" and "set-password"',
+    );
   if (!values.email || !EMAIL.test(values.email)) throw new UsageError('--email must be an email address');
   if (values.role !== undefined && !['owner', 'admin', 'member'].includes(values.role))
     throw new UsageError('--role must be owner, admin or member');
@@ -66,6 +93,7 @@ function parse(argv: string[]): Command {
 }
 
 async function run(command: Command, db: Database, config: Config): Promise<Record<string, unknown>> {
+  if (command.name === 'password-link' || command.name === 'set-password') return runPasswordCommand(command, db, { port: config.port });
   if (command.name === 'bootstrap') {
     const { name: _, json: __, ...input } = command;
     return {
@@ -77,6 +105,7 @@ async function run(command: Command, db: Database, config: Config): Promise<Reco
       })),
     };
   }
+  if (command.name === 'inquiries list') return { items: await new InquiryStore(db.prisma).list(command.since) };
   const granted = await new CreditStore(db.prisma).grant(command.orgSlug, command.micro, command.note);
   return {
     orgSlug: command.orgSlug,

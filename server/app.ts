@@ -12,6 +12,7 @@ import { auth } from './plugins/auth.js';
 import { body } from './plugins/body.js';
 import { browserOnly } from './plugins/browser-only.js';
 import { compose } from './plugins/compose.js';
+import { csrf } from './plugins/csrf.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { requireHost } from './plugins/host.js';
 import { idempotency, idempotencyKeyFormat } from './plugins/idempotency.js';
@@ -20,6 +21,7 @@ import { apiRateLimit, sensitiveRateLimit, utilityRateLimit, type UtilityPolicy 
 import { requestId } from './plugins/request-id.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { validator } from './plugins/validator.js';
+import { dashboardAppRoutes } from './routes/dashboard-app.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { dispatch } from './routes/index.js';
@@ -55,9 +57,11 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     ...(config.corsOrigins.length > 0 ? [corsFor(config.corsOrigins)] : []), // off unless origins are listed
     healthRoutes(db),               // /healthz, /readyz: no key, outside the contract
     docsRoutes(),                   // /docs and the contract itself: no key
+    dashboardAppRoutes(),           // /dashboard: the web app's built files, no key (the page signs in itself)
     (app.locals.machines = data.machines).counter(), // API requests (not health or docs) for this machine's heartbeat
     operation(),                    // place the request in the contract, or 404: nothing below runs unplaced
-    auth({ apiKeys: data.apiKeys, redis, failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller, or 401/403
+    auth({ apiKeys: data.apiKeys, sessions: data.browserSessions, redis, failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller (key, else session cookie), or 401/403
+    csrf(),                         // unsafe cookie requests (and login) from another site: 403, before the body is read
     apiRateLimit({ enabled: limits.enabled, pointsPerMinute: limits.requestsPerMinute, redis }), // per key: 429
     utilityRateLimit({ enabled: limits.enabled, redis, policies: utilityPolicies(config) }, rateLimitedOperations()), // x-rate-limit: 429
     idempotencyKeyFormat(),         // a malformed Idempotency-Key is a 400 before the body is read

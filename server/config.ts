@@ -61,6 +61,21 @@ const schema = z.object({
     .default(24),
   MACHINE_NAME: z.string().trim().min(1).max(255).optional(),
   HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(60 * 24 * 30)
+    .default(60),
+  SESSION_MAX_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 366)
+    .default(168),
+  STEP_UP_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(10),
   DOCS_ASSISTANT_MODEL: z.string().trim().min(1).optional(),
   DOCS_ASK_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   INQUIRY_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(5),
@@ -136,6 +151,15 @@ export interface Config {
     name: string;
     /** How often this process writes its heartbeat; a machine unseen for 3 of them is offline. */
     heartbeatMs: number;
+  };
+  /** Dashboard sessions (the alumia_session cookie). */
+  browserSessions: {
+    /** Without a request for this long a session ends (SESSION_IDLE_MINUTES). */
+    idleMs: number;
+    /** However active, a session ends this long after login (SESSION_MAX_HOURS). */
+    maxMs: number;
+    /** Browser-only operations are allowed this long after a password check (STEP_UP_MINUTES). */
+    stepUpMs: number;
   };
   docsAssistant: {
     /** The catalog model that writes the docs assistant's answers; passages only when unset. */
@@ -228,6 +252,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     chat: { firstTokenTimeoutMs: e.MODEL_TIMEOUT_MS, idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_MS, keepAliveMs: e.SSE_KEEPALIVE_MS },
     initialCreditMicro: parseCredits(e.INITIAL_CREDITS)!,
     machine: { name: e.MACHINE_NAME ?? `${hostname()}-${process.pid}`, heartbeatMs: e.HEARTBEAT_MS },
+    browserSessions: {
+      idleMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
+      maxMs: Math.round(e.SESSION_MAX_HOURS * 3_600_000),
+      stepUpMs: Math.round(e.STEP_UP_MINUTES * 60_000),
+    },
     docsAssistant: { model: e.DOCS_ASSISTANT_MODEL },
   };
 }

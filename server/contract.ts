@@ -37,8 +37,15 @@ const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 /** What the request pipeline needs to know about an operation before the validator runs. */
 export interface OperationInfo {
   operationId: string;
-  /** Scopes the bearer key must hold; null when the operation needs no key. */
+  /**
+   * Scopes the bearer key must hold; null when the operation needs no caller (public), [] when only a
+   * dashboard session may call it.
+   */
   scopes: string[] | null;
+  /** Whether an API key may call it: it lists `bearerAuth`, or it is public (a key, if sent, is checked). */
+  keys: boolean;
+  /** Whether the dashboard's session cookie may call it (`cookieAuth`). */
+  cookie: boolean;
   bodyLimit: number;
   /** Needs a dashboard session with step-up (`x-browser-only`). */
   browserOnly: boolean;
@@ -76,13 +83,16 @@ function buildRoutes(doc: OpenApiDocument): Route[] {
       if (!op) continue;
       const security = op.security ?? doc.security ?? [];
       const bearer = security.find((s) => 'bearerAuth' in s);
+      const cookie = security.some((s) => 'cookieAuth' in s);
       routes.push({
         method: method.toUpperCase(),
         match: matcher,
         paramCount: path.split('{').length - 1,
         info: {
           operationId: op.operationId,
-          scopes: bearer ? bearer.bearerAuth! : null,
+          scopes: bearer ? bearer.bearerAuth! : cookie ? [] : null,
+          keys: bearer !== undefined || security.length === 0,
+          cookie,
           bodyLimit: op['x-body-limit'] ?? DEFAULT_BODY_LIMIT,
           browserOnly: op['x-browser-only'] === true,
           browserOnlyFields: op['x-browser-only-fields'] ?? [],

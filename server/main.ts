@@ -5,24 +5,37 @@ import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
+import { PasswordStore } from './data/passwords.js';
 import type { MachineStore } from './data/machines.js';
 import { IdempotencyStore } from './data/idempotency.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type PrismaClient } from './db/database.js';
+import { passwordLinkUrl } from './domain/passwords.js';
 import { createHttpServer } from './http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { clusterRevocations, forwardRevocations, localRevocations, redisRevocations } from './revocations.js';
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
-function printFirstKey(first: BootstrapResult, port: number) {
-  // Shown once: only the key's hash is stored.
+type FirstStart = BootstrapResult & { passwordLink: { token: string; expiresAt: Date } };
+
+/** The first start's org, owner and key, and a one-time link (24 h) for the owner to set a password. */
+async function firstStart(prisma: PrismaClient, config: Config): Promise<FirstStart | undefined> {
+  const first = await bootstrapFirstStart(prisma, config.keyEnv, config.initialCreditMicro);
+  return first && { ...first, passwordLink: await new PasswordStore(prisma).createLink(first.userId) };
+}
+
+function printFirstKey(first: FirstStart, port: number) {
+  // Shown once: only the key's and the link token's hashes are stored.
+  const base = `http://localhost:${port}`;
   process.stdout.write(
     [
       '',
       'Created organization "default" with owner owner@localhost and workspace "default".',
       `API key (shown once, store it now): ${first.apiKey}`,
       'Try it:',
-      `  curl -H "Authorization: Bearer ${first.apiKey}" http://localhost:${port}/api/v1/me`,
+      `  curl -H "Authorization: Bearer ${first.apiKey}" ${base}/api/v1/me`,
+      `Set the owner's dashboard password (one-time link, valid until ${first.passwordLink.expiresAt.toISOString()}):`,
+      `  ${passwordLinkUrl(base, first.passwordLink.token)}`,
       '',
     ].join('\n') + '\n',
   );
@@ -41,7 +54,7 @@ async function serve(config: Config, logger: Logger) {
       : localRevocations();
 
   // With workers, the primary has bootstrapped already.
-  const first = cluster.isWorker ? undefined : await bootstrapFirstStart(db.prisma, config.keyEnv, config.initialCreditMicro);
+  const first = cluster.isWorker ? undefined : await firstStart(db.prisma, config);
   const app = buildApp({ config, db, logger, redis, revocations });
   // This process as a machine of the deployment: registered before it answers, then a heartbeat every
   // HEARTBEAT_MS (a failed beat is logged, never fatal; the timer never keeps the process alive).
@@ -99,7 +112,7 @@ async function supervise(config: Config, logger: Logger) {
     throw new ConfigError('WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database can be opened by one process only');
   }
   const db = await openDatabase(config, logger);
-  const first = await bootstrapFirstStart(db.prisma, config.keyEnv, config.initialCreditMicro);
+  const first = await firstStart(db.prisma, config);
   await db.close();
   // The key-minting bucket is shared by the workers through the primary when there is no Redis.
   new RateLimiterClusterMaster();

@@ -89,7 +89,7 @@ describe('every method resolves to the envelope data of the real server', () => 
     expect(me.user).toMatchObject({ id: t.userId, email: t.email });
     expect(me.role).toBe('owner');
     expect(me.currentWorkspace?.id).toBe(t.workspaceId);
-    expect(me.apiKey.scopes).toEqual(['*']);
+    expect(me.apiKey?.scopes).toEqual(['*']);
   });
 
   it('agents.create, get (by slug and by id), update, listPage, list and delete', async () => {

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, type Operation } from './helpers/contract-walk.js';
 import { changedTables, fingerprint, fingerprintQuery, tableNames } from './helpers/db-state.js';
+import { PasswordStore } from '../server/data/passwords.js';
+import { hashSessionToken } from '../server/domain/browser-sessions.js';
+import { signIn } from './helpers/browser-session.js';
 import { SERVER_OWNED } from './helpers/fixtures.js';
 import { startHarness, uniq, type Harness, type Tenant } from './helpers/harness.js';
 import { httpClient, type HttpClient, type RawAnswer } from './helpers/http-client.js';
@@ -31,8 +34,11 @@ let fpQuery: string;
 type Who = 'ownerA' | 'adminA' | 'memberA1' | 'memberA2' | 'ownerB' | 'memberB';
 const WHO: Who[] = ['ownerA', 'adminA', 'memberA1', 'memberA2', 'ownerB', 'memberB'];
 const people = {} as Record<Who, Tenant>;
+/** Each identity also signed in to the dashboard: its session cookie's value. */
+const cookies = {} as Record<Who, string>;
+const PASSWORD = 'isolation matrix password';
 
-type Kind = 'agent' | 'session' | 'apiKey' | 'workspace' | 'project' | 'block';
+type Kind = 'agent' | 'session' | 'apiKey' | 'workspace' | 'project' | 'block' | 'browserSession';
 interface Row {
   kind: Kind;
   label: string;
@@ -55,11 +61,12 @@ const OPS = operations();
 /** Refused requests per {id} route, reported at the end. */
 const attacks = new Map<string, number>();
 
-async function call(who: Who | null, method: string, path: string, body?: unknown): Promise<RawAnswer> {
+async function call(who: Who | null, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<RawAnswer> {
   return client.send({
     method: method.toUpperCase(),
     path: `/api/v1${path}`,
     headers: {
+      ...extra,
       ...(who ? { authorization: `Bearer ${people[who].key}` } : {}),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
@@ -79,6 +86,8 @@ function visible(who: Who, row: Row): boolean {
   if (row.orgId !== p.orgId) return false;
   const member = p.role === 'member';
   if (row.kind === 'apiKey') return !member || row.userId === p.userId;
+  // A dashboard session is its user's alone, whatever the role.
+  if (row.kind === 'browserSession') return row.userId === p.userId;
   if (row.kind === 'workspace') return !member || row.id === p.workspaceId;
   // A block is as visible as its project; agents, sessions and projects by their workspace.
   return !member || row.workspaceId === null || row.workspaceId === p.workspaceId;
@@ -206,6 +215,26 @@ beforeAll(async () => {
     marker: twinB.id,
   });
 
+  // Every identity signs in to the dashboard too (a cookie caller, with the same role and workspace), and
+  // ownerA's key may sign in (the mass-assignment bodies); memberB's password comes from a one-time link.
+  const passwords = new PasswordStore(h.db.prisma);
+  for (const who of WHO) {
+    await passwords.setPassword(people[who].userId, PASSWORD);
+    cookies[who] = (await signIn(h.http, people[who].email, PASSWORD)).token;
+    const session = await h.db.prisma.browserSession.findFirstOrThrow({ where: { tokenHash: hashSessionToken(cookies[who]) } });
+    rows.push({
+      kind: 'browserSession',
+      label: `${who}'s dashboard session`,
+      id: session.id,
+      orgId: people[who].orgId,
+      workspaceId: null,
+      userId: people[who].userId,
+      marker: session.id,
+    });
+  }
+  WRITABLE.login!.body.email = people.ownerA.email;
+  WRITABLE.setPasswordFromLink!.body.token = (await passwords.createLink(people.memberB.userId)).token;
+
   tables = await tableNames(h.db.prisma);
   fpQuery = fingerprintQuery(tables);
 }, 120_000);
@@ -254,6 +283,7 @@ const ID_ROUTES: Record<string, IdRoute> = {
   'post /projects/{id}/share-links': { kind: 'project', body: {} },
   'patch /projects/{id}/blocks/{blockId}': { kind: 'block', body: { content: { text: 'hijacked' } } },
   'delete /projects/{id}/blocks/{blockId}': { kind: 'block' },
+  'delete /auth/sessions/{id}': { kind: 'browserSession' },
 };
 const idOps = OPS.filter((o) => o.path.includes('{id}'));
 const opOf = (key: string) => idOps.find((o) => `${o.method} ${o.path}` === key)!;
@@ -288,7 +318,7 @@ describe('every {id} route of the contract answers 404 (or 403 where the contrac
     for (const row of targets) {
       for (const who of WHO) {
         // Browser-only operations answer 403 to every API key, the row's own owner included.
-        if (!op.browserOnly && visible(who, row)) continue;
+        if (!refusesKeys(op) && visible(who, row)) continue;
         for (const path of pathsTo(op, row, who)) {
           // A slug names the caller's own row when the caller's org has one with that slug.
           const viaSlug = row.slug !== undefined && path.includes(`/${row.slug}`);
@@ -296,7 +326,7 @@ describe('every {id} route of the contract answers 404 (or 403 where the contrac
           const before = await fingerprint(h.db.prisma, tables, fpQuery);
           const res = await call(who, op.method, path, route.body);
           const context = `${who} ${key} ${row.label} via ${path}: ${res.status} ${res.text}`;
-          const expected = op.browserOnly ? 403 : 404;
+          const expected = refusesKeys(op) ? 403 : 404;
           expect(op.statuses, key).toContain(expected);
           expect(res.status, context).toBe(expected);
           expect(res.json?.error?.code, context).toBe(expected === 403 ? 'FORBIDDEN' : 'NOT_FOUND');
@@ -305,6 +335,12 @@ describe('every {id} route of the contract answers 404 (or 403 where the contrac
           // And the answer does not leak what the row is.
           expect(res.text, context).not.toContain(row.marker);
           attempts++;
+          // A dashboard session of the same user reads no more than its key: the same 404.
+          if (op.method === 'get' && !refusesKeys(op)) {
+            const viaCookie = await call(null, 'get', path, undefined, { cookie: `alumia_session=${cookies[who]}` });
+            expect(viaCookie.status, `${context} (cookie)`).toBe(404);
+            expect(viaCookie.text, `${context} (cookie)`).not.toContain(row.marker);
+          }
         }
       }
     }
@@ -374,7 +410,7 @@ function withLargestPage(path: string): string {
 }
 
 /** GET operations that answer a list (items) or a summary: each must be in listPaths. */
-const LIST_OPERATIONS = OPS.filter((o) => o.method === 'get' && !o.path.includes('{id}'))
+const LIST_OPERATIONS = OPS.filter((o) => o.method === 'get' && o.keys && !o.path.includes('{id}'))
   .map((o) => o.path)
   .concat(OPS.filter((o) => o.method === 'get' && /\{id\}\/\w+$/.test(o.path)).map((o) => o.path));
 
@@ -386,7 +422,7 @@ describe('lists never show a row the caller may not see', () => {
     for (const path of LIST_OPERATIONS) expect([...covered], path).toContain(path);
   });
 
-  it.each(WHO)('%s', async (who) => {
+  it.each(WHO.flatMap((who) => [[who, 'key'] as const, [who, 'cookie'] as const]))('%s with its %s', async (who, via) => {
     const hidden = rows.filter((r) => !visible(who, r));
     expect(hidden.length).toBeGreaterThan(0);
     // Messages of hidden sessions are hidden too; they carry their own markers, found through the database.
@@ -394,9 +430,15 @@ describe('lists never show a row the caller may not see', () => {
     const hiddenMessages = await h.db.prisma.message.findMany({ where: { sessionId: { in: hiddenSessions } } });
     const secrets = [...hidden.flatMap((r) => [r.id, r.marker]), ...hiddenMessages.flatMap((m) => [m.id, m.content])];
     let checked = 0;
-    for (const path of listPaths(who)) {
-      const res = await call(who, 'get', withLargestPage(path));
-      expect(res.status, `${who} GET ${path}: ${res.text}`).toBe(200);
+    // A cookie caller is the user, in the user's workspace, with the user's role: it sees what the key sees,
+    // plus its own dashboard sessions.
+    const paths = via === 'key' ? listPaths(who) : [...listPaths(who), '/auth/sessions', '/auth/session'];
+    for (const path of paths) {
+      const res =
+        via === 'key'
+          ? await call(who, 'get', withLargestPage(path))
+          : await call(null, 'get', withLargestPage(path), undefined, { cookie: `alumia_session=${cookies[who]}` });
+      expect(res.status, `${who} (${via}) GET ${path}: ${res.text}`).toBe(200);
       for (const secret of secrets) expect(res.text.includes(secret), `${who} GET ${path} shows ${secret}`).toBe(false);
       checked++;
     }
@@ -437,7 +479,8 @@ const sampleValue = (field: string): unknown =>
           : 'alm_test_abc';
 
 /** For each writable operation: a body it accepts, and the path to send it to. */
-const WRITABLE: Record<string, { path: () => string; body: Record<string, unknown> }> = {
+/** `as`: who sends it, when not ownerA's key (null: no key, as sign-in is sent). */
+const WRITABLE: Record<string, { path: () => string; body: Record<string, unknown>; headers?: Record<string, string>; as?: null }> = {
   createWorkspace: { path: () => '/workspaces', body: { name: 'Mass' } },
   createApiKey: { path: () => '/api-keys', body: { name: 'mass' } },
   createAgent: { path: () => '/agents', body: { name: 'Mass Agent' } },
@@ -463,7 +506,20 @@ const WRITABLE: Record<string, { path: () => string; body: Record<string, unknow
     body: { content: { text: 'mass' } },
   },
   createProjectShareLink: { path: () => `/projects/${rows.find((r) => r.label === "ownerA's project")!.id}/share-links`, body: {} },
+  askDocs: { path: () => '/docs/ask', body: { question: 'how do I delete an agent' } },
+  // A second inquiry from one address within 24 h updates the first: still accepted.
+  // Sign-in, as from the server's own page (login is guarded against login CSRF); ownerA's password is set below.
+  login: { path: () => '/auth/login', body: { email: '', password: PASSWORD }, headers: { 'sec-fetch-site': 'same-origin' }, as: null },
+  setPasswordFromLink: { path: () => '/auth/password/set', body: { token: '', password: PASSWORD } },
+  stepUp: { path: () => '/auth/step-up', body: { password: PASSWORD } },
+  changePassword: { path: () => '/auth/password/change', body: { currentPassword: PASSWORD, newPassword: `${PASSWORD} 2` } },
+  createEnterpriseInquiry: {
+    path: () => '/enterprise-inquiry',
+    body: { name: 'Mass', email: 'mass@example.com', company: 'Mass Co', teamSize: '1-10' },
+  },
 };
+/** Operations no API key may call: browser-only ones, and those only a dashboard session calls. */
+const refusesKeys = (op: Operation) => op.browserOnly || !op.keys;
 const writableOps = OPS.filter((o) => (o.method === 'post' || o.method === 'patch' || o.method === 'put') && o.body);
 
 describe('mass assignment: server-owned fields in a body are refused with 400 and change nothing', () => {
@@ -479,9 +535,9 @@ describe('mass assignment: server-owned fields in a body are refused with 400 an
     const op = OPS.find((o) => o.operationId === operationId)!;
     const { path, body } = WRITABLE[operationId]!;
     const before = await fingerprint(h.db.prisma, tables, fpQuery);
-    const res = await call('ownerA', op.method, path(), { ...body, [field]: sampleValue(field) });
+    const res = await call('ownerA', op.method, path(), { ...body, [field]: sampleValue(field) }, WRITABLE[operationId]!.headers);
     const context = `${res.status} ${res.text}`;
-    if (op.browserOnly) {
+    if (refusesKeys(op)) {
       // No API key may call it at all: refused before the body is looked at.
       expect(res.status, context).toBe(403);
     } else {
@@ -496,9 +552,9 @@ describe('mass assignment: server-owned fields in a body are refused with 400 an
   });
 
   it('the same bodies without the extra field are accepted (the refusal was about the field)', async () => {
-    for (const op of writableOps.filter((o) => !o.browserOnly)) {
-      const { path, body } = WRITABLE[op.operationId]!;
-      const res = await call('ownerA', op.method, path(), body);
+    for (const op of writableOps.filter((o) => !refusesKeys(o))) {
+      const { path, body, headers, as } = WRITABLE[op.operationId]!;
+      const res = await call(as === null ? null : 'ownerA', op.method, path(), body, headers);
       expect(res.status, `${op.operationId}: ${res.text}`).toBeLessThan(300);
     }
   });

@@ -43,6 +43,9 @@ describe('mission control feed query plan', () => {
       scopes: ['*'],
       keyEnv: 'test',
       currentWorkspaceId: t.workspaceId,
+      via: 'key',
+      browserSessionId: null,
+      stepUpUntil: null,
     };
     // A member (so the workspace check is in the plan), rows spread over 200 agents, 50 projects, 4
     // machines and 8 kinds; a rare kind, machine and word in 1 row of 1,000 each. A common value may be

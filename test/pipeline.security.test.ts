@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,8 @@ beforeAll(async () => {
     workspaces: t.workspaceId,
     projects: project.id,
     blockId: block.id,
+    // A dashboard session's id: no key reaches it (browser-only), any UUID will do.
+    auth: randomUUID(),
   };
   server = createHttpServer(h.app, h.config).server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,8 +63,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const ask = (method: string, target: string, options: { key?: string; body?: string } = {}): Promise<SocketAnswer> => {
-  const headers = ['Host: 127.0.0.1', 'Connection: close'];
+const ask = (method: string, target: string, options: { key?: string; body?: string; headers?: string[] } = {}): Promise<SocketAnswer> => {
+  const headers = ['Host: 127.0.0.1', 'Connection: close', ...(options.headers ?? [])];
   if (options.key) headers.push(`Authorization: Bearer ${options.key}`);
   if (options.body !== undefined) headers.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(options.body)}`);
   return sendRaw(port, `${method} ${target} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n${options.body ?? ''}`);
@@ -70,7 +72,7 @@ const ask = (method: string, target: string, options: { key?: string; body?: str
 
 /** Every operation of the contract as a concrete path (ids of real rows) and whether each segment is literal. */
 function contractRequests() {
-  const out: Array<{ method: string; path: string; literal: boolean[] }> = [];
+  const out: Array<{ method: string; path: string; literal: boolean[]; isPublic: boolean }> = [];
   for (const [template, item] of Object.entries(contract.paths)) {
     const resource = template.split('/')[1]!;
     const segments = ['api', 'v1', ...template.split('/').filter(Boolean)];
@@ -78,7 +80,14 @@ function contractRequests() {
     const path = '/' + segments.map((s) => (s === '{id}' ? ids[resource] : s.startsWith('{') ? ids[s.slice(1, -1)] : s)).join('/');
     if (path.includes('//')) throw new Error(`contractRequests: no row for a parameter of ${template}: add it to ids`);
     for (const method of ['get', 'post', 'patch', 'delete']) {
-      if (item[method]) out.push({ method: method.toUpperCase(), path, literal: segments.map((s) => !s.startsWith('{')) });
+      const op = item[method];
+      if (op)
+        out.push({
+          method: method.toUpperCase(),
+          path,
+          literal: segments.map((s) => !s.startsWith('{')),
+          isPublic: op.security?.length === 0,
+        });
     }
   }
   return out;
@@ -131,7 +140,8 @@ describe('one matching rule for the whole app (finding 1)', () => {
   });
 
   it('answers every exact contract path without a key with 401, never a handler, a 200 or a 5xx; HEAD and absolute-form targets too', async () => {
-    for (const { method, path } of contractRequests()) {
+    for (const { method, path, isPublic } of contractRequests()) {
+      if (isPublic) continue; // the next test: a public operation runs without a key
       for (const [m, target] of [
         [method, path],
         [method, `http://127.0.0.1${path}`],
@@ -141,6 +151,20 @@ describe('one matching rule for the whole app (finding 1)', () => {
         expect(res.status, `${m} ${target}: ${res.text.slice(0, 200)}`).toBe(401);
         if (m !== 'HEAD') expectError({ status: res.status, headers: res.headers, body: res.body }, 'UNAUTHORIZED');
       }
+    }
+  });
+
+  it('runs the operations the contract marks public without a key, and still refuses a bad key on them with 401', async () => {
+    const publicOps = contractRequests().filter((r) => r.isPublic);
+    expect(publicOps.length).toBeGreaterThan(0);
+    // Sign-in is guarded against login CSRF: as from the server's own page.
+    const headers = ['Sec-Fetch-Site: same-origin'];
+    for (const { method, path } of publicOps) {
+      const body = method === 'POST' || method === 'PATCH' ? '{}' : undefined;
+      const anonymous = await ask(method, path, { body, headers });
+      expect([400, 422], `${method} ${path}: ${anonymous.text.slice(0, 200)}`).toContain(anonymous.status);
+      const badKey = await ask(method, path, { key: `alm_test_${'0'.repeat(48)}`, body, headers });
+      expect(badKey.status, `${method} ${path} with an unknown key`).toBe(401);
     }
   });
 
@@ -222,7 +246,7 @@ function allOperations(): Operations {
   for (const item of Object.values(contract.paths)) {
     for (const method of ['get', 'post', 'patch', 'delete']) {
       const op = item[method];
-      if (op && !op['x-browser-only']) ops[op.operationId] = handle(200, () => ({}) as never);
+      if (op && !op['x-browser-only']) ops[op.operationId] = (op.security?.length === 0 ? handlePublic : handle)(200, () => ({}) as never);
     }
   }
   return ops;

@@ -8,6 +8,7 @@ import { base, unwrap, type CallOptions, type Transport } from './call.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 import { DEFAULT_RETRY, retryingFetch, type RetryOptions } from './retry.js';
 import { Agents } from './resources/agents.js';
+import { Auth } from './resources/auth.js';
 import { ApiKeys } from './resources/api-keys.js';
 import { Billing } from './resources/billing.js';
 import { Dashboard } from './resources/dashboard.js';
@@ -19,7 +20,7 @@ import { Workspaces } from './resources/workspaces.js';
 import type { DataOf } from './types.js';
 
 // Re-exported so that './client.js' stays the one import for the client's API (index.ts and the CLI use it).
-export { Agents, ApiKeys, Billing, Blocks, Dashboard, Models, Projects, Sessions, Workspaces };
+export { Agents, ApiKeys, Auth, Billing, Blocks, Dashboard, Models, Projects, Sessions, Workspaces };
 export { ChatStream } from './chat-stream.js';
 export type {
   ActivityItem,
@@ -44,6 +45,11 @@ export type {
   UpdateProjectInput,
   ApiKey,
   ApiKeyCreated,
+  AuthSession,
+  BrowserSession,
+  ChangePasswordInput,
+  LoginInput,
+  SetPasswordInput,
   ChatInput,
   ChatResult,
   ChatStreamEvent,
@@ -75,8 +81,16 @@ export type {
 } from './types.js';
 
 export interface ClientOptions {
-  /** An API key (`alm_live_...` or `alm_test_...`). Default: the `ALUMIA_API_KEY` environment variable. */
+  /**
+   * An API key (`alm_live_...` or `alm_test_...`). Default: the `ALUMIA_API_KEY` environment variable.
+   * Not needed with `credentials`, where the browser's session cookie signs the requests in.
+   */
   apiKey?: string;
+  /**
+   * For a page signed in to the dashboard: send its session cookie (`'same-origin'` on the server's own
+   * pages, `'include'` across origins), so no API key is needed. A key, when also given, still wins.
+   */
+  credentials?: RequestCredentials;
   /**
    * The server, such as `https://alumia.example.com` or `http://localhost:3000`; `/api/v1` is appended
    * unless the URL already ends with it. Default: `ALUMIA_BASE_URL`, else `http://localhost:3000`.
@@ -124,12 +138,17 @@ export class AlumiaClient {
   readonly billing: Billing;
   /** The snapshot (`missionControl(params)`) and the whole activity feed (`missionControl.activity(params)`). */
   readonly missionControl: MissionControl;
+  /** Dashboard sign-in and account security, over the session cookie (`credentials`); see resources/auth.ts. */
+  readonly auth: Auth;
   readonly #t: Transport;
   #lastRateLimit: readonly RateLimit[] = [];
 
   constructor(options: ClientOptions = {}) {
     const apiKey = options.apiKey?.trim() || env('ALUMIA_API_KEY');
-    if (!apiKey) throw new TypeError('Alumia: no API key: pass createClient({ apiKey }) or set ALUMIA_API_KEY');
+    if (!apiKey && !options.credentials)
+      throw new TypeError(
+        'Alumia: no API key: pass createClient({ apiKey }) or set ALUMIA_API_KEY (or, in a signed-in page, { credentials })',
+      );
     this.baseUrl = apiBaseUrl(options.baseUrl?.trim() || env('ALUMIA_BASE_URL') || DEFAULT_BASE_URL);
     const retries = options.retries;
     const retry: RetryOptions = typeof retries === 'number' ? { ...DEFAULT_RETRY, max: retries } : { ...DEFAULT_RETRY, ...retries };
@@ -137,7 +156,14 @@ export class AlumiaClient {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const sdkClient = (fetch: typeof globalThis.fetch) =>
       createSdkClient(
-        createConfig({ baseUrl: this.baseUrl, auth: apiKey, ...(options.headers ? { headers: options.headers } : {}), fetch }),
+        createConfig({
+          baseUrl: this.baseUrl,
+          // The key goes in the bearer scheme only: never into the session cookie the contract also lists.
+          ...(apiKey ? { auth: (scheme: { scheme?: string }) => (scheme.scheme === 'bearer' ? apiKey : undefined) } : {}),
+          ...(options.credentials ? { credentials: options.credentials } : {}),
+          ...(options.headers ? { headers: options.headers } : {}),
+          fetch,
+        }),
       );
     this.#t = {
       client: sdkClient(retryingFetch({ fetch: baseFetch, retry, timeoutMs, onResponse: this.#observe })),
@@ -156,6 +182,7 @@ export class AlumiaClient {
     this.dashboard = new Dashboard(this.#t);
     this.billing = new Billing(this.#t);
     this.missionControl = missionControl(this.#t);
+    this.auth = new Auth(this.#t);
   }
 
   /**

@@ -53,3 +53,10 @@ export type UsageParams = NonNullable<sdk.GetUsageData['query']>;
 export type UsageReport = sdk.UsageReport;
 export type UsageItem = sdk.UsageItem;
 export type UsageTotals = sdk.UsageTotals;
+/** Who a dashboard session belongs to, when it ends and until when step-up lasts. */
+export type AuthSession = sdk.AuthSession;
+/** One of the user's signed-in dashboard sessions (never its cookie). */
+export type BrowserSession = sdk.BrowserSession;
+export type LoginInput = sdk.LoginData['body'];
+export type SetPasswordInput = sdk.SetPasswordFromLinkData['body'];
+export type ChangePasswordInput = sdk.ChangePasswordData['body'];

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBlockData, CreateBlockErrors, CreateBlockResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateProjectShareLinkData, CreateProjectShareLinkErrors, CreateProjectShareLinkResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteBlockData, DeleteBlockErrors, DeleteBlockResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionControlData, GetMissionControlErrors, GetMissionControlResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListBlocksData, ListBlocksErrors, ListBlocksResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateBlockData, UpdateBlockErrors, UpdateBlockResponses, UpdateProjectData, UpdateProjectErrors, UpdateProjectResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses } from './types.gen.js';
+import type { AskDocsData, AskDocsErrors, AskDocsResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBlockData, CreateBlockErrors, CreateBlockResponses, CreateEnterpriseInquiryData, CreateEnterpriseInquiryErrors, CreateEnterpriseInquiryResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateProjectShareLinkData, CreateProjectShareLinkErrors, CreateProjectShareLinkResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteBlockData, DeleteBlockErrors, DeleteBlockResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetAuthSessionData, GetAuthSessionErrors, GetAuthSessionResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionControlData, GetMissionControlErrors, GetMissionControlResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuthSessionsData, ListAuthSessionsErrors, ListAuthSessionsResponses, ListBlocksData, ListBlocksErrors, ListBlocksResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeAuthSessionData, RevokeAuthSessionErrors, RevokeAuthSessionResponses, SetPasswordFromLinkData, SetPasswordFromLinkErrors, SetPasswordFromLinkResponses, StepUpData, StepUpErrors, StepUpResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateBlockData, UpdateBlockErrors, UpdateBlockResponses, UpdateProjectData, UpdateProjectErrors, UpdateProjectResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -26,7 +26,11 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
  *
  */
 export const getMe = <ThrowOnError extends boolean = false>(options?: Options<GetMeData, ThrowOnError>) => (options?.client ?? client).get<GetMeResponses, GetMeErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/me',
     ...options
 });
@@ -39,7 +43,11 @@ export const getMe = <ThrowOnError extends boolean = false>(options?: Options<Ge
  *
  */
 export const listWorkspaces = <ThrowOnError extends boolean = false>(options?: Options<ListWorkspacesData, ThrowOnError>) => (options?.client ?? client).get<ListWorkspacesResponses, ListWorkspacesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/workspaces',
     ...options
 });
@@ -53,7 +61,11 @@ export const listWorkspaces = <ThrowOnError extends boolean = false>(options?: O
  *
  */
 export const createWorkspace = <ThrowOnError extends boolean = false>(options?: Options<CreateWorkspaceData, ThrowOnError>) => (options?.client ?? client).post<CreateWorkspaceResponses, CreateWorkspaceErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/workspaces',
     ...options,
     headers: {
@@ -70,7 +82,11 @@ export const createWorkspace = <ThrowOnError extends boolean = false>(options?: 
  *
  */
 export const deleteWorkspace = <ThrowOnError extends boolean = false>(options: Options<DeleteWorkspaceData, ThrowOnError>) => (options.client ?? client).delete<DeleteWorkspaceResponses, DeleteWorkspaceErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/workspaces/{id}',
     ...options
 });
@@ -81,7 +97,11 @@ export const deleteWorkspace = <ThrowOnError extends boolean = false>(options: O
  * One workspace, if the caller can see it; otherwise 404, exactly as if it did not exist.
  */
 export const getWorkspace = <ThrowOnError extends boolean = false>(options: Options<GetWorkspaceData, ThrowOnError>) => (options.client ?? client).get<GetWorkspaceResponses, GetWorkspaceErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/workspaces/{id}',
     ...options
 });
@@ -95,7 +115,11 @@ export const getWorkspace = <ThrowOnError extends boolean = false>(options: Opti
  *
  */
 export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Options<ListApiKeysData, ThrowOnError>) => (options?.client ?? client).get<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/api-keys',
     ...options
 });
@@ -113,7 +137,11 @@ export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Opti
  *
  */
 export const createApiKey = <ThrowOnError extends boolean = false>(options: Options<CreateApiKeyData, ThrowOnError>) => (options.client ?? client).post<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/api-keys',
     ...options,
     headers: {
@@ -133,7 +161,11 @@ export const createApiKey = <ThrowOnError extends boolean = false>(options: Opti
  *
  */
 export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Options<RevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/api-keys/{id}',
     ...options
 });
@@ -148,7 +180,11 @@ export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Opti
  *
  */
 export const listModels = <ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>) => (options?.client ?? client).get<ListModelsResponses, ListModelsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/models',
     ...options
 });
@@ -164,7 +200,11 @@ export const listModels = <ThrowOnError extends boolean = false>(options?: Optio
  *
  */
 export const listAgents = <ThrowOnError extends boolean = false>(options?: Options<ListAgentsData, ThrowOnError>) => (options?.client ?? client).get<ListAgentsResponses, ListAgentsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents',
     ...options
 });
@@ -182,7 +222,11 @@ export const listAgents = <ThrowOnError extends boolean = false>(options?: Optio
  *
  */
 export const createAgent = <ThrowOnError extends boolean = false>(options: Options<CreateAgentData, ThrowOnError>) => (options.client ?? client).post<CreateAgentResponses, CreateAgentErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents',
     ...options,
     headers: {
@@ -200,7 +244,11 @@ export const createAgent = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const deleteAgent = <ThrowOnError extends boolean = false>(options: Options<DeleteAgentData, ThrowOnError>) => (options.client ?? client).delete<DeleteAgentResponses, DeleteAgentErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents/{id}',
     ...options
 });
@@ -213,7 +261,11 @@ export const deleteAgent = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const getAgent = <ThrowOnError extends boolean = false>(options: Options<GetAgentData, ThrowOnError>) => (options.client ?? client).get<GetAgentResponses, GetAgentErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents/{id}',
     ...options
 });
@@ -232,7 +284,11 @@ export const getAgent = <ThrowOnError extends boolean = false>(options: Options<
  *
  */
 export const updateAgent = <ThrowOnError extends boolean = false>(options: Options<UpdateAgentData, ThrowOnError>) => (options.client ?? client).patch<UpdateAgentResponses, UpdateAgentErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents/{id}',
     ...options,
     headers: {
@@ -249,7 +305,11 @@ export const updateAgent = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const listAgentSessions = <ThrowOnError extends boolean = false>(options: Options<ListAgentSessionsData, ThrowOnError>) => (options.client ?? client).get<ListAgentSessionsResponses, ListAgentSessionsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents/{id}/sessions',
     ...options
 });
@@ -263,7 +323,11 @@ export const listAgentSessions = <ThrowOnError extends boolean = false>(options:
  *
  */
 export const listAgentMessages = <ThrowOnError extends boolean = false>(options: Options<ListAgentMessagesData, ThrowOnError>) => (options.client ?? client).get<ListAgentMessagesResponses, ListAgentMessagesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents/{id}/messages',
     ...options
 });
@@ -276,7 +340,11 @@ export const listAgentMessages = <ThrowOnError extends boolean = false>(options:
  *
  */
 export const listAgentPeers = <ThrowOnError extends boolean = false>(options: Options<ListAgentPeersData, ThrowOnError>) => (options.client ?? client).get<ListAgentPeersResponses, ListAgentPeersErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/agents/{id}/peers',
     ...options
 });
@@ -291,7 +359,11 @@ export const listAgentPeers = <ThrowOnError extends boolean = false>(options: Op
  *
  */
 export const listSessions = <ThrowOnError extends boolean = false>(options?: Options<ListSessionsData, ThrowOnError>) => (options?.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions',
     ...options
 });
@@ -306,7 +378,11 @@ export const listSessions = <ThrowOnError extends boolean = false>(options?: Opt
  *
  */
 export const createSession = <ThrowOnError extends boolean = false>(options: Options<CreateSessionData, ThrowOnError>) => (options.client ?? client).post<CreateSessionResponses, CreateSessionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions',
     ...options,
     headers: {
@@ -324,7 +400,11 @@ export const createSession = <ThrowOnError extends boolean = false>(options: Opt
  *
  */
 export const deleteSession = <ThrowOnError extends boolean = false>(options: Options<DeleteSessionData, ThrowOnError>) => (options.client ?? client).delete<DeleteSessionResponses, DeleteSessionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions/{id}',
     ...options
 });
@@ -335,7 +415,11 @@ export const deleteSession = <ThrowOnError extends boolean = false>(options: Opt
  * One session the caller can see; otherwise 404.
  */
 export const getSession = <ThrowOnError extends boolean = false>(options: Options<GetSessionData, ThrowOnError>) => (options.client ?? client).get<GetSessionResponses, GetSessionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions/{id}',
     ...options
 });
@@ -350,7 +434,11 @@ export const getSession = <ThrowOnError extends boolean = false>(options: Option
  *
  */
 export const updateSession = <ThrowOnError extends boolean = false>(options: Options<UpdateSessionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSessionResponses, UpdateSessionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions/{id}',
     ...options,
     headers: {
@@ -365,7 +453,11 @@ export const updateSession = <ThrowOnError extends boolean = false>(options: Opt
  * The session's messages, oldest first, paginated with `limit` and `cursor`.
  */
 export const listSessionMessages = <ThrowOnError extends boolean = false>(options: Options<ListSessionMessagesData, ThrowOnError>) => (options.client ?? client).get<ListSessionMessagesResponses, ListSessionMessagesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions/{id}/messages',
     ...options
 });
@@ -380,7 +472,11 @@ export const listSessionMessages = <ThrowOnError extends boolean = false>(option
  *
  */
 export const createSessionMessage = <ThrowOnError extends boolean = false>(options: Options<CreateSessionMessageData, ThrowOnError>) => (options.client ?? client).post<CreateSessionMessageResponses, CreateSessionMessageErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions/{id}/messages',
     ...options,
     headers: {
@@ -449,7 +545,11 @@ export const createSessionMessage = <ThrowOnError extends boolean = false>(optio
  *
  */
 export const chatSession = <ThrowOnError extends boolean = false>(options: Options<ChatSessionData, ThrowOnError, ChatSessionResponse>) => (options.client ?? client).sse.post<ChatSessionResponses, ChatSessionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/sessions/{id}/chat',
     ...options,
     headers: {
@@ -469,7 +569,11 @@ export const chatSession = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const listProjects = <ThrowOnError extends boolean = false>(options?: Options<ListProjectsData, ThrowOnError>) => (options?.client ?? client).get<ListProjectsResponses, ListProjectsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects',
     ...options
 });
@@ -487,7 +591,11 @@ export const listProjects = <ThrowOnError extends boolean = false>(options?: Opt
  *
  */
 export const createProject = <ThrowOnError extends boolean = false>(options: Options<CreateProjectData, ThrowOnError>) => (options.client ?? client).post<CreateProjectResponses, CreateProjectErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects',
     ...options,
     headers: {
@@ -505,7 +613,11 @@ export const createProject = <ThrowOnError extends boolean = false>(options: Opt
  *
  */
 export const deleteProject = <ThrowOnError extends boolean = false>(options: Options<DeleteProjectData, ThrowOnError>) => (options.client ?? client).delete<DeleteProjectResponses, DeleteProjectErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}',
     ...options
 });
@@ -518,7 +630,11 @@ export const deleteProject = <ThrowOnError extends boolean = false>(options: Opt
  *
  */
 export const getProject = <ThrowOnError extends boolean = false>(options: Options<GetProjectData, ThrowOnError>) => (options.client ?? client).get<GetProjectResponses, GetProjectErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}',
     ...options
 });
@@ -533,7 +649,11 @@ export const getProject = <ThrowOnError extends boolean = false>(options: Option
  *
  */
 export const updateProject = <ThrowOnError extends boolean = false>(options: Options<UpdateProjectData, ThrowOnError>) => (options.client ?? client).patch<UpdateProjectResponses, UpdateProjectErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}',
     ...options,
     headers: {
@@ -552,7 +672,11 @@ export const updateProject = <ThrowOnError extends boolean = false>(options: Opt
  *
  */
 export const listBlocks = <ThrowOnError extends boolean = false>(options: Options<ListBlocksData, ThrowOnError>) => (options.client ?? client).get<ListBlocksResponses, ListBlocksErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}/blocks',
     ...options
 });
@@ -569,7 +693,11 @@ export const listBlocks = <ThrowOnError extends boolean = false>(options: Option
  *
  */
 export const createBlock = <ThrowOnError extends boolean = false>(options: Options<CreateBlockData, ThrowOnError>) => (options.client ?? client).post<CreateBlockResponses, CreateBlockErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}/blocks',
     ...options,
     headers: {
@@ -586,7 +714,11 @@ export const createBlock = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const deleteBlock = <ThrowOnError extends boolean = false>(options: Options<DeleteBlockData, ThrowOnError>) => (options.client ?? client).delete<DeleteBlockResponses, DeleteBlockErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}/blocks/{blockId}',
     ...options
 });
@@ -601,7 +733,11 @@ export const deleteBlock = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const updateBlock = <ThrowOnError extends boolean = false>(options: Options<UpdateBlockData, ThrowOnError>) => (options.client ?? client).patch<UpdateBlockResponses, UpdateBlockErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}/blocks/{blockId}',
     ...options,
     headers: {
@@ -619,7 +755,11 @@ export const updateBlock = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const createProjectShareLink = <ThrowOnError extends boolean = false>(options: Options<CreateProjectShareLinkData, ThrowOnError>) => (options.client ?? client).post<CreateProjectShareLinkResponses, CreateProjectShareLinkErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/projects/{id}/share-links',
     ...options,
     headers: {
@@ -637,7 +777,11 @@ export const createProjectShareLink = <ThrowOnError extends boolean = false>(opt
  *
  */
 export const getCredits = <ThrowOnError extends boolean = false>(options?: Options<GetCreditsData, ThrowOnError>) => (options?.client ?? client).get<GetCreditsResponses, GetCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/billing/credits',
     ...options
 });
@@ -652,7 +796,11 @@ export const getCredits = <ThrowOnError extends boolean = false>(options?: Optio
  *
  */
 export const getUsage = <ThrowOnError extends boolean = false>(options?: Options<GetUsageData, ThrowOnError>) => (options?.client ?? client).get<GetUsageResponses, GetUsageErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/billing/usage',
     ...options
 });
@@ -667,7 +815,11 @@ export const getUsage = <ThrowOnError extends boolean = false>(options?: Options
  *
  */
 export const getDashboardOverview = <ThrowOnError extends boolean = false>(options?: Options<GetDashboardOverviewData, ThrowOnError>) => (options?.client ?? client).get<GetDashboardOverviewResponses, GetDashboardOverviewErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/dashboard/overview',
     ...options
 });
@@ -698,7 +850,265 @@ export const getDashboardOverview = <ThrowOnError extends boolean = false>(optio
  *
  */
 export const getMissionControl = <ThrowOnError extends boolean = false>(options?: Options<GetMissionControlData, ThrowOnError>) => (options?.client ?? client).get<GetMissionControlResponses, GetMissionControlErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
     url: '/mission-control',
     ...options
+});
+
+/**
+ * Sign in to the dashboard
+ *
+ * Checks an email and password and opens a dashboard session: the answer sets the `alumia_session`
+ * cookie and opens the step-up window. A wrong email and a wrong password get the same 401 with the same
+ * message, after the same work. A user in several organizations signs in to the one `org` names, by
+ * default the oldest membership. The session ends after `SESSION_IDLE_MINUTES` (60) without a request
+ * and `SESSION_MAX_HOURS` (168) after login in any case. A cookie already sent is ignored: signing in
+ * always starts a new session with a new cookie.
+ *
+ * Login is protected against login CSRF like every unsafe cookie request: a browser request from another
+ * site (`Sec-Fetch-Site` other than `same-origin` or `none`, or without it an `Origin` of another site)
+ * is refused with 403. Sensitive route: a token bucket per email and client IP limits attempts; over the
+ * limit the answer is 400 with `Too many requests`.
+ *
+ */
+export const login = <ThrowOnError extends boolean = false>(options: Options<LoginData, ThrowOnError>) => (options.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
+    url: '/auth/login',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Sign out
+ *
+ * Ends the calling dashboard session and clears its cookie; the cookie's value never works again.
+ * Dashboard sessions only.
+ *
+ */
+export const logout = <ThrowOnError extends boolean = false>(options?: Options<LogoutData, ThrowOnError>) => (options?.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/logout',
+    ...options
+});
+
+/**
+ * Confirm the password again (step-up)
+ *
+ * Re-opens the step-up window (`STEP_UP_MINUTES`, 10 by default) after checking the signed-in user's
+ * password, and replaces the session cookie: the old value stops working. Browser-only operations outside
+ * the window answer 403 with a message containing `step-up required`; call this and retry. A wrong
+ * password answers 403 and leaves the session as it was. Dashboard sessions only.
+ *
+ */
+export const stepUp = <ThrowOnError extends boolean = false>(options: Options<StepUpData, ThrowOnError>) => (options.client ?? client).post<StepUpResponses, StepUpErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/step-up',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The current dashboard session
+ *
+ * Who the `alumia_session` cookie belongs to, when the session ends, and until when step-up lasts. The
+ * dashboard calls it on load: 401 means "sign in". Dashboard sessions only.
+ *
+ */
+export const getAuthSession = <ThrowOnError extends boolean = false>(options?: Options<GetAuthSessionData, ThrowOnError>) => (options?.client ?? client).get<GetAuthSessionResponses, GetAuthSessionErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/session',
+    ...options
+});
+
+/**
+ * List your dashboard sessions
+ *
+ * The calling user's dashboard sessions that still work (not signed out, revoked, idle or past their end),
+ * newest first, at most 100; `current` marks the caller's own. Never another user's, whatever the role.
+ * Dashboard sessions only.
+ *
+ */
+export const listAuthSessions = <ThrowOnError extends boolean = false>(options?: Options<ListAuthSessionsData, ThrowOnError>) => (options?.client ?? client).get<ListAuthSessionsResponses, ListAuthSessionsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/sessions',
+    ...options
+});
+
+/**
+ * Sign out one of your sessions
+ *
+ * Ends one of the calling user's own dashboard sessions (for example a forgotten browser): its cookie stops
+ * working at once. Another user's session, or one already ended, answers 404. Account security: needs a
+ * dashboard session with step-up (`x-browser-only`); API keys are refused with 403.
+ *
+ */
+export const revokeAuthSession = <ThrowOnError extends boolean = false>(options: Options<RevokeAuthSessionData, ThrowOnError>) => (options.client ?? client).delete<RevokeAuthSessionResponses, RevokeAuthSessionErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/sessions/{id}',
+    ...options
+});
+
+/**
+ * Set a password with a one-time link
+ *
+ * Sets the password of the user a one-time link was made for. Operators make links with
+ * `npm run --silent admin -- password-link --email <email> --json`, and the first start of a server prints
+ * one for its owner. A link looks like `<server>/dashboard/set-password#token=<token>`: the token sits in
+ * the fragment, so it never reaches a server log or a `Referer` header; the dashboard page posts it here.
+ *
+ * A link works once and for 24 hours. An unknown, expired or already used token answers 404, the same
+ * for all three. Setting the password ends every dashboard session of the user. Needs no API key; one
+ * that is sent must be valid.
+ *
+ * The password policy, and nothing more: 12 to 128 characters, counted as Unicode code points after NFC
+ * normalization (an emoji is one character; the same accented letter typed precomposed or with a
+ * combining accent is the same password), and not one of the few hundred most common passwords of that
+ * length, in any case. A password outside it answers 422 with `details: [{ path: "body.password" }]`
+ * and leaves the link unused. Only an Argon2id hash is stored.
+ *
+ * Sensitive route: a token bucket per client limits attempts; over the limit the answer is 400 with
+ * `Too many requests`.
+ *
+ */
+export const setPasswordFromLink = <ThrowOnError extends boolean = false>(options: Options<SetPasswordFromLinkData, ThrowOnError>) => (options.client ?? client).post<SetPasswordFromLinkResponses, SetPasswordFromLinkErrors, ThrowOnError>({
+    url: '/auth/password/set',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Change your password
+ *
+ * Changes the calling user's password. The caller proves it knows the current one: a wrong
+ * `currentPassword` answers **403** ("current password is wrong"), not 401, because the session itself is
+ * valid and stays signed in. The new password follows the policy of `POST /auth/password/set` (422 with
+ * `details: [{ path: "body.newPassword" }]` otherwise).
+ *
+ * Changing the password ends every other dashboard session of the user, so a browser signed in by
+ * someone who knew the old password is signed out; the session that made the change stays signed in.
+ * `endedSessions` says how many were ended. Account security: needs a dashboard session with step-up
+ * (`x-browser-only`); API keys are refused with 403.
+ *
+ */
+export const changePassword = <ThrowOnError extends boolean = false>(options: Options<ChangePasswordData, ThrowOnError>) => (options.client ?? client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/password/change',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Request an enterprise demo
+ *
+ * The enterprise demo form of the /enterprise page. Needs no API key; a key that is sent must be valid
+ * (401 otherwise). The inquiry is kept for the operator, who reads inquiries with
+ * `npm run --silent admin -- inquiries list [--since <ISO>] --json`; it belongs to no organization.
+ *
+ * Fields are normalized before they are checked and stored: surrounding whitespace trimmed, inner runs of
+ * whitespace in `name` and `company` collapsed to one space, `email` in lower case. A second inquiry with
+ * the same email within 24 hours of the first one updates it (the latest name, company, team size and,
+ * when one is sent, message) instead of adding another; after 24 hours a new inquiry starts.
+ *
+ * The answer is always `202 { received: true }`, with no id and nothing that tells a new inquiry from an
+ * updated one. The body is at most 32 KB. Rate limited per client address: `INQUIRY_LIMIT_PER_HOUR`
+ * inquiries an hour (5 unless the operator configured otherwise); over it the answer is 429 with
+ * `Retry-After`.
+ *
+ * An `Idempotency-Key` is honoured as on other POSTs, but only for a caller that sent an API key: a retry
+ * with the same key and body gets the stored answer back, a different body 409.
+ *
+ */
+export const createEnterpriseInquiry = <ThrowOnError extends boolean = false>(options: Options<CreateEnterpriseInquiryData, ThrowOnError>) => (options.client ?? client).post<CreateEnterpriseInquiryResponses, CreateEnterpriseInquiryErrors, ThrowOnError>({
+    url: '/enterprise-inquiry',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Ask the docs assistant
+ *
+ * Answers a question about this API from this server's own documentation, with citations; it needs no
+ * network and no API key (a key that is sent must be valid, 401 otherwise).
+ *
+ * **What it searches.** A full-text index (MiniSearch: BM25 ranking, prefix and fuzzy matching, titles
+ * weighted above text, common English words ignored) built once per server process, on the first
+ * question, from the bundled contract and the guide: every operation (summary, description, parameters
+ * and the descriptions of its error responses), every schema's description (cited as an operation that
+ * uses the schema), each `##` section of this reference's introduction, and each `##` and `###` section
+ * of the guide at `/docs/guide` (the server's README). Citation urls open the passage on this server:
+ * `/docs#operation/<operationId>`, `/docs#section/<section>` or `/docs/guide#<heading-id>`.
+ *
+ * **When it is confident.** Words are compared by their Porter stem, without common words ("how", "do",
+ * "I", ...). The best passage must score at least 7 (MiniSearch's BM25 score, boosts included) and hold at
+ * least half of the question's words. Otherwise the answer says the documentation does not cover the
+ * question and points to `/docs`, with `confident: false`, no citations, and no model called. Besides the
+ * best passage, up to two more are cited when they score at least half as much.
+ *
+ * **Without a model** (the default) the answer quotes the best passages, at most 3, numbered `[1]`,
+ * `[2]`, ... like `citations`. **With a model**: when the operator sets `DOCS_ASSISTANT_MODEL` to a
+ * catalog model whose provider is configured, that model writes the answer from the retrieved passages
+ * only, told to use nothing else and to cite them as `[1]`, `[2]`; the answer is not streamed. Should
+ * the provider fail, time out (`MODEL_TIMEOUT_MS`, `MODEL_IDLE_TIMEOUT_MS`) or answer nothing, the
+ * quoted passages are the answer instead: a question never fails because of the model.
+ *
+ * Like every POST it takes an `Idempotency-Key`, which only has an effect with an API key: the same key
+ * and body replay the stored answer, another body answers 409.
+ *
+ * **Not metered.** Questions cost no credits, with a key or without: nobody's organization pays for an
+ * anonymous question, so the model's tokens are not debited.
+ *
+ * **Rate limit.** `DOCS_ASK_LIMIT_PER_MINUTE` questions a minute (20 unless the operator configured
+ * otherwise), per client address, or per API key when one is sent. Answers carry the `RateLimit-Policy`
+ * and `RateLimit` headers; over the limit the answer is 429 `TOO_MANY_REQUESTS` with `Retry-After`.
+ *
+ */
+export const askDocs = <ThrowOnError extends boolean = false>(options: Options<AskDocsData, ThrowOnError>) => (options.client ?? client).post<AskDocsResponses, AskDocsErrors, ThrowOnError>({
+    url: '/docs/ask',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

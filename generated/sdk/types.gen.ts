@@ -49,7 +49,7 @@ export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'se
 export type KeyEnv = 'live' | 'test';
 
 /**
- * The identity behind the calling key.
+ * The identity behind the calling key or dashboard session.
  */
 export type Me = {
     user: {
@@ -68,14 +68,14 @@ export type Me = {
      */
     currentWorkspace: Workspace | null;
     /**
-     * The key used for this request.
+     * The key used for this request; null for a dashboard session (cookie).
      */
     apiKey: {
         id: Uuid;
         prefix: string;
         scopes: Array<Scope>;
         env: KeyEnv;
-    };
+    } | null;
 };
 
 /**
@@ -1068,6 +1068,183 @@ export type MissionControl = {
 };
 
 /**
+ * An email and password. `org` picks the organization when the user belongs to several.
+ */
+export type LoginRequest = {
+    /**
+     * Compared case-insensitively.
+     */
+    email: string;
+    password: string;
+    /**
+     * The slug of the organization to sign in to; by default the user's oldest membership.
+     */
+    org?: Slug;
+};
+
+/**
+ * The dashboard session behind the `alumia_session` cookie, and who it belongs to.
+ */
+export type AuthSession = {
+    user: {
+        id: Uuid;
+        email: string;
+        name: string | null;
+    };
+    org: {
+        id: Uuid;
+        slug: string;
+        name: string;
+    };
+    role: Role;
+    sessionId: Uuid;
+    /**
+     * The absolute end of the session, however active it is; inactivity ends it sooner.
+     */
+    expiresAt: Timestamp;
+    /**
+     * Until when browser-only operations are allowed without asking for the password again.
+     */
+    stepUpUntil: NullableTimestamp;
+};
+
+/**
+ * The signed-in user's password, asked again before account-security changes.
+ */
+export type StepUpRequest = {
+    password: string;
+};
+
+/**
+ * One of the user's signed-in dashboard sessions (never its cookie).
+ */
+export type BrowserSession = {
+    id: Uuid;
+    createdAt: Timestamp;
+    /**
+     * The last request, to the minute.
+     */
+    lastSeenAt: Timestamp;
+    expiresAt: Timestamp;
+    /**
+     * The browser's User-Agent at login, cut to 255 characters.
+     */
+    userAgent: string | null;
+    /**
+     * Whether this is the session making the request.
+     */
+    current: boolean;
+};
+
+/**
+ * How many people the inquirer's team has, as one of these ranges: `1-10`, `11-50`, `51-200`, `201-1000`
+ * or `1001+`. Anything else is 422 VALIDATION_ERROR.
+ *
+ */
+export type TeamSize = '1-10' | '11-50' | '51-200' | '201-1000' | '1001+';
+
+/**
+ * An enterprise demo request from the /enterprise form. Every text field is trimmed before its bounds are
+ * checked; `name` and `company` also have inner runs of whitespace turned into one space. A well-typed
+ * value outside its bounds is 422 VALIDATION_ERROR; a property not listed here is 400.
+ *
+ */
+export type EnterpriseInquiryRequest = {
+    /**
+     * The inquirer's name: 1 to 200 characters after trimming and collapsing whitespace. Invisible format
+     * characters (zero-width spaces, bidi overrides) are refused with 422, as in agent names.
+     *
+     */
+    name: string;
+    /**
+     * A work email address: 1 to 254 characters after trimming, at most 64 before the `@`, an address
+     * shape of letters, digits and `. _ ' + -` before the `@` and a domain with a top-level part of at
+     * least two letters after it (no quoted local parts, IP literals or non-ASCII characters). Stored in
+     * lower case. Two inquiries with one address within 24 hours are one inquiry (see the operation).
+     *
+     */
+    email: string;
+    /**
+     * The inquirer's company, 1 to 200 characters after trimming and collapsing whitespace; the same rules as `name`.
+     */
+    company: string;
+    teamSize: TeamSize;
+    /**
+     * Optional, at most 5,000 characters after trimming; line breaks are kept. Empty (or only whitespace)
+     * counts as absent.
+     *
+     */
+    message?: string | null;
+    /**
+     * Leave empty (or absent).
+     */
+    website?: string | null;
+};
+
+/**
+ * The inquiry was received. The answer is the same whether it created an inquiry or updated one.
+ */
+export type EnterpriseInquiryReceived = {
+    /**
+     * Always true.
+     */
+    received: true;
+};
+
+/**
+ * A question for the docs assistant. A property not listed here is 400 BAD_REQUEST.
+ */
+export type DocsAskRequest = {
+    /**
+     * The question in plain words: 1 to 1,000 characters once surrounding whitespace is trimmed (422
+     * VALIDATION_ERROR otherwise, an empty or blank question included).
+     *
+     */
+    question: string;
+};
+
+/**
+ * One passage of this server's documentation that the answer relies on.
+ */
+export type DocsCitation = {
+    /**
+     * The passage's heading, or the operation's method, path and summary.
+     */
+    title: string;
+    /**
+     * Where the passage is shown on this server, relative to it: `/docs#operation/<operationId>` or
+     * `/docs#section/<section>` in the reference, or `/docs/guide#<heading-id>` in the guide.
+     *
+     */
+    url: string;
+    /**
+     * The passage's sentences that best match the question, at most about 300 characters.
+     */
+    excerpt: string;
+};
+
+/**
+ * The docs assistant's answer and the passages it cites.
+ */
+export type DocsAnswer = {
+    /**
+     * The answer in plain text. Passages are cited by their number in `citations`, as `[1]`, `[2]`, ...
+     *
+     */
+    answer: string;
+    /**
+     * The cited passages, best first, at most 3; empty when nothing in the docs matched well enough.
+     */
+    citations: Array<DocsCitation>;
+    /**
+     * `false` when the documentation holds nothing that matches the question well enough: the answer then
+     * says so and points to `/docs`.
+     *
+     */
+    confident: boolean;
+};
+
+/**
  * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
  * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
  * calling API key (not its organization: another API key sending the same value runs its own request) for
@@ -1147,11 +1324,11 @@ export type GetMeErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1195,11 +1372,11 @@ export type ListWorkspacesErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1276,11 +1453,11 @@ export type CreateWorkspaceErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1333,7 +1510,7 @@ export type DeleteWorkspaceErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1341,7 +1518,7 @@ export type DeleteWorkspaceErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1391,7 +1568,7 @@ export type GetWorkspaceErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1399,7 +1576,7 @@ export type GetWorkspaceErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1456,7 +1633,7 @@ export type ListApiKeysErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1464,7 +1641,7 @@ export type ListApiKeysErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1539,7 +1716,7 @@ export type CreateApiKeyErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1547,7 +1724,7 @@ export type CreateApiKeyErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1608,7 +1785,7 @@ export type RevokeApiKeyErrors = {
      */
     409: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1616,7 +1793,7 @@ export type RevokeApiKeyErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1660,11 +1837,11 @@ export type ListModelsErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1723,7 +1900,7 @@ export type ListAgentsErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1731,7 +1908,7 @@ export type ListAgentsErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1810,7 +1987,7 @@ export type CreateAgentErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1818,7 +1995,7 @@ export type CreateAgentErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1875,7 +2052,7 @@ export type DeleteAgentErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1883,7 +2060,7 @@ export type DeleteAgentErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -1937,7 +2114,7 @@ export type GetAgentErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -1945,7 +2122,7 @@ export type GetAgentErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2010,7 +2187,7 @@ export type UpdateAgentErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2018,7 +2195,7 @@ export type UpdateAgentErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2084,7 +2261,7 @@ export type ListAgentSessionsErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2092,7 +2269,7 @@ export type ListAgentSessionsErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2156,7 +2333,7 @@ export type ListAgentMessagesErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2164,7 +2341,7 @@ export type ListAgentMessagesErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2223,7 +2400,7 @@ export type ListAgentPeersErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2231,7 +2408,7 @@ export type ListAgentPeersErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2302,7 +2479,7 @@ export type ListSessionsErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2310,7 +2487,7 @@ export type ListSessionsErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2385,7 +2562,7 @@ export type CreateSessionErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2393,7 +2570,7 @@ export type CreateSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2450,7 +2627,7 @@ export type DeleteSessionErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2458,7 +2635,7 @@ export type DeleteSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2512,7 +2689,7 @@ export type GetSessionErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2520,7 +2697,7 @@ export type GetSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2577,7 +2754,7 @@ export type UpdateSessionErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2585,7 +2762,7 @@ export type UpdateSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2651,7 +2828,7 @@ export type ListSessionMessagesErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2659,7 +2836,7 @@ export type ListSessionMessagesErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2743,7 +2920,7 @@ export type CreateSessionMessageErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2751,7 +2928,7 @@ export type CreateSessionMessageErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2837,7 +3014,7 @@ export type ChatSessionErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2845,7 +3022,7 @@ export type ChatSessionErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2906,7 +3083,7 @@ export type ListProjectsErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2914,7 +3091,7 @@ export type ListProjectsErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -2989,7 +3166,7 @@ export type CreateProjectErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -2997,7 +3174,7 @@ export type CreateProjectErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3054,7 +3231,7 @@ export type DeleteProjectErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3062,7 +3239,7 @@ export type DeleteProjectErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3116,7 +3293,7 @@ export type GetProjectErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3124,7 +3301,7 @@ export type GetProjectErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3189,7 +3366,7 @@ export type UpdateProjectErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3197,7 +3374,7 @@ export type UpdateProjectErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3263,7 +3440,7 @@ export type ListBlocksErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3271,7 +3448,7 @@ export type ListBlocksErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3355,7 +3532,7 @@ export type CreateBlockErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3363,7 +3540,7 @@ export type CreateBlockErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3424,7 +3601,7 @@ export type DeleteBlockErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3432,7 +3609,7 @@ export type DeleteBlockErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3494,7 +3671,7 @@ export type UpdateBlockErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3502,7 +3679,7 @@ export type UpdateBlockErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3589,7 +3766,7 @@ export type CreateProjectShareLinkErrors = {
      */
     411: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3597,7 +3774,7 @@ export type CreateProjectShareLinkErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3651,11 +3828,11 @@ export type GetCreditsErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3716,7 +3893,7 @@ export type GetUsageErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3724,7 +3901,7 @@ export type GetUsageErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3772,11 +3949,11 @@ export type GetDashboardOverviewErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3855,7 +4032,7 @@ export type GetMissionControlErrors = {
      */
     403: ErrorEnvelope;
     /**
-     * The body is larger than this route accepts. Every operation has a cap (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The cap is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
     /**
@@ -3863,7 +4040,7 @@ export type GetMissionControlErrors = {
      */
     422: ErrorEnvelope;
     /**
-     * This API key used up its request budget for the minute (6,000 unless the operator configured otherwise). Wait for Retry-After seconds.
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
     429: ErrorEnvelope;
     /**
@@ -3889,3 +4066,672 @@ export type GetMissionControlResponses = {
 };
 
 export type GetMissionControlResponse = GetMissionControlResponses[keyof GetMissionControlResponses];
+
+export type LoginData = {
+    body: LoginRequest;
+    path?: never;
+    query?: never;
+    url: '/auth/login';
+};
+
+export type LoginErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type LoginError = LoginErrors[keyof LoginErrors];
+
+export type LoginResponses = {
+    /**
+     * Signed in; the cookie is set.
+     */
+    200: {
+        success: true;
+        data: AuthSession;
+    };
+};
+
+export type LoginResponse = LoginResponses[keyof LoginResponses];
+
+export type LogoutData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/auth/logout';
+};
+
+export type LogoutErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type LogoutError = LogoutErrors[keyof LogoutErrors];
+
+export type LogoutResponses = {
+    /**
+     * Signed out; the cookie is cleared.
+     */
+    200: DeletedEnvelope;
+};
+
+export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
+
+export type StepUpData = {
+    body: StepUpRequest;
+    path?: never;
+    query?: never;
+    url: '/auth/step-up';
+};
+
+export type StepUpErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type StepUpError = StepUpErrors[keyof StepUpErrors];
+
+export type StepUpResponses = {
+    /**
+     * The window is open; a new cookie is set.
+     */
+    200: {
+        success: true;
+        data: AuthSession;
+    };
+};
+
+export type StepUpResponse = StepUpResponses[keyof StepUpResponses];
+
+export type GetAuthSessionData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/auth/session';
+};
+
+export type GetAuthSessionErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetAuthSessionError = GetAuthSessionErrors[keyof GetAuthSessionErrors];
+
+export type GetAuthSessionResponses = {
+    /**
+     * The session.
+     */
+    200: {
+        success: true;
+        data: AuthSession;
+    };
+};
+
+export type GetAuthSessionResponse = GetAuthSessionResponses[keyof GetAuthSessionResponses];
+
+export type ListAuthSessionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/auth/sessions';
+};
+
+export type ListAuthSessionsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListAuthSessionsError = ListAuthSessionsErrors[keyof ListAuthSessionsErrors];
+
+export type ListAuthSessionsResponses = {
+    /**
+     * The sessions.
+     */
+    200: {
+        success: true;
+        data: {
+            items: Array<BrowserSession>;
+        };
+    };
+};
+
+export type ListAuthSessionsResponse = ListAuthSessionsResponses[keyof ListAuthSessionsResponses];
+
+export type RevokeAuthSessionData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/auth/sessions/{id}';
+};
+
+export type RevokeAuthSessionErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RevokeAuthSessionError = RevokeAuthSessionErrors[keyof RevokeAuthSessionErrors];
+
+export type RevokeAuthSessionResponses = {
+    /**
+     * The session is ended.
+     */
+    200: DeletedEnvelope;
+};
+
+export type RevokeAuthSessionResponse = RevokeAuthSessionResponses[keyof RevokeAuthSessionResponses];
+
+export type SetPasswordFromLinkData = {
+    body: {
+        /**
+         * The token from the link's fragment (`#token=...`).
+         */
+        token: string;
+        /**
+         * The new password, 12 to 128 characters.
+         */
+        password: string;
+    };
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/password/set';
+};
+
+export type SetPasswordFromLinkErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type SetPasswordFromLinkError = SetPasswordFromLinkErrors[keyof SetPasswordFromLinkErrors];
+
+export type SetPasswordFromLinkResponses = {
+    /**
+     * The password is set; the link is used up.
+     */
+    200: {
+        success: true;
+        data: {
+            userId: Uuid;
+            /**
+             * The user's email, to sign in with.
+             */
+            email: string;
+        };
+    };
+};
+
+export type SetPasswordFromLinkResponse = SetPasswordFromLinkResponses[keyof SetPasswordFromLinkResponses];
+
+export type ChangePasswordData = {
+    body: {
+        /**
+         * The password the user has now.
+         */
+        currentPassword: string;
+        /**
+         * The new password, 12 to 128 characters.
+         */
+        newPassword: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/password/change';
+};
+
+export type ChangePasswordErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
+
+export type ChangePasswordResponses = {
+    /**
+     * The password is changed; the user's other sessions are ended.
+     */
+    200: {
+        success: true;
+        data: {
+            /**
+             * How many other dashboard sessions of the user were ended.
+             */
+            endedSessions: number;
+        };
+    };
+};
+
+export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
+export type CreateEnterpriseInquiryData = {
+    body: EnterpriseInquiryRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/enterprise-inquiry';
+};
+
+export type CreateEnterpriseInquiryErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateEnterpriseInquiryError = CreateEnterpriseInquiryErrors[keyof CreateEnterpriseInquiryErrors];
+
+export type CreateEnterpriseInquiryResponses = {
+    /**
+     * The inquiry was received.
+     */
+    202: {
+        success: true;
+        data: EnterpriseInquiryReceived;
+    };
+};
+
+export type CreateEnterpriseInquiryResponse = CreateEnterpriseInquiryResponses[keyof CreateEnterpriseInquiryResponses];
+
+export type AskDocsData = {
+    body: DocsAskRequest;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/docs/ask';
+};
+
+export type AskDocsErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AskDocsError = AskDocsErrors[keyof AskDocsErrors];
+
+export type AskDocsResponses = {
+    /**
+     * The answer, with the passages it cites.
+     */
+    200: {
+        success: true;
+        data: DocsAnswer;
+    };
+};
+
+export type AskDocsResponse = AskDocsResponses[keyof AskDocsResponses];

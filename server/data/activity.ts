@@ -12,8 +12,14 @@ export type { ActivityEntry, ActivityKind, Actor, SubjectType } from '../domain/
  * and an acknowledged one always has its row. The feed's read side is the mission control store.
  */
 
-/** The caller as the feed names it: the API key that made the request, by the key's name. */
-export const actorOf = (caller: Pick<Caller, 'keyId' | 'keyName'>): Actor => ({ type: 'api_key', id: caller.keyId, name: caller.keyName });
+/**
+ * The caller as the feed names it: the API key that made the request, by the key's name; or, for a
+ * dashboard session, the user, by name (or email when the user has none).
+ */
+export const actorOf = (caller: Pick<Caller, 'via' | 'keyId' | 'keyName' | 'userId' | 'userName'>): Actor =>
+  caller.via === 'session' || caller.keyId === null
+    ? { type: 'user', id: caller.userId, name: caller.userName ?? caller.keyName }
+    : { type: 'api_key', id: caller.keyId, name: caller.keyName };
 const COLUMNS = [
   'orgId', 'workspaceId', 'privateToUserId', 'kind', 'actorType', 'actorId', 'actorName', 'subjectType', 'subjectId',
   'subjectName', 'agentId', 'projectId', 'machineId', 'summary', 'details',

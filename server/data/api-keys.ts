@@ -173,6 +173,7 @@ export class ApiKeyStore {
     if (identity.expiresAt && identity.expiresAt.getTime() <= Date.now()) throw unauthorized('This API key has expired');
     this.touch(identity).catch((err) => this.onBackgroundError(err, identity.keyId));
     return {
+      via: 'key',
       keyId: identity.keyId,
       keyPrefix: identity.keyPrefix,
       keyName: identity.keyName,
@@ -183,6 +184,8 @@ export class ApiKeyStore {
       scopes: identity.scopes,
       keyEnv: identity.env,
       currentWorkspaceId: identity.currentWorkspaceId,
+      browserSessionId: null,
+      stepUpUntil: null,
     };
   }
 

@@ -5,17 +5,21 @@ import type { Logger } from '../logger.js';
 import type { Caller } from './caller.js';
 import type { RevocationBus } from '../revocations.js';
 import { Providers } from '../providers/index.js';
+import { DocsAssistant } from '../docs-assistant/assistant.js';
 import { ActivityLog } from './activity.js';
 import { AgentStore } from './agents.js';
 import { BlockStore } from './blocks.js';
 import { ChatStore } from './chat.js';
 import { CreditStore } from './credits.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
+import { BrowserSessionStore } from './browser-sessions.js';
 import { DashboardStore } from './dashboard.js';
 import { IdempotencyStore } from './idempotency.js';
+import { InquiryStore } from './inquiries.js';
 import { MachineStore } from './machines.js';
 import { MeStore } from './me.js';
 import { MissionControlStore } from './mission-control.js';
+import { PasswordStore } from './passwords.js';
 import { ModelCatalog } from './models.js';
 import { ProjectStore } from './projects.js';
 import { SessionStore } from './sessions.js';
@@ -58,15 +62,26 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     agents,
     apiKeys,
     blocks: new BlockStore(prisma, projects, activity, sql),
+    browserSessions: new BrowserSessionStore({
+      prisma,
+      passwords: new PasswordStore(prisma),
+      lifetimes: config.browserSessions,
+      keyEnv: config.keyEnv,
+      secureCookies: config.isProduction,
+      sql,
+    }),
     chat: new ChatStore(sql, models, providers, chatTimeouts, activity, logger),
     credits,
     dashboard: new DashboardStore(prisma, agents, apiKeys),
+    docsAssistant: new DocsAssistant({ model: config.docsAssistant.model, models, providers, timeouts: chatTimeouts, logger }),
     machineId,
     machines,
     missionControl: new MissionControlStore(prisma, sql, machines),
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),
+    inquiries: new InquiryStore(prisma),
     me: new MeStore(prisma),
     models,
+    passwords: new PasswordStore(prisma),
     projects,
     sessions,
     workspaces: new WorkspaceStore(prisma),

@@ -20,7 +20,8 @@ export class MeStore {
       org: { id: org.id, slug: org.slug, name: org.name },
       role: caller.role,
       currentWorkspace: workspace ? toWorkspace(workspace) : null,
-      apiKey: { id: caller.keyId, prefix: caller.keyPrefix, scopes: caller.scopes, env: caller.keyEnv },
+      // A dashboard session has no key to describe.
+      apiKey: caller.keyId && caller.keyPrefix ? { id: caller.keyId, prefix: caller.keyPrefix, scopes: caller.scopes, env: caller.keyEnv } : null,
     };
   }
 }

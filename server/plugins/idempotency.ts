@@ -32,6 +32,8 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
   return async (req, res, next) => {
     const key = req.headers[HEADER];
     if (req.method !== 'POST' || typeof key !== 'string' || !req.caller) return next();
+    // Auth refuses an Idempotency-Key from a dashboard session: the records are per key and sealed with it.
+    if (req.caller.keyId === null) throw new Error('Idempotency-Key reached the idempotency plugin without an API key');
     const request: IdempotentRequest = {
       apiKeyId: req.caller.keyId,
       orgId: req.caller.orgId,

@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { serializeList } from 'structured-headers';
+import { budgetKey } from '../data/caller.js';
 import { ApiError } from '../errors.js';
 import { operationOf } from './operation.js';
 
@@ -153,11 +154,11 @@ export function apiRateLimit(options: RateLimitOptions): RequestHandler {
     (s) =>
       new ApiError(
         'TOO_MANY_REQUESTS',
-        `Rate limit of ${options.pointsPerMinute} requests per minute for this API key reached; retry in ${s} s`,
+        `Rate limit of ${options.pointsPerMinute} requests per minute for this API key or session reached; retry in ${s} s`,
       ),
   );
   return async (req, res, next) => {
-    if (req.caller) await take(req.caller.keyId, res);
+    if (req.caller) await take(budgetKey(req.caller), res);
     next();
   };
 }
@@ -197,7 +198,7 @@ export function utilityRateLimit(
   return async (req, res, next) => {
     const name = operationOf(req).rateLimit;
     const taker = name === undefined ? undefined : takers.get(name);
-    if (taker) await taker.take(taker.per === 'key-or-ip' && req.caller ? `key:${req.caller.keyId}` : `ip:${req.ip}`, res);
+    if (taker) await taker.take(taker.per === 'key-or-ip' && req.caller ? `key:${budgetKey(req.caller)}` : `ip:${req.ip}`, res);
     next();
   };
 }

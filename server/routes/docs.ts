@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import express, { Router } from 'express';
 import { stringify } from 'yaml';
 import { API_BASE, ROUTER_OPTIONS, contract } from '../contract.js';
+import { GUIDE_URL, readGuide, renderGuide } from '../docs-assistant/guide.js';
 import { ApiError } from '../errors.js';
 import { fromRoot } from '../paths.js';
 
@@ -20,13 +21,22 @@ export function docsRoutes(): Router {
       res.type('application/yaml').send(yaml);
     });
   // Redoc's page runs an inline script and loads fonts; loosen the policy for /docs only.
+  router.use('/docs', (_req, res, next) => {
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; worker-src blob:",
+    );
+    next();
+  });
+  // The guide (README.md as HTML), rendered on first request; the docs assistant cites its headings.
+  let guide: string | undefined;
+  router.get(GUIDE_URL, (_req, res) => {
+    guide ??= renderGuide(readGuide());
+    res.type('html').send(guide);
+  });
   router.use(
     '/docs',
-    (_req, res, next) => {
-      res.setHeader(
-        'Content-Security-Policy',
-        "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; worker-src blob:",
-      );
+    (_req, _res, next) => {
       if (!existsSync(docsDir)) throw new ApiError('SERVICE_UNAVAILABLE', 'The reference docs are not built; run npm run docs');
       next();
     },

@@ -7,11 +7,15 @@ import type { Config } from '../config.js';
 import { agentOperations } from './agents.js';
 import { billingOperations } from './billing.js';
 import { apiKeyOperations } from './api-keys.js';
+import { authOperations } from './auth.js';
 import { dashboardOperations } from './dashboard.js';
+import { docsAssistantOperations } from './docs-assistant.js';
+import { enterpriseOperations } from './enterprise.js';
 import type { Operations } from './handler.js';
 import { meOperations } from './me.js';
 import { missionControlOperations } from './mission-control.js';
 import { modelOperations } from './models.js';
+import { passwordOperations } from './passwords.js';
 import { projectOperations } from './projects.js';
 import { sessionOperations } from './sessions.js';
 import { workspaceOperations } from './workspaces.js';
@@ -26,8 +30,12 @@ function apiOperations(data: DataLayer, config: Pick<Config, 'chat'>): Operation
     ...sessionOperations(data, config),
     ...billingOperations(data),
     ...dashboardOperations(data),
+    ...docsAssistantOperations(data),
     ...projectOperations(data),
     ...missionControlOperations(data),
+    ...passwordOperations(data),
+    ...authOperations(data),
+    ...enterpriseOperations(data),
   };
 }
 
@@ -57,7 +65,8 @@ export function dispatch(data: DataLayer, config: Pick<Config, 'chat'>): Request
   checkOperations(handlers);
   return async (req, res, next) => {
     const handler = handlers[operationOf(req).operationId];
-    if (!handler) throw new ApiError('NOT_FOUND', `No route ${req.method}`);
+    // Only browser-only operations may lack a handler (checked above): a stepped-up dashboard session reaches them.
+    if (!handler) throw new ApiError('NOT_FOUND', `${operationOf(req).operationId} is not served by this server yet`);
     if (req.caller) await data.beforeHandler(req.caller);
     return handler.run(req, res, next);
   };

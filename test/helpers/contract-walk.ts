@@ -60,6 +60,8 @@ export interface Operation {
   statuses: number[];
   /** Scopes the bearer key needs; null when no key is needed. */
   scopes: string[] | null;
+  /** Whether an API key may call it (cookie-only operations refuse keys with 403). */
+  keys: boolean;
   browserOnly: boolean;
   browserOnlyFields: string[];
   responses: Record<string, Schema>;
@@ -87,7 +89,9 @@ export function operations(): Operation[] {
         params,
         body: content ? { schema: content.content['application/json'].schema, required: content.required === true } : undefined,
         statuses: Object.keys(op.responses).map(Number),
-        scopes: bearer ? bearer.bearerAuth! : null,
+        // The server's rule (server/contract.ts): a cookie-only operation needs a caller, so it is not public.
+        scopes: bearer ? bearer.bearerAuth! : security.some((s) => 'cookieAuth' in s) ? [] : null,
+        keys: bearer !== undefined || security.length === 0,
         browserOnly: op['x-browser-only'] === true,
         browserOnlyFields: op['x-browser-only-fields'] ?? [],
         responses: Object.fromEntries(

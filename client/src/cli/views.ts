@@ -111,7 +111,7 @@ export function meFields(c: Colors, me: Me, baseUrl: string) {
     ['Organization', `${me.org.name} (${me.org.slug})`],
     ['Role', me.role],
     ['Workspace', me.currentWorkspace ? `${me.currentWorkspace.name} (${me.currentWorkspace.slug})` : '-'],
-    ['API key', `${me.apiKey.prefix}… (${me.apiKey.env}, scopes ${me.apiKey.scopes.join(',')})`],
+    ['API key', me.apiKey ? `${me.apiKey.prefix}… (${me.apiKey.env}, scopes ${me.apiKey.scopes.join(',')})` : 'none (dashboard session)'],
     ['Server', baseUrl],
   ]);
 }

@@ -1,0 +1,74 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Agent } from '@alumia/client';
+import { client, failureOf } from '../api.js';
+import { Empty, FormError, Loading, Page } from '../components.js';
+import { Link } from '../router.js';
+
+export function AgentsPage() {
+  const [agents, setAgents] = useState<Agent[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  const load = async (after: string | null) => {
+    setBusy(true);
+    try {
+      const page = await client.agents.listPage({ limit: 50, ...(after ? { cursor: after } : {}) });
+      setAgents((a) => [...(after ? (a ?? []) : []), ...page.items]);
+      setCursor(page.nextCursor);
+    } catch (e) {
+      setError(failureOf(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => void load(null), []);
+
+  const actions = (
+    <Link to="/agents/new">
+      <span class="button">New agent</span>
+    </Link>
+  );
+  if (error) return <Page title="Agents">{<FormError message={error} />}</Page>;
+  if (!agents) return <Page title="Agents">{<Loading what="agents" />}</Page>;
+  return (
+    <Page title="Agents" actions={actions}>
+      {agents.length === 0 ? (
+        <Empty>No agents yet. Create the first one with “New agent”.</Empty>
+      ) : (
+        <table>
+          <caption class="visually-hidden">Agents</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Slug</th>
+              <th scope="col">Model</th>
+              <th scope="col">Peers</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {agents.map((a) => (
+              <tr key={a.id}>
+                <td>
+                  <Link to={`/agents/${encodeURIComponent(a.slug)}`}>{a.name}</Link>
+                </td>
+                <td>
+                  <code>{a.slug}</code>
+                </td>
+                <td>{a.model}</td>
+                <td>{a.allowedPeers.length === 0 ? '—' : a.allowedPeers.join(', ')}</td>
+                <td>{a.isActive ? 'active' : 'inactive'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {cursor && (
+        <button type="button" class="secondary" disabled={busy} onClick={() => void load(cursor)}>
+          {busy ? 'Loading…' : 'Show more agents'}
+        </button>
+      )}
+    </Page>
+  );
+}

@@ -1,0 +1,204 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiKey, ApiKeyCreated, Scope } from '@alumia/client';
+import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
+import { Empty, Field, FormError, Loading, Page } from '../components.js';
+
+const SCOPES: Scope[] = [
+  'agents:read',
+  'agents:write',
+  'sessions:read',
+  'sessions:write',
+  'projects:read',
+  'projects:write',
+  'keys:read',
+  'keys:write',
+  'billing:read',
+  'activity:read',
+];
+
+const state = (k: ApiKey) =>
+  k.revokedAt ? `revoked ${formatTime(k.revokedAt)}` : k.expiresAt && Date.parse(k.expiresAt) < Date.now() ? 'expired' : 'active';
+
+export function ApiKeysPage() {
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [error, setError] = useState<string | undefined>();
+  // The new secret lives only here, in memory, until the user leaves the page: never in storage or a URL.
+  const [created, setCreated] = useState<ApiKeyCreated | null>(null);
+
+  const load = () =>
+    client.apiKeys
+      .listPage({ limit: 100 })
+      .then((p) => setKeys(p.items))
+      .catch((e: unknown) => setError(failureOf(e).message));
+  useEffect(() => void load(), []);
+
+  return (
+    <Page title="API keys">
+      <MintForm
+        onMinted={(k) => {
+          setCreated(k);
+          void load();
+        }}
+      />
+      {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
+      <h2>Keys</h2>
+      {error ? (
+        <FormError message={error} />
+      ) : !keys ? (
+        <Loading what="API keys" />
+      ) : keys.length === 0 ? (
+        <Empty>No API keys yet. Mint one above for a server or a script.</Empty>
+      ) : (
+        <table>
+          <caption class="visually-hidden">API keys</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Prefix</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Last used</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((k) => (
+              <KeyRow key={k.id} apiKey={k} onRevoked={() => void load()} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Page>
+  );
+}
+
+function KeyRow({ apiKey: k, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const revoke = async () => {
+    try {
+      await client.apiKeys.revoke(k.id);
+      onRevoked();
+    } catch (e) {
+      setError(failureOf(e).message);
+    }
+  };
+  return (
+    <tr>
+      <td>{k.name}</td>
+      <td>
+        <code>{k.prefix}</code>
+      </td>
+      <td>{k.scopes.join(', ')}</td>
+      <td>{formatTime(k.lastUsedAt)}</td>
+      <td>{state(k)}</td>
+      <td>
+        {!k.revokedAt &&
+          (confirming ? (
+            <span class="actions">
+              <button type="button" class="danger" onClick={() => void revoke()}>
+                Yes, revoke {k.name}
+              </button>
+              <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+                Keep
+              </button>
+            </span>
+          ) : (
+            <button type="button" class="secondary" aria-label={`Revoke ${k.name}`} onClick={() => setConfirming(true)}>
+              Revoke
+            </button>
+          ))}
+        {error && (
+          <span class="error" role="alert">
+            {error}
+          </span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function MintForm({ onMinted }: { onMinted: (k: ApiKeyCreated) => void }) {
+  const [name, setName] = useState('');
+  const [expires, setExpires] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>([]);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [busy, setBusy] = useState(false);
+  const { byField, rest } = fieldErrors(failure, ['name', 'expiresAt', 'scopes']);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setFailure(null);
+    try {
+      const body = {
+        name: name.trim(),
+        ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+        ...(scopes.length > 0 ? { scopes } : {}),
+      };
+      onMinted(await client.apiKeys.create(body));
+      setName('');
+      setExpires('');
+      setScopes([]);
+    } catch (err) {
+      setFailure(failureOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const toggle = (s: Scope, on: boolean) => setScopes((old) => (on ? [...old, s] : old.filter((x) => x !== s)));
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="mint-title" class="panel">
+      <h2 id="mint-title">Mint a key</h2>
+      <Field label="Key name" name="name" required value={name} onValue={setName} error={byField.name} />
+      <Field label="Expires on (optional)" name="expiresAt" type="date" value={expires} onValue={setExpires} error={byField.expiresAt} />
+      <fieldset>
+        <legend>Scopes (none ticked: every scope)</legend>
+        {SCOPES.map((s) => (
+          <label key={s} class="inline">
+            <input type="checkbox" checked={scopes.includes(s)} onChange={(e) => toggle(s, e.currentTarget.checked)} /> {s}
+          </label>
+        ))}
+        {byField.scopes && (
+          <span class="error" role="alert">
+            {byField.scopes}
+          </span>
+        )}
+      </fieldset>
+      <FormError message={failure && Object.keys(byField).length === 0 ? failure.message : undefined} rest={rest} />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Minting…' : 'Mint key'}
+      </button>
+    </form>
+  );
+}
+
+function NewKey({ created, onDismiss }: { created: ApiKeyCreated; onDismiss: () => void }) {
+  const [copied, setCopied] = useState<string | undefined>();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(created.key);
+      setCopied('Copied.');
+    } catch {
+      setCopied('Copying failed: select the key and copy it yourself.');
+    }
+  };
+  return (
+    <div class="panel new-key" role="region" aria-labelledby="new-key-title">
+      <h2 id="new-key-title">Your new key “{created.name}”</h2>
+      <p>Copy it now: it is shown only this once, and the server keeps only its hash.</p>
+      <label for="new-key">Key</label>
+      <input id="new-key" readOnly value={created.key} onFocus={(e) => e.currentTarget.select()} />
+      <div class="actions">
+        <button type="button" onClick={() => void copy()}>
+          Copy key
+        </button>
+        <button type="button" class="secondary" onClick={onDismiss}>
+          I have stored it
+        </button>
+        <span role="status">{copied}</span>
+      </div>
+    </div>
+  );
+}
