@@ -1,17 +1,9 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordStore } from '../server/data/passwords.js';
 import { ageSession, COOKIE, cookieHeaders, SAME_ORIGIN, signIn } from './helpers/browser-session.js';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  ensureDashboardBuilt,
-  formPage,
-  screenshot,
-  serveDashboard,
-  type SeenRequest,
-} from './helpers/dashboard-browser.js';
+import { ensureDashboardBuilt, formPage, screenshot, serveDashboard, type SeenRequest } from './helpers/dashboard-browser.js';
+import { chromiumOrWarn, launchChromium } from './helpers/chromium.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import type { Served } from './helpers/live-http.js';
 
@@ -20,19 +12,7 @@ import type { Served } from './helpers/live-http.js';
 // out, then another site's forms posting to the API with the session cookie. Screenshots of every page go
 // to test-results/dashboard-*.png.
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    [
-      '',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!!! SKIPPING test/dashboard.browser.test.ts: ${CHROMIUM} does not exist, so the dashboard is NOT checked in a browser.`,
-      '!!! Install it with: apt-get install -y --no-install-recommends chromium',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      '',
-    ].join('\n'),
-  );
-}
+const hasChromium = chromiumOrWarn('test/dashboard.browser.test.ts', 'the dashboard');
 
 const PASSWORD = 'violet harbour lantern 1987';
 const NEW_PASSWORD = 'amber quarry whistle 2031';
@@ -47,7 +27,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await ensureDashboardBuilt();
     h = await startHarness();
     ({ server, seen } = await serveDashboard(h));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocsAnswer } from '../generated/sdk/types.gen.js';
 import { fromRoot } from '../server/paths.js';
 import { expectSuccess } from './helpers/envelope.js';
 import { API } from './helpers/fixtures.js';
+import { chromiumOrWarn, launchChromium } from './helpers/chromium.js';
 import { startHarness, type Harness } from './helpers/harness.js';
 import { listen, type Served } from './helpers/live-http.js';
 
@@ -14,20 +15,7 @@ import { listen, type Served } from './helpers/live-http.js';
 // the Redoc reference, one into the guide; each must land on an element that exists and is in view.
 // Screenshots are kept in test-results/.
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    [
-      '',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!!! SKIPPING test/docs-assistant.browser.test.ts: ${CHROMIUM} does not exist, so citations are NOT followed in a browser.`,
-      '!!! Install it with: apt-get install -y --no-install-recommends chromium',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      '',
-    ].join('\n'),
-  );
-}
+const hasChromium = chromiumOrWarn('test/docs-assistant.browser.test.ts', 'following citations');
 
 describe.skipIf(!hasChromium)('docs assistant citations in headless Chromium', () => {
   let h: Harness;
@@ -39,10 +27,7 @@ describe.skipIf(!hasChromium)('docs assistant citations in headless Chromium', (
     }
     h = await startHarness();
     server = await listen(h.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

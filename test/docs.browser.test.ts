@@ -1,29 +1,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromRoot } from '../server/paths.js';
+import { chromiumOrWarn, launchChromium } from './helpers/chromium.js';
 import { startHarness, type Harness } from './helpers/harness.js';
 import { listen, type Served } from './helpers/live-http.js';
 
 // The rendered reference at /docs, in headless Chromium (the Debian `chromium` package, never a browser
 // download). The screenshot is kept as a test artifact in test-results/docs.png.
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    [
-      '',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!!! SKIPPING test/docs.browser.test.ts: ${CHROMIUM} does not exist, so /docs is NOT checked in a browser.`,
-      '!!! Install it with: apt-get install -y --no-install-recommends chromium',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      '',
-    ].join('\n'),
-  );
-}
+const hasChromium = chromiumOrWarn('test/docs.browser.test.ts', '/docs');
 
 const SCREENSHOT = fromRoot('test-results', 'docs.png');
 
@@ -38,10 +26,7 @@ describe.skipIf(!hasChromium)('the reference docs at /docs in headless Chromium'
     }
     h = await startHarness();
     server = await listen(h.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

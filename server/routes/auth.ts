@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type {
   GetAuthSessionData,
   GetAuthSessionResponse,
@@ -13,9 +13,8 @@ import type {
 import type { IssuedSession } from '../data/browser-sessions.js';
 import type { DataLayer } from '../data/index.js';
 import { LOGIN_OPERATION } from '../domain/browser-sessions.js';
-import { ApiError } from '../errors.js';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../plugins/session-cookie.js';
-import { handle, handleResponse, type OperationHandler, type Operations } from './handler.js';
+import { handle, handlePublicResponse, handleResponse, sendData, type Operations } from './handler.js';
 
 /** Dashboard sign-in, sign-out, step-up and the user's own sessions. */
 export function authOperations(data: DataLayer): Operations {
@@ -25,10 +24,10 @@ export function authOperations(data: DataLayer): Operations {
   const answer = (res: Response, issued: IssuedSession) => {
     res.setHeader('Cache-Control', 'no-store');
     setSessionCookie(res, issued.token, new Date(issued.session.expiresAt), secure);
-    res.status(200).json({ success: true, data: issued.session });
+    sendData(res, 200, issued.session);
   };
   return {
-    [LOGIN_OPERATION]: publicWithCookie(async (req, res) => {
+    [LOGIN_OPERATION]: handlePublicResponse(async (req, res) => {
       const body = req.body as LoginData['body'];
       answer(res, await sessions.login(body, req.get('user-agent'), readSessionCookie(req)));
     }),
@@ -37,7 +36,7 @@ export function authOperations(data: DataLayer): Operations {
       await sessions.logout(caller);
       res.setHeader('Cache-Control', 'no-store');
       clearSessionCookie(res, secure);
-      res.status(200).json({ success: true, data: { deleted: true } });
+      sendData(res, 200, { deleted: true });
     }),
     getAuthSession: handle<GetAuthSessionData, GetAuthSessionResponse>(200, ({ caller }) => sessions.current(caller)),
     listAuthSessions: handle<ListAuthSessionsData, ListAuthSessionsResponse>(200, async ({ caller }) => ({
@@ -47,19 +46,5 @@ export function authOperations(data: DataLayer): Operations {
       await sessions.revoke(caller, path.id);
       return { deleted: true as const };
     }),
-  };
-}
-
-/**
- * A public operation that writes its own answer (login sets a cookie). A key sent with it is checked by
- * auth as usual, but signing in with one makes no sense, so it is refused rather than ignored.
- */
-function publicWithCookie(run: (req: Request, res: Response) => Promise<void>): OperationHandler {
-  return {
-    isPublic: true,
-    run: async (req, res) => {
-      if (req.caller !== undefined) throw new ApiError('FORBIDDEN', 'Sign in without an Authorization header');
-      await run(req, res);
-    },
   };
 }

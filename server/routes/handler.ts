@@ -21,6 +21,11 @@ export interface OperationHandler {
 /** Handlers by operationId. */
 export type Operations = Record<string, OperationHandler>;
 
+/** The success envelope, written here and nowhere else. */
+export function sendData(res: Response, status: number, data: unknown): void {
+  res.status(status).json({ success: true, data });
+}
+
 function adapt<D, R, C>(
   status: number,
   caller: (req: Parameters<RequestHandler>[0]) => C,
@@ -28,7 +33,7 @@ function adapt<D, R, C>(
 ): RequestHandler {
   return async (req, res) => {
     const data = await fn({ caller: caller(req), path: req.operationParams as never, query: req.query as never, body: req.body as never });
-    res.status(status).json({ success: true, data });
+    sendData(res, status, data);
   };
 }
 
@@ -62,4 +67,18 @@ export function handlePublic<D, R>(
   fn: (input: Input<D, Caller | undefined>) => Promise<DataOf<R>> | DataOf<R>,
 ): OperationHandler {
   return { isPublic: true, run: adapt<D, R, Caller | undefined>(status, (req) => req.caller, fn) };
+}
+
+/**
+ * Like `handleResponse`, for a public operation that writes its own answer (sign-in sets a cookie). A key
+ * sent with it is checked by auth as usual, but signing in with one makes no sense: refused, not ignored.
+ */
+export function handlePublicResponse(run: (req: Request, res: Response) => Promise<void>): OperationHandler {
+  return {
+    isPublic: true,
+    run: async (req, res) => {
+      if (req.caller !== undefined) throw new ApiError('FORBIDDEN', 'Sign in without an Authorization header');
+      await run(req, res);
+    },
+  };
 }

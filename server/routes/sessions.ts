@@ -19,7 +19,7 @@ import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import type { DataLayer } from '../data/index.js';
 import { sendEventStream } from '../sse.js';
-import { handle, handleResponse, type Operations } from './handler.js';
+import { handle, handleResponse, sendData, type Operations } from './handler.js';
 
 export function sessionOperations({ sessions, chat }: DataLayer, config: Pick<Config, 'chat'>): Operations {
   return {
@@ -40,7 +40,7 @@ export function sessionOperations({ sessions, chat }: DataLayer, config: Pick<Co
       const prepared = await chat.prepare(caller, path.id, body); // every refusal is a JSON error, before any stream
       const signal = abortedWhenClientLeaves(res);
       if (!wantsStream(req, body.stream)) {
-        res.status(201).json({ success: true, data: await chat.complete(prepared, signal) });
+        sendData(res, 201, await chat.complete(prepared, signal));
         return;
       }
       const events = await chat.openStream(prepared, signal);

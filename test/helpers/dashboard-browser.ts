@@ -4,16 +4,11 @@ import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { promisify } from 'node:util';
 import express from 'express';
 import type { Page } from 'playwright-core';
-import { securityHeaders } from '../../server/plugins/security-headers.js';
 import { fromRoot } from '../../server/paths.js';
-import { dashboardAppRoutes } from '../../server/routes/dashboard-app.js';
 import type { Harness } from './harness.js';
 import { listen, type Served } from './live-http.js';
 
 /** The dashboard in a real browser: its build, the server around it, a second origin, screenshots. */
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 const BUILT = fromRoot('dist', 'dashboard', 'index.html');
 const LOCK = fromRoot('dist', '.dashboard-build.lock');
@@ -47,20 +42,16 @@ export interface SeenRequest {
 }
 
 /**
- * The harness's app on a real port, with a log of the requests it received (to tell what the browser
- * sent, cookie included). Until server/app.ts mounts the dashboard itself, it is put in front the way
- * app.ts will: after the security headers, before the API.
+ * The harness's app (which serves the dashboard) on a real port, with a log of the requests it received
+ * (to tell what the browser sent, cookie included).
  */
 export async function serveDashboard(h: Harness): Promise<{ server: Served; seen: SeenRequest[] }> {
   const seen: SeenRequest[] = [];
-  const mounted = (await h.http.get('/dashboard/')).status !== 404;
-  if (!mounted) console.warn('test/dashboard.browser.test.ts: server/app.ts does not mount dashboardAppRoutes() yet; the test mounts it');
   const outer = express();
   outer.use((req, _res, next) => {
     seen.push({ method: req.method, path: req.path, headers: req.headers });
     next();
   });
-  if (!mounted) outer.use(securityHeaders(), dashboardAppRoutes());
   outer.use(h.app);
   return { server: await listen(outer as RequestListener), seen };
 }
