@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AskDocsData, AskDocsErrors, AskDocsResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBlockData, CreateBlockErrors, CreateBlockResponses, CreateEnterpriseInquiryData, CreateEnterpriseInquiryErrors, CreateEnterpriseInquiryResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateProjectShareLinkData, CreateProjectShareLinkErrors, CreateProjectShareLinkResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteBlockData, DeleteBlockErrors, DeleteBlockResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetAuthSessionData, GetAuthSessionErrors, GetAuthSessionResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionControlData, GetMissionControlErrors, GetMissionControlResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuthSessionsData, ListAuthSessionsErrors, ListAuthSessionsResponses, ListBlocksData, ListBlocksErrors, ListBlocksResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeAuthSessionData, RevokeAuthSessionErrors, RevokeAuthSessionResponses, SetPasswordFromLinkData, SetPasswordFromLinkErrors, SetPasswordFromLinkResponses, StepUpData, StepUpErrors, StepUpResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateBlockData, UpdateBlockErrors, UpdateBlockResponses, UpdateProjectData, UpdateProjectErrors, UpdateProjectResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses } from './types.gen.js';
+import type { AcceptOrgInviteData, AcceptOrgInviteErrors, AcceptOrgInviteResponses, AddSessionParticipantData, AddSessionParticipantErrors, AddSessionParticipantResponses, ApproveDeviceLoginData, ApproveDeviceLoginErrors, ApproveDeviceLoginResponses, AskDocsData, AskDocsErrors, AskDocsResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChatSessionData, ChatSessionErrors, ChatSessionResponse, ChatSessionResponses, CreateAgentData, CreateAgentErrors, CreateAgentResponses, CreateAgentTriggerData, CreateAgentTriggerErrors, CreateAgentTriggerResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBlockData, CreateBlockErrors, CreateBlockResponses, CreateDeviceCodeData, CreateDeviceCodeErrors, CreateDeviceCodeResponses, CreateEnterpriseInquiryData, CreateEnterpriseInquiryErrors, CreateEnterpriseInquiryResponses, CreateOrgInviteData, CreateOrgInviteErrors, CreateOrgInviteResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateProjectShareLinkData, CreateProjectShareLinkErrors, CreateProjectShareLinkResponses, CreateSessionData, CreateSessionErrors, CreateSessionMessageData, CreateSessionMessageErrors, CreateSessionMessageResponses, CreateSessionResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteAgentData, DeleteAgentErrors, DeleteAgentResponses, DeleteBlockData, DeleteBlockErrors, DeleteBlockResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteSessionData, DeleteSessionErrors, DeleteSessionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, DenyDeviceLoginData, DenyDeviceLoginErrors, DenyDeviceLoginResponses, ExchangeDeviceCodeData, ExchangeDeviceCodeErrors, ExchangeDeviceCodeResponses, GetActivityData, GetActivityErrors, GetActivityResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetAuthSessionData, GetAuthSessionErrors, GetAuthSessionResponses, GetCreditsData, GetCreditsErrors, GetCreditsResponses, GetDashboardOverviewData, GetDashboardOverviewErrors, GetDashboardOverviewResponses, GetDeviceLoginData, GetDeviceLoginErrors, GetDeviceLoginResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionControlData, GetMissionControlErrors, GetMissionControlResponses, GetOrgData, GetOrgErrors, GetOrgResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetSharedProjectData, GetSharedProjectErrors, GetSharedProjectResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, GrantWorkspaceAccessData, GrantWorkspaceAccessErrors, GrantWorkspaceAccessResponses, ListAgentMessagesData, ListAgentMessagesErrors, ListAgentMessagesResponses, ListAgentPeersData, ListAgentPeersErrors, ListAgentPeersResponses, ListAgentsData, ListAgentsErrors, ListAgentSessionsData, ListAgentSessionsErrors, ListAgentSessionsResponses, ListAgentsResponses, ListAgentTriggersData, ListAgentTriggersErrors, ListAgentTriggersResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuthSessionsData, ListAuthSessionsErrors, ListAuthSessionsResponses, ListBlocksData, ListBlocksErrors, ListBlocksResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListOrgInvitesData, ListOrgInvitesErrors, ListOrgInvitesResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListProjectsData, ListProjectsErrors, ListProjectShareLinksData, ListProjectShareLinksErrors, ListProjectShareLinksResponses, ListProjectsResponses, ListSessionMessagesData, ListSessionMessagesErrors, ListSessionMessagesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, ListWorkspaceMembersData, ListWorkspaceMembersErrors, ListWorkspaceMembersResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, RemoveSessionParticipantData, RemoveSessionParticipantErrors, RemoveSessionParticipantResponses, RetryWebhookDeliveryData, RetryWebhookDeliveryErrors, RetryWebhookDeliveryResponses, RevokeAgentTriggerData, RevokeAgentTriggerErrors, RevokeAgentTriggerResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeAuthSessionData, RevokeAuthSessionErrors, RevokeAuthSessionResponses, RevokeOrgInviteData, RevokeOrgInviteErrors, RevokeOrgInviteResponses, RevokeProjectShareLinkData, RevokeProjectShareLinkErrors, RevokeProjectShareLinkResponses, RevokeWorkspaceAccessData, RevokeWorkspaceAccessErrors, RevokeWorkspaceAccessResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, RunTriggerData, RunTriggerErrors, RunTriggerResponses, SetPasswordFromLinkData, SetPasswordFromLinkErrors, SetPasswordFromLinkResponses, StepUpData, StepUpErrors, StepUpResponses, UpdateAgentData, UpdateAgentErrors, UpdateAgentResponses, UpdateBlockData, UpdateBlockErrors, UpdateBlockResponses, UpdateOrgData, UpdateOrgErrors, UpdateOrgMemberData, UpdateOrgMemberErrors, UpdateOrgMemberResponses, UpdateOrgResponses, UpdateProjectData, UpdateProjectErrors, UpdateProjectResponses, UpdateSessionData, UpdateSessionErrors, UpdateSessionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -36,6 +36,169 @@ export const getMe = <ThrowOnError extends boolean = false>(options?: Options<Ge
 });
 
 /**
+ * Get the organization
+ *
+ * The caller's organization and its settings. Any key of the organization may call it, whatever its
+ * scopes, and so may a dashboard session.
+ *
+ */
+export const getOrg = <ThrowOnError extends boolean = false>(options?: Options<GetOrgData, ThrowOnError>) => (options?.client ?? client).get<GetOrgResponses, GetOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org',
+    ...options
+});
+
+/**
+ * Change the organization's settings (dashboard only)
+ *
+ * Changes the organization's name or the default model of new agents (`defaultModel`: a model id from
+ * `GET /models`, or null to follow the server's default). Agents that exist keep their model. Owners and
+ * admins may; members get 403. Browser-only: it needs a dashboard session with step-up, and API keys
+ * always get 403. An unknown model answers 400 on `body.defaultModel`; a blank name 422.
+ *
+ */
+export const updateOrg = <ThrowOnError extends boolean = false>(options: Options<UpdateOrgData, ThrowOnError>) => (options.client ?? client).patch<UpdateOrgResponses, UpdateOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List the organization's members
+ *
+ * Every member of the organization with their role, oldest membership first. Any key of the organization
+ * may call it, whatever its scopes, and so may a dashboard session.
+ *
+ */
+export const listOrgMembers = <ThrowOnError extends boolean = false>(options?: Options<ListOrgMembersData, ThrowOnError>) => (options?.client ?? client).get<ListOrgMembersResponses, ListOrgMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org/members',
+    ...options
+});
+
+/**
+ * Remove a member (dashboard only)
+ *
+ * Removes a user from the organization: their workspace access here is deleted, their API keys of this
+ * organization are revoked (they stop working at once, on every server) and their dashboard sessions in
+ * it end. The user and their keys of other organizations are untouched.
+ * Who may: owners manage every member; admins manage members only (not owners or other admins, nor
+ * themselves) and cannot make anyone an owner; members manage nobody (403). The last owner can be neither
+ * demoted nor removed (409): make another member an owner first.
+ * A user who is not a member of this organization answers 404. Browser-only: API keys get 403.
+ *
+ */
+export const removeOrgMember = <ThrowOnError extends boolean = false>(options: Options<RemoveOrgMemberData, ThrowOnError>) => (options.client ?? client).delete<RemoveOrgMemberResponses, RemoveOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org/members/{userId}',
+    ...options
+});
+
+/**
+ * Change a member's role (dashboard only)
+ *
+ * Sets a member's role. The change applies at once to the member's API keys and dashboard sessions.
+ * Who may: owners manage every member; admins manage members only (not owners or other admins, nor
+ * themselves) and cannot make anyone an owner; members manage nobody (403). The last owner can be neither
+ * demoted nor removed (409): make another member an owner first.
+ * A user who is not a member of this organization answers 404. Browser-only: API keys get 403.
+ *
+ */
+export const updateOrgMember = <ThrowOnError extends boolean = false>(options: Options<UpdateOrgMemberData, ThrowOnError>) => (options.client ?? client).patch<UpdateOrgMemberResponses, UpdateOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org/members/{userId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List open invites
+ *
+ * The organization's invites that can still be accepted (not accepted, revoked or expired), newest first.
+ * Owners and admins only (members get 403). Never returns a token or its hash.
+ *
+ */
+export const listOrgInvites = <ThrowOnError extends boolean = false>(options?: Options<ListOrgInvitesData, ThrowOnError>) => (options?.client ?? client).get<ListOrgInvitesResponses, ListOrgInvitesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org/invites',
+    ...options
+});
+
+/**
+ * Invite someone by email (dashboard only)
+ *
+ * Makes a one-time link that lets the person with this email join the organization with `role`. The
+ * link, `<server>/dashboard/invite#token=<token>`, is in the answer and nowhere else: only the token's
+ * SHA-256 is stored. It works once and for 7 days (`POST /auth/invite/accept`). Inviting an email again
+ * replaces its open invite (the old link stops working). Inviting someone who is already a member
+ * answers 409. Owners may invite with any role, admins as `admin` or `member`; members get 403.
+ * Browser-only: API keys get 403.
+ *
+ */
+export const createOrgInvite = <ThrowOnError extends boolean = false>(options: Options<CreateOrgInviteData, ThrowOnError>) => (options.client ?? client).post<CreateOrgInviteResponses, CreateOrgInviteErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org/invites',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke an invite (dashboard only)
+ *
+ * Revokes an open invite: its link stops working at once. An invite that is accepted, revoked, expired or
+ * of another organization answers 404. Owners and admins may (admins not an invite to become owner);
+ * members get 403. Browser-only: API keys get 403.
+ *
+ */
+export const revokeOrgInvite = <ThrowOnError extends boolean = false>(options: Options<RevokeOrgInviteData, ThrowOnError>) => (options.client ?? client).delete<RevokeOrgInviteResponses, RevokeOrgInviteErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/org/invites/{id}',
+    ...options
+});
+
+/**
  * List workspaces
  *
  * The organization's live workspaces that the caller can see, oldest first: all of them for owners and
@@ -55,12 +218,14 @@ export const listWorkspaces = <ThrowOnError extends boolean = false>(options?: O
 /**
  * Create a workspace (dashboard only)
  *
- * Creating a workspace is a browser-only mutation: it needs a dashboard session with step-up, so every
- * API-key caller, owners included, gets 403 and nothing changes. The 201 below is what a dashboard
- * session receives.
+ * Creates a workspace. Its slug comes from the name (lowercase ASCII, hyphens; `research`, then
+ * `research-2` ...) and stays what it is, renamed or deleted: slugs of deleted workspaces are not reused.
+ * Who may: owners and admins; a member gets 403. The creator is granted access to it; the caller's
+ * current workspace changes only when it had none. Browser-only: it needs a dashboard session with
+ * step-up, so every API-key caller, owners included, gets 403 and nothing changes.
  *
  */
-export const createWorkspace = <ThrowOnError extends boolean = false>(options?: Options<CreateWorkspaceData, ThrowOnError>) => (options?.client ?? client).post<CreateWorkspaceResponses, CreateWorkspaceErrors, ThrowOnError>({
+export const createWorkspace = <ThrowOnError extends boolean = false>(options: Options<CreateWorkspaceData, ThrowOnError>) => (options.client ?? client).post<CreateWorkspaceResponses, CreateWorkspaceErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'alumia_session',
@@ -70,15 +235,19 @@ export const createWorkspace = <ThrowOnError extends boolean = false>(options?: 
     ...options,
     headers: {
         'Content-Type': 'application/json',
-        ...options?.headers
+        ...options.headers
     }
 });
 
 /**
  * Delete a workspace (dashboard only)
  *
- * Deleting a workspace is a browser-only mutation: API-key callers always get 403 and nothing changes.
- * The 200 below is what a dashboard session receives.
+ * Deletes a workspace (soft: the row stays, marked deleted, and its slug is not reused). Its agents,
+ * sessions and projects are deleted with it, at once: they answer 404, no longer count against the plan's
+ * agent limit, and their slugs are free again. Members whose current workspace it was move to the
+ * oldest workspace they can still see, or to none. The organization's last workspace cannot be deleted
+ * (409). Who may: owners and admins; a member gets 403. A workspace the caller cannot see (or already
+ * deleted) answers 404. Browser-only: API-key callers always get 403 and nothing changes.
  *
  */
 export const deleteWorkspace = <ThrowOnError extends boolean = false>(options: Options<DeleteWorkspaceData, ThrowOnError>) => (options.client ?? client).delete<DeleteWorkspaceResponses, DeleteWorkspaceErrors, ThrowOnError>({
@@ -103,6 +272,84 @@ export const getWorkspace = <ThrowOnError extends boolean = false>(options: Opti
             type: 'apiKey'
         }],
     url: '/workspaces/{id}',
+    ...options
+});
+
+/**
+ * Rename a workspace (dashboard only)
+ *
+ * Renames a workspace; its slug stays the same, as an agent's does. Who may: owners and admins; a member
+ * gets 403. A workspace the caller cannot see answers 404. Browser-only: API keys get 403.
+ *
+ */
+export const updateWorkspace = <ThrowOnError extends boolean = false>(options: Options<UpdateWorkspaceData, ThrowOnError>) => (options.client ?? client).patch<UpdateWorkspaceResponses, UpdateWorkspaceErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/workspaces/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List who was granted a workspace
+ *
+ * The organization's members granted access to the workspace, earliest grant first (not paginated).
+ * Owners and admins see every workspace whether granted or not, so they appear here only when granted.
+ * Anyone who can see the workspace may call it, keys included; otherwise 404.
+ *
+ */
+export const listWorkspaceMembers = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceMembersData, ThrowOnError>) => (options.client ?? client).get<ListWorkspaceMembersResponses, ListWorkspaceMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/workspaces/{id}/members',
+    ...options
+});
+
+/**
+ * Revoke a member's access to a workspace (dashboard only)
+ *
+ * Removes a member's grant. It applies at once: the member's API keys and dashboard sessions stop seeing
+ * the workspace (owners and admins still see it, by their role), and if it was their current workspace
+ * they move to the oldest one they can still see, or to none. Revoking a grant that does not exist
+ * changes nothing and answers the same. A user who is not a member of the organization, or a workspace
+ * the caller cannot see, answers 404. Who may: owners and admins; a member gets 403. Browser-only: API
+ * keys get 403.
+ *
+ */
+export const revokeWorkspaceAccess = <ThrowOnError extends boolean = false>(options: Options<RevokeWorkspaceAccessData, ThrowOnError>) => (options.client ?? client).delete<RevokeWorkspaceAccessResponses, RevokeWorkspaceAccessErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/workspaces/{id}/members/{userId}',
+    ...options
+});
+
+/**
+ * Grant a member access to a workspace (dashboard only)
+ *
+ * Grants a member of the organization access to the workspace; granting it again changes nothing and
+ * answers the same. A user who is not a member of the organization, or a workspace the caller cannot see,
+ * answers 404. Who may: owners and admins; a member gets 403. Browser-only: API keys get 403.
+ *
+ */
+export const grantWorkspaceAccess = <ThrowOnError extends boolean = false>(options: Options<GrantWorkspaceAccessData, ThrowOnError>) => (options.client ?? client).put<GrantWorkspaceAccessResponses, GrantWorkspaceAccessErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/workspaces/{id}/members/{userId}',
     ...options
 });
 
@@ -350,6 +597,58 @@ export const listAgentPeers = <ThrowOnError extends boolean = false>(options: Op
 });
 
 /**
+ * List an agent's trigger URLs
+ *
+ * The agent's live triggers, newest first, without tokens or secrets.
+ */
+export const listAgentTriggers = <ThrowOnError extends boolean = false>(options: Options<ListAgentTriggersData, ThrowOnError>) => (options.client ?? client).get<ListAgentTriggersResponses, ListAgentTriggersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/agents/{id}/triggers',
+    ...options
+});
+
+/**
+ * Create an agent trigger URL (dashboard only)
+ *
+ * A URL that starts a chat turn with the agent when anything POSTs JSON to it (browser-only, with
+ * step-up). The answer holds the URL and its token, this once. With `verifySignatures: true` it also holds
+ * a Standard Webhooks `secret` (`whsec_...`), and requests must then be signed with it.
+ *
+ */
+export const createAgentTrigger = <ThrowOnError extends boolean = false>(options: Options<CreateAgentTriggerData, ThrowOnError>) => (options.client ?? client).post<CreateAgentTriggerResponses, CreateAgentTriggerErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/agents/{id}/triggers',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke an agent trigger URL (dashboard only)
+ *
+ * The URL stops working at once (404). Browser-only, with step-up. A repeated revoke answers like the first.
+ */
+export const revokeAgentTrigger = <ThrowOnError extends boolean = false>(options: Options<RevokeAgentTriggerData, ThrowOnError>) => (options.client ?? client).delete<RevokeAgentTriggerResponses, RevokeAgentTriggerErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/agents/{id}/triggers/{triggerId}',
+    ...options
+});
+
+/**
  * List sessions
  *
  * Live sessions in the caller's current workspace (and org-wide ones), most recently updated first,
@@ -559,6 +858,49 @@ export const chatSession = <ThrowOnError extends boolean = false>(options: Optio
 });
 
 /**
+ * Add an agent to a session (dashboard only)
+ *
+ * Adds a live agent the caller can see (UUID or slug; 400 otherwise, as when a session is created) to the
+ * session's participants, last in their order; an agent already taking part answers 409. A session has at
+ * most 20 agents (409 beyond). Browser-only: needs a dashboard session with step-up; API keys get 403.
+ * Writes a `session.updated` activity row in the same transaction. With several agents, chat needs
+ * `agentId` to name the one that answers.
+ *
+ */
+export const addSessionParticipant = <ThrowOnError extends boolean = false>(options: Options<AddSessionParticipantData, ThrowOnError>) => (options.client ?? client).post<AddSessionParticipantResponses, AddSessionParticipantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/sessions/{id}/participants',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove an agent from a session (dashboard only)
+ *
+ * Takes the agent out of the session's participants; its messages stay. An agent that does not take part
+ * answers 404; removing the last participant answers 409 (a session needs an agent to chat with).
+ * Browser-only: needs a dashboard session with step-up; API keys get 403. Writes a `session.updated`
+ * activity row in the same transaction.
+ *
+ */
+export const removeSessionParticipant = <ThrowOnError extends boolean = false>(options: Options<RemoveSessionParticipantData, ThrowOnError>) => (options.client ?? client).delete<RemoveSessionParticipantResponses, RemoveSessionParticipantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/sessions/{id}/participants/{agentId}',
+    ...options
+});
+
+/**
  * List projects
  *
  * Projects of the caller's organization that live in the caller's current workspace, most recently
@@ -747,6 +1089,24 @@ export const updateBlock = <ThrowOnError extends boolean = false>(options: Optio
 });
 
 /**
+ * List a project's share links
+ *
+ * The project's share links, newest first, revoked and expired ones included. The token is never shown
+ * again after the create's answer: only its id and dates. The project must be one the caller can see
+ * (404 otherwise).
+ *
+ */
+export const listProjectShareLinks = <ThrowOnError extends boolean = false>(options: Options<ListProjectShareLinksData, ThrowOnError>) => (options.client ?? client).get<ListProjectShareLinksResponses, ListProjectShareLinksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/projects/{id}/share-links',
+    ...options
+});
+
+/**
  * Create a project share link (dashboard only)
  *
  * Sharing a project by link is a browser-only mutation: it needs a dashboard session with step-up, so
@@ -767,6 +1127,36 @@ export const createProjectShareLink = <ThrowOnError extends boolean = false>(opt
         ...options.headers
     }
 });
+
+/**
+ * Revoke a project share link (dashboard only)
+ *
+ * Stops the link at once: its page and `/api/v1/share/{token}` answer 404 from then on. Revoking a revoked
+ * link answers the same 200 and changes nothing. Browser-only: needs a dashboard session with step-up;
+ * API keys get 403. The first revoke writes a `project.updated` activity row.
+ *
+ */
+export const revokeProjectShareLink = <ThrowOnError extends boolean = false>(options: Options<RevokeProjectShareLinkData, ThrowOnError>) => (options.client ?? client).delete<RevokeProjectShareLinkResponses, RevokeProjectShareLinkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/projects/{id}/share-links/{linkId}',
+    ...options
+});
+
+/**
+ * Read a shared project
+ *
+ * What a project share link shows, as JSON (the same as the HTML page at `/share/{token}`): the project's
+ * name and description and its blocks in order, and nothing else of the organization. Agent and session
+ * blocks are shown without their content. Needs no key. An unknown, revoked or expired token, or a deleted
+ * project, answers 404. Rate limited per client address (`SHARE_LIMIT_PER_MINUTE`, 60 unless configured
+ * otherwise); over it 429 with `Retry-After`.
+ *
+ */
+export const getSharedProject = <ThrowOnError extends boolean = false>(options: Options<GetSharedProjectData, ThrowOnError>) => (options.client ?? client).get<GetSharedProjectResponses, GetSharedProjectErrors, ThrowOnError>({ url: '/share/{token}', ...options });
 
 /**
  * Credit balance
@@ -857,6 +1247,196 @@ export const getMissionControl = <ThrowOnError extends boolean = false>(options?
         }],
     url: '/mission-control',
     ...options
+});
+
+/**
+ * Read one activity row
+ *
+ * One row of the activity feed, if the caller could see it in the feed (404 otherwise). A webhook whose
+ * payload would pass 256 KB carries a reference to this instead of the row.
+ *
+ */
+export const getActivity = <ThrowOnError extends boolean = false>(options: Options<GetActivityData, ThrowOnError>) => (options.client ?? client).get<GetActivityResponses, GetActivityErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/activity/{id}',
+    ...options
+});
+
+/**
+ * List webhook endpoints
+ *
+ * The organization's endpoints, newest first, without their secrets. Owners and admins only (403 for members).
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>) => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks',
+    ...options
+});
+
+/**
+ * Create a webhook endpoint (dashboard only)
+ *
+ * Registers an endpoint for the organization's activity. Browser-only: a dashboard session of an owner or
+ * admin, with step-up; every API key gets 403. The answer holds the signing secret, this once.
+ *
+ * `url` must be https in production, and its host must resolve to public addresses only (checked again at
+ * every delivery, redirects are never followed); outside production http is allowed and
+ * `WEBHOOK_ALLOW_PRIVATE=1` allows private and loopback targets. `events` lists the kinds to receive.
+ *
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook endpoint (dashboard only)
+ *
+ * Deletes the endpoint (browser-only, with step-up); its pending deliveries are not sent. A repeated delete answers like the first.
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Read a webhook endpoint
+ *
+ * One endpoint, without its secret. Owners and admins only.
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Change a webhook endpoint (dashboard only)
+ *
+ * Changes any of `url`, `events`, `description` and `enabled` (browser-only, with step-up). Enabling an
+ * endpoint that was disabled clears its reason and its failure streak; deliveries already given up are
+ * not resent (retry them one by one).
+ *
+ */
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rotate a webhook endpoint's signing secret (dashboard only)
+ *
+ * Mints a new signing secret and shows it this once (browser-only, with step-up). For 24 hours every
+ * delivery carries two signatures in `webhook-signature`, one per secret, so a receiver can switch
+ * without missing a delivery; after that only the new secret signs.
+ *
+ */
+export const rotateWebhookSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSecretData, ThrowOnError>) => (options.client ?? client).post<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks/{id}/rotate-secret',
+    ...options
+});
+
+/**
+ * List an endpoint's deliveries
+ *
+ * The endpoint's deliveries of the last 30 days, newest first, each with its attempts. Owners and admins
+ * only. Delivery is at least once and in no guaranteed order: a receiver deduplicates on `webhook-id`
+ * (the delivery's id) and orders by the payload's `timestamp`.
+ *
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks/{id}/deliveries',
+    ...options
+});
+
+/**
+ * Retry a webhook delivery
+ *
+ * Queues one more attempt of the delivery now, with the same `webhook-id`, whatever its state (a
+ * delivery that already succeeded is sent again too). The endpoint must be enabled (409 otherwise).
+ * Answers 202 with the delivery; the attempt shows in its log once made.
+ *
+ */
+export const retryWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<RetryWebhookDeliveryData, ThrowOnError>) => (options.client ?? client).post<RetryWebhookDeliveryResponses, RetryWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/webhooks/{id}/deliveries/{deliveryId}/retry',
+    ...options
+});
+
+/**
+ * Start an agent from its trigger URL
+ *
+ * Needs no key: the token is the credential. The JSON body (any JSON value, at most 256 KB, 413 over it
+ * before it is parsed, chunked bodies included) becomes the message of a new session of relationship
+ * `trigger` with the trigger's agent, which answers in the background; this answers 202 at once with the
+ * session and message ids (read the reply with the trigger creator's key). A trigger made with
+ * `verifySignatures` needs `webhook-id`, `webhook-timestamp` and `webhook-signature` headers signed with
+ * its secret, within 5 minutes of now (401 otherwise). An unknown or revoked token is a 404, and so is
+ * the token of a deleted agent or of a trigger whose creator left the organization or can no longer see the
+ * agent. The turn acts for the trigger's creator: a paid model without credits is a 402, an inactive agent
+ * a 403, an agent whose model left the catalog a 409, a model whose provider is not configured a 503, all
+ * before anything is stored. A JSON string body is
+ * the message as it is; any other JSON value is the message as compact JSON, cut at 100,000 characters
+ * with a note saying so. Rate limited
+ * per trigger (`TRIGGER_LIMIT_PER_MINUTE`, 60 unless configured otherwise): 429 with `Retry-After`.
+ *
+ */
+export const runTrigger = <ThrowOnError extends boolean = false>(options: Options<RunTriggerData, ThrowOnError>) => (options.client ?? client).post<RunTriggerResponses, RunTriggerErrors, ThrowOnError>({
+    url: '/triggers/{token}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -1029,6 +1609,137 @@ export const changePassword = <ThrowOnError extends boolean = false>(options: Op
             type: 'apiKey'
         }],
     url: '/auth/password/change',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Accept an invite
+ *
+ * Joins the organization an invite link was made for, with the invite's role and access to the
+ * organization's oldest workspace, and uses the link up. For an email without an account this creates the
+ * user with `password` (and `name`); the password policy of `POST /auth/password/set` applies (422 on
+ * `body.password`, the link stays usable). For an existing user `password` must be theirs: otherwise
+ * 401 with the message of a wrong sign-in. The answer does not sign in: the dashboard then calls
+ * `POST /auth/login` with the email, the password and `org`.
+ *
+ * An unknown, expired, revoked or already used token answers 404, the same for all four; someone who is
+ * already a member answers 409. Like sign-in it is guarded against login CSRF: a browser request from
+ * another site is refused with 403. No key is needed and none may be sent. Sensitive route: a token
+ * bucket per client limits attempts; over the limit the answer is 400 with `Too many requests`.
+ *
+ */
+export const acceptOrgInvite = <ThrowOnError extends boolean = false>(options: Options<AcceptOrgInviteData, ThrowOnError>) => (options.client ?? client).post<AcceptOrgInviteResponses, AcceptOrgInviteErrors, ThrowOnError>({
+    url: '/auth/invite/accept',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Start a device login (RFC 8628)
+ *
+ * Starts the OAuth 2.0 device authorization grant for a command-line client. The answer carries a secret
+ * `deviceCode` for the client to poll `POST /auth/device/token` with, and a short `userCode`
+ * (`XXXX-XXXX`, letters without vowels) for the person to confirm in the dashboard at `verificationUri`
+ * (`verificationUriComplete` already names the code). Both expire after `expiresIn` seconds
+ * (`DEVICE_CODE_MINUTES`, 15 by default); poll no more often than every `interval` seconds. Only the
+ * SHA-256 of each code is stored. Sensitive route: a token bucket per client IP limits it (400
+ * `Too many requests`).
+ *
+ */
+export const createDeviceCode = <ThrowOnError extends boolean = false>(options: Options<CreateDeviceCodeData, ThrowOnError>) => (options.client ?? client).post<CreateDeviceCodeResponses, CreateDeviceCodeErrors, ThrowOnError>({
+    url: '/auth/device/code',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Poll a device login for its API key
+ *
+ * The command-line client polls with its `deviceCode`. Until the login ends the answer is 400
+ * `BAD_REQUEST` whose `details` hold one entry `{ path: body.deviceCode, message: <reason> }`, the reason
+ * being RFC 8628's error code: `authorization_pending` (not yet approved: poll again after `interval`),
+ * `slow_down` (polled sooner than `interval`: the interval grows by 5 s for this code, keep it),
+ * `access_denied` (the person denied it) or `expired_token` (expired, already exchanged, or unknown:
+ * start again). Once approved, the answer is an API key minted for the approving user in the org and
+ * current workspace of the approving session, with all of the user's scopes, named after the device
+ * login and the client name. The key is shown this once; the device code is spent. The RFC's
+ * per-code `slow_down` is this route's rate limit, so a client polling at `interval` is never refused.
+ *
+ */
+export const exchangeDeviceCode = <ThrowOnError extends boolean = false>(options: Options<ExchangeDeviceCodeData, ThrowOnError>) => (options.client ?? client).post<ExchangeDeviceCodeResponses, ExchangeDeviceCodeErrors, ThrowOnError>({
+    url: '/auth/device/token',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Look up a device login by its user code
+ *
+ * What the dashboard shows before the person approves: the client's name, the code, when it expires and
+ * its status. The code matches case-insensitively, with or without its dash. An unknown or expired code,
+ * or one another user already approved or denied, answers 404. Dashboard sessions only.
+ *
+ */
+export const getDeviceLogin = <ThrowOnError extends boolean = false>(options: Options<GetDeviceLoginData, ThrowOnError>) => (options.client ?? client).get<GetDeviceLoginResponses, GetDeviceLoginErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/device',
+    ...options
+});
+
+/**
+ * Approve a device login
+ *
+ * Lets the command-line client that shows this code receive an API key for you, in this session's org
+ * and current workspace, with all your scopes; the key is minted when the client next polls. It mints a
+ * credential, so it needs a dashboard session with step-up (`x-browser-only`); API keys get 403. An
+ * unknown, expired or already decided code answers 404. Writes an activity row when the key is minted.
+ *
+ */
+export const approveDeviceLogin = <ThrowOnError extends boolean = false>(options: Options<ApproveDeviceLoginData, ThrowOnError>) => (options.client ?? client).post<ApproveDeviceLoginResponses, ApproveDeviceLoginErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/device/approve',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Deny a device login
+ *
+ * Refuses the code: the client's next poll gets `access_denied`. An unknown, expired or already decided
+ * code answers 404. Dashboard sessions only (API keys get 403).
+ *
+ */
+export const denyDeviceLogin = <ThrowOnError extends boolean = false>(options: Options<DenyDeviceLoginData, ThrowOnError>) => (options.client ?? client).post<DenyDeviceLoginResponses, DenyDeviceLoginErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'alumia_session',
+            type: 'apiKey'
+        }],
+    url: '/auth/device/deny',
     ...options,
     headers: {
         'Content-Type': 'application/json',

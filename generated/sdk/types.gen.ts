@@ -41,7 +41,7 @@ export type Workspace = {
  * scopes allow creating, changing and deleting it.
  *
  */
-export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'sessions:write' | 'keys:read' | 'keys:write' | 'billing:read' | 'projects:read' | 'projects:write' | 'activity:read';
+export type Scope = '*' | 'agents:read' | 'agents:write' | 'sessions:read' | 'sessions:write' | 'keys:read' | 'keys:write' | 'billing:read' | 'projects:read' | 'projects:write' | 'activity:read' | 'webhooks:read' | 'webhooks:write';
 
 /**
  * `live` for keys minted by a production server, `test` for every other server.
@@ -120,13 +120,23 @@ export type ErrorEnvelope = {
 };
 
 /**
- * The answer to a successful delete.
+ * The caller's organization and its settings.
  */
-export type DeletedEnvelope = {
-    success: true;
-    data: {
-        deleted: true;
-    };
+export type Organization = {
+    id: Uuid;
+    /**
+     * The organization's unique slug; sign-in names it as `org`.
+     */
+    slug: string;
+    name: string;
+    /**
+     * The model new agents get when they are created without `model`; null means the server's default
+     * (the model `GET /models` marks `isDefault`).
+     *
+     */
+    defaultModel: string | null;
+    createdAt: Timestamp;
+    updatedAt: Timestamp;
 };
 
 /**
@@ -147,6 +157,52 @@ export type PageInfo = {
      * Whether another page follows.
      */
     hasMore: boolean;
+};
+
+/**
+ * A user's membership of the organization.
+ */
+export type OrgMember = {
+    userId: Uuid;
+    email: string;
+    name: string | null;
+    role: Role;
+    createdAt: Timestamp;
+};
+
+/**
+ * The answer to a successful delete.
+ */
+export type DeletedEnvelope = {
+    success: true;
+    data: {
+        deleted: true;
+    };
+};
+
+/**
+ * An open invitation to join the organization. Its token is shown once, when it is created.
+ */
+export type OrgInvite = {
+    id: Uuid;
+    /**
+     * The invited address, lower-cased.
+     */
+    email: string;
+    role: Role;
+    createdAt: Timestamp;
+    expiresAt: Timestamp;
+};
+
+/**
+ * A member of the organization who was granted access to a workspace.
+ */
+export type WorkspaceMember = {
+    userId: Uuid;
+    email: string;
+    name: string | null;
+    role: Role;
+    grantedAt: Timestamp;
 };
 
 /**
@@ -545,13 +601,34 @@ export type PeerMessage = MessageFields & {
 };
 
 /**
+ * An inbound trigger URL of an agent, as listed; its token is shown once, when it is created.
+ */
+export type AgentTriggerFields = {
+    id: Uuid;
+    agentId: Uuid;
+    description: string;
+    /**
+     * Whether requests must carry a valid Standard Webhooks signature made with the trigger's secret.
+     */
+    verifiesSignatures: boolean;
+    createdAt: Timestamp;
+    lastUsedAt: NullableTimestamp;
+};
+
+/**
+ * An inbound trigger URL of an agent, as listed; its token and secret are shown once, when it is created.
+ */
+export type AgentTrigger = AgentTriggerFields;
+
+/**
  * Free-form session metadata: at most 32 KB serialized and 8 levels deep (422 otherwise). `relationship`
  * says who talks in the session: `direct` (a user and one agent), `group` (a user and several agents) or
- * `peer` (agents talking among themselves; see the posting rule on messages).
+ * `peer` (agents talking among themselves; see the posting rule on messages); `trigger` marks the sessions
+ * an agent's trigger URL starts.
  *
  */
 export type SessionMetadataInput = {
-    relationship?: 'direct' | 'group' | 'peer';
+    relationship?: 'direct' | 'group' | 'peer' | 'trigger';
     [key: string]: unknown;
 };
 
@@ -832,6 +909,35 @@ export type UpdateBlockRequest = {
 };
 
 /**
+ * A project share link as listed; its token is shown only once, when it is created.
+ */
+export type ShareLink = {
+    id: Uuid;
+    projectId: Uuid;
+    createdAt: Timestamp;
+    expiresAt: NullableTimestamp;
+    revokedAt: NullableTimestamp;
+    createdBy: Uuid;
+};
+
+/**
+ * A project as its share link shows it.
+ */
+export type SharedProject = {
+    name: string;
+    description: string | null;
+    blocks: Array<{
+        type: BlockType;
+        /**
+         * The block's content; empty for agent and session blocks, which are not shared.
+         */
+        content: {
+            [key: string]: unknown;
+        };
+    }>;
+};
+
+/**
  * An amount of credits, as a decimal `credits` and the exact integer `creditMicro` (1 credit = 1,000,000
  * creditMicro). Compute with `creditMicro`; `credits` is the same amount for display.
  *
@@ -972,7 +1078,7 @@ export type Machine = {
  * these kinds, in the same transaction as the change.
  *
  */
-export type ActivityKind = 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted';
+export type ActivityKind = 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'org.updated' | 'member.invited' | 'member.invite_revoked' | 'member.joined' | 'member.updated' | 'member.removed' | 'workspace.created' | 'workspace.updated' | 'workspace.deleted' | 'workspace.access_granted' | 'workspace.access_revoked' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.secret_rotated' | 'webhook.disabled' | 'trigger.created' | 'trigger.revoked';
 
 /**
  * One row of the organization's activity feed: one state change. A row is shown to the callers who could
@@ -985,10 +1091,10 @@ export type Activity = {
     id: Uuid;
     kind: ActivityKind;
     /**
-     * Who made the change. `system` is the operator (admin commands, the first start); its id is null.
+     * Who made the change. `system` is the operator (admin commands, the first start) or the server itself (an endpoint disabled after failing); its id is null. `trigger` is an agent's trigger URL, by its id.
      */
     actor: {
-        type: 'user' | 'api_key' | 'agent' | 'system';
+        type: 'user' | 'api_key' | 'agent' | 'system' | 'trigger';
         id: string | null;
         name: string;
     };
@@ -996,7 +1102,7 @@ export type Activity = {
      * What changed, named as it was named at the time.
      */
     subject: {
-        type: 'agent' | 'session' | 'message' | 'api_key' | 'project' | 'block' | 'organization';
+        type: 'agent' | 'session' | 'message' | 'api_key' | 'project' | 'block' | 'organization' | 'user' | 'invite' | 'workspace' | 'webhook' | 'trigger';
         id: Uuid;
         name: string;
     };
@@ -1068,6 +1174,104 @@ export type MissionControl = {
 };
 
 /**
+ * Which activity kinds an endpoint receives: an exact kind (`agent.created`), every kind of one subject
+ * (`agent.*`), or `*` for all of them.
+ *
+ */
+export type WebhookEventFilter = string;
+
+/**
+ * An endpoint that receives the organization's activity as signed HTTP requests (Standard Webhooks). Its
+ * signing secret is shown once, when it is created or rotated, and never again.
+ *
+ */
+export type WebhookFields = {
+    id: Uuid;
+    /**
+     * Where deliveries are POSTed.
+     */
+    url: string;
+    description: string;
+    events: Array<WebhookEventFilter>;
+    /**
+     * Whether new activity is delivered to it.
+     */
+    enabled: boolean;
+    /**
+     * Why it is disabled: `manual` (a PATCH), `gone` (it answered 410), `failing` (every attempt failed for 5
+     * days); null while enabled.
+     *
+     */
+    disabledReason: 'manual' | 'gone' | 'failing' | null;
+    disabledAt: NullableTimestamp;
+    secretRotatedAt: NullableTimestamp;
+    /**
+     * Until then deliveries are signed with the previous secret too (24 hours after a rotation).
+     */
+    previousSecretExpiresAt: NullableTimestamp;
+    createdAt: Timestamp;
+    updatedAt: Timestamp;
+};
+
+/**
+ * A webhook endpoint as listed and read. Its signing secret is never returned after the answer that minted it.
+ */
+export type Webhook = WebhookFields;
+
+/**
+ * An endpoint with its signing secret, in the one answer that shows the secret.
+ */
+export type WebhookWithSecret = WebhookFields & {
+    /**
+     * `whsec_` and the base64 of 32 random bytes: the Standard Webhooks signing secret. Shown once.
+     */
+    secret: string;
+};
+
+/**
+ * One try at delivering: when, what came back (a status code, or a network error), how long it took.
+ */
+export type WebhookAttempt = {
+    at: Timestamp;
+    /**
+     * The receiver's HTTP status; null when no answer came (see `error`).
+     */
+    statusCode: number | null;
+    /**
+     * Why no answer came: `timeout`, `connection refused`, `connection reset`, `refused address`, and the like.
+     */
+    error: string | null;
+    latencyMs: number;
+    /**
+     * The first 1 KB of the answer's body.
+     */
+    responseBody: string | null;
+};
+
+/**
+ * One activity row on its way to one endpoint: every attempt so far (kept 30 days) and what happens next.
+ * Its id is the `webhook-id` header of every attempt, the same across retries.
+ *
+ */
+export type WebhookDelivery = {
+    id: Uuid;
+    webhookId: Uuid;
+    activityId: Uuid;
+    eventType: ActivityKind;
+    /**
+     * `pending` while attempts remain, `succeeded` after a 2xx, `failed` once the schedule is spent or the endpoint disabled.
+     */
+    status: 'pending' | 'succeeded' | 'failed';
+    attemptCount: number;
+    nextAttemptAt: NullableTimestamp;
+    createdAt: Timestamp;
+    /**
+     * Oldest first.
+     */
+    attempts: Array<WebhookAttempt>;
+};
+
+/**
  * An email and password. `org` picks the organization when the user belongs to several.
  */
 export type LoginRequest = {
@@ -1134,6 +1338,19 @@ export type BrowserSession = {
      * Whether this is the session making the request.
      */
     current: boolean;
+};
+
+/**
+ * A device login (RFC 8628) as the approving person sees it.
+ */
+export type DeviceLogin = {
+    userCode: string;
+    /**
+     * The name the client gave, if any.
+     */
+    clientName: string | null;
+    expiresAt: string;
+    status: 'pending' | 'approved' | 'denied';
 };
 
 /**
@@ -1245,6 +1462,21 @@ export type DocsAnswer = {
 };
 
 /**
+ * Page size, 1 to 100. Defaults to 100.
+ */
+export type Limit = number;
+
+/**
+ * The `nextCursor` of the previous page. Omit it for the first page.
+ */
+export type Cursor = string;
+
+/**
+ * The row's UUID.
+ */
+export type UuidId = Uuid;
+
+/**
  * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
  * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
  * calling API key (not its organization: another API key sending the same value runs its own request) for
@@ -1259,21 +1491,6 @@ export type DocsAnswer = {
  *
  */
 export type IdempotencyKey = string;
-
-/**
- * The row's UUID.
- */
-export type UuidId = Uuid;
-
-/**
- * Page size, 1 to 100. Defaults to 100.
- */
-export type Limit = number;
-
-/**
- * The `nextCursor` of the previous page. Omit it for the first page.
- */
-export type Cursor = string;
 
 /**
  * The agent's UUID or its slug, in any letter case.
@@ -1302,10 +1519,11 @@ export type BlockId = Uuid;
 
 /**
  * Only rows of this kind (such as `agent.created`), or of every kind of one subject (`agent.*`, `session.*`,
- * `message.*`, `chat.*`, `api_key.*`, `project.*`, `block.*`, `credits.*`). Anything else is a 422.
+ * `message.*`, `chat.*`, `api_key.*`, `project.*`, `block.*`, `credits.*`,
+ * `org.*`, `member.*`, `workspace.*`, `webhook.*`, `trigger.*`). Anything else is a 422.
  *
  */
-export type ActivityKindFilter = 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'agent.*' | 'session.*' | 'message.*' | 'chat.*' | 'api_key.*' | 'project.*' | 'block.*' | 'credits.*';
+export type ActivityKindFilter = 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'org.updated' | 'member.invited' | 'member.invite_revoked' | 'member.joined' | 'member.updated' | 'member.removed' | 'workspace.created' | 'workspace.updated' | 'workspace.deleted' | 'workspace.access_granted' | 'workspace.access_revoked' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.secret_rotated' | 'webhook.disabled' | 'trigger.created' | 'trigger.revoked' | 'agent.*' | 'session.*' | 'message.*' | 'chat.*' | 'api_key.*' | 'project.*' | 'block.*' | 'credits.*' | 'org.*' | 'member.*' | 'workspace.*' | 'webhook.*' | 'trigger.*';
 
 export type GetMeData = {
     body?: never;
@@ -1354,6 +1572,519 @@ export type GetMeResponses = {
 };
 
 export type GetMeResponse = GetMeResponses[keyof GetMeResponses];
+
+export type GetOrgData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/org';
+};
+
+export type GetOrgErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetOrgError = GetOrgErrors[keyof GetOrgErrors];
+
+export type GetOrgResponses = {
+    /**
+     * The organization.
+     */
+    200: {
+        success: true;
+        data: Organization;
+    };
+};
+
+export type GetOrgResponse = GetOrgResponses[keyof GetOrgResponses];
+
+export type UpdateOrgData = {
+    body: {
+        name?: string;
+        defaultModel?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/org';
+};
+
+export type UpdateOrgErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateOrgError = UpdateOrgErrors[keyof UpdateOrgErrors];
+
+export type UpdateOrgResponses = {
+    /**
+     * The changed organization.
+     */
+    200: {
+        success: true;
+        data: Organization;
+    };
+};
+
+export type UpdateOrgResponse = UpdateOrgResponses[keyof UpdateOrgResponses];
+
+export type ListOrgMembersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/org/members';
+};
+
+export type ListOrgMembersErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListOrgMembersError = ListOrgMembersErrors[keyof ListOrgMembersErrors];
+
+export type ListOrgMembersResponses = {
+    /**
+     * One page of members.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<OrgMember>;
+        };
+    };
+};
+
+export type ListOrgMembersResponse = ListOrgMembersResponses[keyof ListOrgMembersResponses];
+
+export type RemoveOrgMemberData = {
+    body?: never;
+    path: {
+        /**
+         * The member's user id.
+         */
+        userId: Uuid;
+    };
+    query?: never;
+    url: '/org/members/{userId}';
+};
+
+export type RemoveOrgMemberErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RemoveOrgMemberError = RemoveOrgMemberErrors[keyof RemoveOrgMemberErrors];
+
+export type RemoveOrgMemberResponses = {
+    /**
+     * The member was removed.
+     */
+    200: DeletedEnvelope;
+};
+
+export type RemoveOrgMemberResponse = RemoveOrgMemberResponses[keyof RemoveOrgMemberResponses];
+
+export type UpdateOrgMemberData = {
+    body: {
+        role: Role;
+    };
+    path: {
+        /**
+         * The member's user id.
+         */
+        userId: Uuid;
+    };
+    query?: never;
+    url: '/org/members/{userId}';
+};
+
+export type UpdateOrgMemberErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateOrgMemberError = UpdateOrgMemberErrors[keyof UpdateOrgMemberErrors];
+
+export type UpdateOrgMemberResponses = {
+    /**
+     * The member with the new role.
+     */
+    200: {
+        success: true;
+        data: OrgMember;
+    };
+};
+
+export type UpdateOrgMemberResponse = UpdateOrgMemberResponses[keyof UpdateOrgMemberResponses];
+
+export type ListOrgInvitesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/org/invites';
+};
+
+export type ListOrgInvitesErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListOrgInvitesError = ListOrgInvitesErrors[keyof ListOrgInvitesErrors];
+
+export type ListOrgInvitesResponses = {
+    /**
+     * One page of open invites.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<OrgInvite>;
+        };
+    };
+};
+
+export type ListOrgInvitesResponse = ListOrgInvitesResponses[keyof ListOrgInvitesResponses];
+
+export type CreateOrgInviteData = {
+    body: {
+        email: string;
+        role: Role;
+    };
+    path?: never;
+    query?: never;
+    url: '/org/invites';
+};
+
+export type CreateOrgInviteErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateOrgInviteError = CreateOrgInviteErrors[keyof CreateOrgInviteErrors];
+
+export type CreateOrgInviteResponses = {
+    /**
+     * The invite and its link, shown this once.
+     */
+    201: {
+        success: true;
+        data: {
+            id: Uuid;
+            email: string;
+            role: Role;
+            createdAt: Timestamp;
+            expiresAt: Timestamp;
+            /**
+             * The link to send the invitee. Shown once.
+             */
+            url: string;
+        };
+    };
+};
+
+export type CreateOrgInviteResponse = CreateOrgInviteResponses[keyof CreateOrgInviteResponses];
+
+export type RevokeOrgInviteData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/org/invites/{id}';
+};
+
+export type RevokeOrgInviteErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RevokeOrgInviteError = RevokeOrgInviteErrors[keyof RevokeOrgInviteErrors];
+
+export type RevokeOrgInviteResponses = {
+    /**
+     * The invite was revoked.
+     */
+    200: DeletedEnvelope;
+};
+
+export type RevokeOrgInviteResponse = RevokeOrgInviteResponses[keyof RevokeOrgInviteResponses];
 
 export type ListWorkspacesData = {
     body?: never;
@@ -1406,7 +2137,10 @@ export type ListWorkspacesResponses = {
 export type ListWorkspacesResponse = ListWorkspacesResponses[keyof ListWorkspacesResponses];
 
 export type CreateWorkspaceData = {
-    body?: {
+    body: {
+        /**
+         * Leading and trailing whitespace is dropped; a name of whitespace only is a 422.
+         */
         name: string;
     };
     headers?: {
@@ -1456,6 +2190,10 @@ export type CreateWorkspaceErrors = {
      * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
     413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
     /**
      * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
      */
@@ -1509,6 +2247,14 @@ export type DeleteWorkspaceErrors = {
      * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
      */
     403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
     /**
      * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
      */
@@ -1602,6 +2348,274 @@ export type GetWorkspaceResponses = {
 };
 
 export type GetWorkspaceResponse = GetWorkspaceResponses[keyof GetWorkspaceResponses];
+
+export type UpdateWorkspaceData = {
+    body: {
+        /**
+         * Leading and trailing whitespace is dropped; a name of whitespace only is a 422.
+         */
+        name: string;
+    };
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/workspaces/{id}';
+};
+
+export type UpdateWorkspaceErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateWorkspaceError = UpdateWorkspaceErrors[keyof UpdateWorkspaceErrors];
+
+export type UpdateWorkspaceResponses = {
+    /**
+     * The renamed workspace.
+     */
+    200: {
+        success: true;
+        data: Workspace;
+    };
+};
+
+export type UpdateWorkspaceResponse = UpdateWorkspaceResponses[keyof UpdateWorkspaceResponses];
+
+export type ListWorkspaceMembersData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/workspaces/{id}/members';
+};
+
+export type ListWorkspaceMembersErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListWorkspaceMembersError = ListWorkspaceMembersErrors[keyof ListWorkspaceMembersErrors];
+
+export type ListWorkspaceMembersResponses = {
+    /**
+     * The workspace's grants.
+     */
+    200: {
+        success: true;
+        data: {
+            items: Array<WorkspaceMember>;
+        };
+    };
+};
+
+export type ListWorkspaceMembersResponse = ListWorkspaceMembersResponses[keyof ListWorkspaceMembersResponses];
+
+export type RevokeWorkspaceAccessData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+        /**
+         * The member's user id.
+         */
+        userId: Uuid;
+    };
+    query?: never;
+    url: '/workspaces/{id}/members/{userId}';
+};
+
+export type RevokeWorkspaceAccessErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RevokeWorkspaceAccessError = RevokeWorkspaceAccessErrors[keyof RevokeWorkspaceAccessErrors];
+
+export type RevokeWorkspaceAccessResponses = {
+    /**
+     * The member has no grant to the workspace.
+     */
+    200: DeletedEnvelope;
+};
+
+export type RevokeWorkspaceAccessResponse = RevokeWorkspaceAccessResponses[keyof RevokeWorkspaceAccessResponses];
+
+export type GrantWorkspaceAccessData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+        /**
+         * The member's user id.
+         */
+        userId: Uuid;
+    };
+    query?: never;
+    url: '/workspaces/{id}/members/{userId}';
+};
+
+export type GrantWorkspaceAccessErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GrantWorkspaceAccessError = GrantWorkspaceAccessErrors[keyof GrantWorkspaceAccessErrors];
+
+export type GrantWorkspaceAccessResponses = {
+    /**
+     * The grant.
+     */
+    200: {
+        success: true;
+        data: WorkspaceMember;
+    };
+};
+
+export type GrantWorkspaceAccessResponse = GrantWorkspaceAccessResponses[keyof GrantWorkspaceAccessResponses];
 
 export type ListApiKeysData = {
     body?: never;
@@ -2437,6 +3451,247 @@ export type ListAgentPeersResponses = {
 
 export type ListAgentPeersResponse = ListAgentPeersResponses[keyof ListAgentPeersResponses];
 
+export type ListAgentTriggersData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/agents/{id}/triggers';
+};
+
+export type ListAgentTriggersErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListAgentTriggersError = ListAgentTriggersErrors[keyof ListAgentTriggersErrors];
+
+export type ListAgentTriggersResponses = {
+    /**
+     * The agent's triggers.
+     */
+    200: {
+        success: true;
+        data: {
+            items: Array<AgentTrigger>;
+        };
+    };
+};
+
+export type ListAgentTriggersResponse = ListAgentTriggersResponses[keyof ListAgentTriggersResponses];
+
+export type CreateAgentTriggerData = {
+    body?: {
+        description?: string;
+        verifySignatures?: boolean;
+    };
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The agent's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/agents/{id}/triggers';
+};
+
+export type CreateAgentTriggerErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateAgentTriggerError = CreateAgentTriggerErrors[keyof CreateAgentTriggerErrors];
+
+export type CreateAgentTriggerResponses = {
+    /**
+     * The trigger, its URL and token (dashboard sessions only).
+     */
+    201: {
+        success: true;
+        data: AgentTriggerFields & {
+            url: string;
+            token: string;
+            /**
+             * The signing secret when `verifySignatures` is true; null otherwise.
+             */
+            secret: string | null;
+        };
+    };
+};
+
+export type CreateAgentTriggerResponse = CreateAgentTriggerResponses[keyof CreateAgentTriggerResponses];
+
+export type RevokeAgentTriggerData = {
+    body?: never;
+    path: {
+        /**
+         * The agent's UUID or its slug, in any letter case.
+         */
+        id: string;
+        /**
+         * The trigger's UUID.
+         */
+        triggerId: Uuid;
+    };
+    query?: never;
+    url: '/agents/{id}/triggers/{triggerId}';
+};
+
+export type RevokeAgentTriggerErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RevokeAgentTriggerError = RevokeAgentTriggerErrors[keyof RevokeAgentTriggerErrors];
+
+export type RevokeAgentTriggerResponses = {
+    /**
+     * The trigger is revoked.
+     */
+    200: DeletedEnvelope;
+};
+
+export type RevokeAgentTriggerResponse = RevokeAgentTriggerResponses[keyof RevokeAgentTriggerResponses];
+
 export type ListSessionsData = {
     body?: never;
     path?: never;
@@ -2460,7 +3715,7 @@ export type ListSessionsData = {
         /**
          * Only sessions whose `metadata.relationship` is this value.
          */
-        relationship?: 'direct' | 'group' | 'peer';
+        relationship?: 'direct' | 'group' | 'peer' | 'trigger';
     };
     url: '/sessions';
 };
@@ -3052,6 +4307,157 @@ export type ChatSessionResponses = {
 };
 
 export type ChatSessionResponse = ChatSessionResponses[keyof ChatSessionResponses];
+
+export type AddSessionParticipantData = {
+    body: {
+        /**
+         * The agent's UUID or slug.
+         */
+        agentId: string;
+    };
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/sessions/{id}/participants';
+};
+
+export type AddSessionParticipantErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AddSessionParticipantError = AddSessionParticipantErrors[keyof AddSessionParticipantErrors];
+
+export type AddSessionParticipantResponses = {
+    /**
+     * The session with its participants after the change.
+     */
+    201: {
+        success: true;
+        data: Session;
+    };
+};
+
+export type AddSessionParticipantResponse = AddSessionParticipantResponses[keyof AddSessionParticipantResponses];
+
+export type RemoveSessionParticipantData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+        /**
+         * The participating agent's UUID or slug.
+         */
+        agentId: string;
+    };
+    query?: never;
+    url: '/sessions/{id}/participants/{agentId}';
+};
+
+export type RemoveSessionParticipantErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RemoveSessionParticipantError = RemoveSessionParticipantErrors[keyof RemoveSessionParticipantErrors];
+
+export type RemoveSessionParticipantResponses = {
+    /**
+     * The session with its participants after the change.
+     */
+    200: {
+        success: true;
+        data: Session;
+    };
+};
+
+export type RemoveSessionParticipantResponse = RemoveSessionParticipantResponses[keyof RemoveSessionParticipantResponses];
 
 export type ListProjectsData = {
     body?: never;
@@ -3706,6 +5112,73 @@ export type UpdateBlockResponses = {
 
 export type UpdateBlockResponse = UpdateBlockResponses[keyof UpdateBlockResponses];
 
+export type ListProjectShareLinksData = {
+    body?: never;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/projects/{id}/share-links';
+};
+
+export type ListProjectShareLinksErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListProjectShareLinksError = ListProjectShareLinksErrors[keyof ListProjectShareLinksErrors];
+
+export type ListProjectShareLinksResponses = {
+    /**
+     * The project's share links.
+     */
+    200: {
+        success: true;
+        data: {
+            items: Array<ShareLink>;
+        };
+    };
+};
+
+export type ListProjectShareLinksResponse = ListProjectShareLinksResponses[keyof ListProjectShareLinksResponses];
+
 export type CreateProjectShareLinkData = {
     body?: {
         /**
@@ -3806,6 +5279,133 @@ export type CreateProjectShareLinkResponses = {
 };
 
 export type CreateProjectShareLinkResponse = CreateProjectShareLinkResponses[keyof CreateProjectShareLinkResponses];
+
+export type RevokeProjectShareLinkData = {
+    body?: never;
+    path: {
+        /**
+         * The project's UUID or its slug, in any letter case.
+         */
+        id: string;
+        /**
+         * The share link's UUID.
+         */
+        linkId: Uuid;
+    };
+    query?: never;
+    url: '/projects/{id}/share-links/{linkId}';
+};
+
+export type RevokeProjectShareLinkErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RevokeProjectShareLinkError = RevokeProjectShareLinkErrors[keyof RevokeProjectShareLinkErrors];
+
+export type RevokeProjectShareLinkResponses = {
+    /**
+     * The link is revoked.
+     */
+    200: DeletedEnvelope;
+};
+
+export type RevokeProjectShareLinkResponse = RevokeProjectShareLinkResponses[keyof RevokeProjectShareLinkResponses];
+
+export type GetSharedProjectData = {
+    body?: never;
+    path: {
+        /**
+         * The share link's token, as in its URL.
+         */
+        token: string;
+    };
+    query?: never;
+    url: '/share/{token}';
+};
+
+export type GetSharedProjectErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetSharedProjectError = GetSharedProjectErrors[keyof GetSharedProjectErrors];
+
+export type GetSharedProjectResponses = {
+    /**
+     * The shared project.
+     */
+    200: {
+        success: true;
+        data: SharedProject;
+    };
+};
+
+export type GetSharedProjectResponse = GetSharedProjectResponses[keyof GetSharedProjectResponses];
 
 export type GetCreditsData = {
     body?: never;
@@ -3986,10 +5586,11 @@ export type GetMissionControlData = {
     query?: {
         /**
          * Only rows of this kind (such as `agent.created`), or of every kind of one subject (`agent.*`, `session.*`,
-         * `message.*`, `chat.*`, `api_key.*`, `project.*`, `block.*`, `credits.*`). Anything else is a 422.
+         * `message.*`, `chat.*`, `api_key.*`, `project.*`, `block.*`, `credits.*`,
+         * `org.*`, `member.*`, `workspace.*`, `webhook.*`, `trigger.*`). Anything else is a 422.
          *
          */
-        kind?: 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'agent.*' | 'session.*' | 'message.*' | 'chat.*' | 'api_key.*' | 'project.*' | 'block.*' | 'credits.*';
+        kind?: 'agent.created' | 'agent.updated' | 'agent.deleted' | 'session.created' | 'session.updated' | 'session.deleted' | 'message.posted' | 'chat.replied' | 'api_key.minted' | 'api_key.revoked' | 'project.created' | 'project.updated' | 'project.deleted' | 'block.created' | 'block.updated' | 'block.deleted' | 'credits.granted' | 'org.updated' | 'member.invited' | 'member.invite_revoked' | 'member.joined' | 'member.updated' | 'member.removed' | 'workspace.created' | 'workspace.updated' | 'workspace.deleted' | 'workspace.access_granted' | 'workspace.access_revoked' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.secret_rotated' | 'webhook.disabled' | 'trigger.created' | 'trigger.revoked' | 'agent.*' | 'session.*' | 'message.*' | 'chat.*' | 'api_key.*' | 'project.*' | 'block.*' | 'credits.*' | 'org.*' | 'member.*' | 'workspace.*' | 'webhook.*' | 'trigger.*';
         /**
          * Only rows about this agent, by UUID or slug in any letter case.
          */
@@ -4066,6 +5667,788 @@ export type GetMissionControlResponses = {
 };
 
 export type GetMissionControlResponse = GetMissionControlResponses[keyof GetMissionControlResponses];
+
+export type GetActivityData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/activity/{id}';
+};
+
+export type GetActivityErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetActivityError = GetActivityErrors[keyof GetActivityErrors];
+
+export type GetActivityResponses = {
+    /**
+     * The row.
+     */
+    200: {
+        success: true;
+        data: Activity;
+    };
+};
+
+export type GetActivityResponse = GetActivityResponses[keyof GetActivityResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    /**
+     * One page of endpoints.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<Webhook>;
+        };
+    };
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: {
+        url: string;
+        events: Array<WebhookEventFilter>;
+        description?: string;
+    };
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    /**
+     * The endpoint and its signing secret (dashboard sessions only).
+     */
+    201: {
+        success: true;
+        data: WebhookWithSecret;
+    };
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/webhooks/{id}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    /**
+     * The endpoint is deleted.
+     */
+    200: DeletedEnvelope;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/webhooks/{id}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    /**
+     * The endpoint.
+     */
+    200: {
+        success: true;
+        data: Webhook;
+    };
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: {
+        url?: string;
+        events?: Array<WebhookEventFilter>;
+        description?: string;
+        enabled?: boolean;
+    };
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/webhooks/{id}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    /**
+     * The changed endpoint.
+     */
+    200: {
+        success: true;
+        data: Webhook;
+    };
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type RotateWebhookSecretData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: never;
+    url: '/webhooks/{id}/rotate-secret';
+};
+
+export type RotateWebhookSecretErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RotateWebhookSecretError = RotateWebhookSecretErrors[keyof RotateWebhookSecretErrors];
+
+export type RotateWebhookSecretResponses = {
+    /**
+     * The endpoint and its new secret.
+     */
+    200: {
+        success: true;
+        data: WebhookWithSecret;
+    };
+};
+
+export type RotateWebhookSecretResponse = RotateWebhookSecretResponses[keyof RotateWebhookSecretResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100. Defaults to 100.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page. Omit it for the first page.
+         */
+        cursor?: string;
+        /**
+         * Only deliveries in this state.
+         */
+        status?: 'pending' | 'succeeded' | 'failed';
+    };
+    url: '/webhooks/{id}/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    /**
+     * One page of deliveries.
+     */
+    200: {
+        success: true;
+        data: PageInfo & {
+            items: Array<WebhookDelivery>;
+        };
+    };
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type RetryWebhookDeliveryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a POST safe to retry. Send a unique value (1 to 255 printable ASCII characters; anything else
+         * answers 400) and repeat it on retries. The first request that passes validation reserves the key for the
+         * calling API key (not its organization: another API key sending the same value runs its own request) for
+         * 24 hours and its answer is stored; a retry with the same method, path and body gets that stored answer
+         * again, with `Idempotent-Replayed: true`, and nothing is done twice. The body is compared as JSON, so the
+         * order of its keys does not matter. The same key with a different method, path or body answers 409, as
+         * does a retry while the first request is still running; the 409 does not describe the first request.
+         * Requests refused before the handler runs (validation, auth, size) reserve nothing; a first request that
+         * fails with a 5xx releases the key so a retry runs again, and a reservation whose request never finished
+         * (the server stopped) is released after 5 minutes. A stored answer that holds a secret (a minted API key)
+         * is kept encrypted under the calling key, so the database never holds it in plain text.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The row's UUID.
+         */
+        id: Uuid;
+        /**
+         * The delivery's UUID.
+         */
+        deliveryId: Uuid;
+    };
+    query?: never;
+    url: '/webhooks/{id}/deliveries/{deliveryId}/retry';
+};
+
+export type RetryWebhookDeliveryErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RetryWebhookDeliveryError = RetryWebhookDeliveryErrors[keyof RetryWebhookDeliveryErrors];
+
+export type RetryWebhookDeliveryResponses = {
+    /**
+     * The attempt is queued.
+     */
+    202: {
+        success: true;
+        data: WebhookDelivery;
+    };
+};
+
+export type RetryWebhookDeliveryResponse = RetryWebhookDeliveryResponses[keyof RetryWebhookDeliveryResponses];
+
+export type RunTriggerData = {
+    body: unknown;
+    path: {
+        /**
+         * The trigger's token, as in its URL.
+         */
+        token: string;
+    };
+    query?: never;
+    url: '/triggers/{token}';
+};
+
+export type RunTriggerErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The agent's model is paid and the organization's credit balance is zero or below. Nothing was stored and the model was not called. Free models (price 0, such as `alumia-local`) never need credits.
+     */
+    402: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type RunTriggerError = RunTriggerErrors[keyof RunTriggerErrors];
+
+export type RunTriggerResponses = {
+    /**
+     * The turn is started.
+     */
+    202: {
+        success: true;
+        data: {
+            sessionId: Uuid;
+            messageId: Uuid;
+        };
+    };
+};
+
+export type RunTriggerResponse = RunTriggerResponses[keyof RunTriggerResponses];
 
 export type LoginData = {
     body: LoginRequest;
@@ -4581,6 +6964,429 @@ export type ChangePasswordResponses = {
 };
 
 export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
+export type AcceptOrgInviteData = {
+    body: {
+        /**
+         * The token from the link's fragment (`#token=...`).
+         */
+        token: string;
+        /**
+         * The new user's password, or an existing user's own.
+         */
+        password: string;
+        /**
+         * The new user's name; ignored for an existing user.
+         */
+        name?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/invite/accept';
+};
+
+export type AcceptOrgInviteErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AcceptOrgInviteError = AcceptOrgInviteErrors[keyof AcceptOrgInviteErrors];
+
+export type AcceptOrgInviteResponses = {
+    /**
+     * The invite is accepted; sign in to use the organization.
+     */
+    200: {
+        success: true;
+        data: {
+            userId: Uuid;
+            email: string;
+            role: Role;
+            org: {
+                id: Uuid;
+                slug: string;
+                name: string;
+            };
+        };
+    };
+};
+
+export type AcceptOrgInviteResponse = AcceptOrgInviteResponses[keyof AcceptOrgInviteResponses];
+
+export type CreateDeviceCodeData = {
+    body: {
+        /**
+         * Names the client (RFC 8628's client_id), shown to the person approving and part of the minted key's name.
+         */
+        clientName: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/device/code';
+};
+
+export type CreateDeviceCodeErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateDeviceCodeError = CreateDeviceCodeErrors[keyof CreateDeviceCodeErrors];
+
+export type CreateDeviceCodeResponses = {
+    /**
+     * The codes.
+     */
+    200: {
+        success: true;
+        data: {
+            /**
+             * Secret; only for polling.
+             */
+            deviceCode: string;
+            userCode: string;
+            verificationUri: string;
+            verificationUriComplete: string;
+            /**
+             * Seconds between polls.
+             */
+            interval: number;
+            /**
+             * Seconds until both codes expire.
+             */
+            expiresIn: number;
+        };
+    };
+};
+
+export type CreateDeviceCodeResponse = CreateDeviceCodeResponses[keyof CreateDeviceCodeResponses];
+
+export type ExchangeDeviceCodeData = {
+    body: {
+        deviceCode: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/device/token';
+};
+
+export type ExchangeDeviceCodeErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The request collides with the current state.
+     */
+    409: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ExchangeDeviceCodeError = ExchangeDeviceCodeErrors[keyof ExchangeDeviceCodeErrors];
+
+export type ExchangeDeviceCodeResponses = {
+    /**
+     * The minted key, shown once.
+     */
+    200: {
+        success: true;
+        data: ApiKeyCreated;
+    };
+};
+
+export type ExchangeDeviceCodeResponse = ExchangeDeviceCodeResponses[keyof ExchangeDeviceCodeResponses];
+
+export type GetDeviceLoginData = {
+    body?: never;
+    path?: never;
+    query: {
+        userCode: string;
+    };
+    url: '/auth/device';
+};
+
+export type GetDeviceLoginErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetDeviceLoginError = GetDeviceLoginErrors[keyof GetDeviceLoginErrors];
+
+export type GetDeviceLoginResponses = {
+    /**
+     * The device login.
+     */
+    200: {
+        success: true;
+        data: DeviceLogin;
+    };
+};
+
+export type GetDeviceLoginResponse = GetDeviceLoginResponses[keyof GetDeviceLoginResponses];
+
+export type ApproveDeviceLoginData = {
+    body: {
+        userCode: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/device/approve';
+};
+
+export type ApproveDeviceLoginErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type ApproveDeviceLoginError = ApproveDeviceLoginErrors[keyof ApproveDeviceLoginErrors];
+
+export type ApproveDeviceLoginResponses = {
+    /**
+     * The device login as it now stands.
+     */
+    200: {
+        success: true;
+        data: DeviceLogin;
+    };
+};
+
+export type ApproveDeviceLoginResponse = ApproveDeviceLoginResponses[keyof ApproveDeviceLoginResponses];
+
+export type DenyDeviceLoginData = {
+    body: {
+        userCode: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/auth/device/deny';
+};
+
+export type DenyDeviceLoginErrors = {
+    /**
+     * The request is malformed: bad JSON, a missing or empty body, a missing field, a wrong type, an unknown property or query parameter, a string the database cannot hold (NUL, unpaired surrogates, invalid UTF-8), or a body nested deeper than 64 levels.
+     */
+    400: ErrorEnvelope;
+    /**
+     * The key is missing, malformed, unknown, revoked, expired, or minted for the other environment.
+     */
+    401: ErrorEnvelope;
+    /**
+     * The caller is authenticated but may not do this: a missing scope, a role that is too low, or an operation reserved for the dashboard with step-up.
+     */
+    403: ErrorEnvelope;
+    /**
+     * Nothing with this id is visible to the caller: it does not exist, was deleted, or belongs to another organization or to a workspace the caller cannot see.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Production servers require Content-Length on POST requests.
+     */
+    411: ErrorEnvelope;
+    /**
+     * The body is larger than this route's size limit. Every operation has a body size limit (128 KB unless it says otherwise), those that take no body included, so a GET sent with a large body is refused too. The limit is checked against Content-Length before anything is read, and again while a chunked body streams in; the connection is closed after this answer.
+     */
+    413: ErrorEnvelope;
+    /**
+     * Every field has the right type, but a value is out of range (length, bounds, pattern, format or enum).
+     */
+    422: ErrorEnvelope;
+    /**
+     * A limit is used up: this API key's request budget for the minute (6,000 unless the operator configured otherwise), or the public utility's own limit. Wait for Retry-After seconds; the RateLimit field names the policy with `r=0`.
+     */
+    429: ErrorEnvelope;
+    /**
+     * An unexpected failure. Quote the request id when reporting it.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database did not answer in time; the request changed nothing that was acknowledged. Retry with backoff.
+     */
+    503: ErrorEnvelope;
+};
+
+export type DenyDeviceLoginError = DenyDeviceLoginErrors[keyof DenyDeviceLoginErrors];
+
+export type DenyDeviceLoginResponses = {
+    /**
+     * The device login as it now stands.
+     */
+    200: {
+        success: true;
+        data: DeviceLogin;
+    };
+};
+
+export type DenyDeviceLoginResponse = DenyDeviceLoginResponses[keyof DenyDeviceLoginResponses];
 
 export type CreateEnterpriseInquiryData = {
     body: EnterpriseInquiryRequest;
