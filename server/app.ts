@@ -24,6 +24,7 @@ import { validator } from './plugins/validator.js';
 import { dashboardAppRoutes } from './routes/dashboard-app.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { sharePageRoutes } from './routes/share-page.js';
 import { dispatch } from './routes/index.js';
 import './types.js';
 
@@ -58,7 +59,8 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
     healthRoutes(db),               // /healthz, /readyz: no key, outside the contract
     docsRoutes(),                   // /docs and the contract itself: no key
     dashboardAppRoutes(),           // /dashboard: the web app's built files, no key (the page signs in itself)
-    (app.locals.machines = data.machines).counter(), // API requests (not health or docs) for this machine's heartbeat
+    sharePageRoutes(data.shareLinks, { enabled: limits.enabled, redis, policy: utilityPolicies(config)['share-page']! }), // /share/<token>: a project's public page, no key
+    data.machines.counter(),        // API requests (not health or docs) for this machine's heartbeat
     operation(),                    // place the request in the contract, or 404: nothing below runs unplaced
     auth({ apiKeys: data.apiKeys, sessions: data.browserSessions, redis, failuresPerMinute: limits.enabled ? limits.authFailuresPerMinute : undefined }), // a Caller (key, else session cookie), or 401/403
     csrf(),                         // unsafe cookie requests (and login) from another site: 403, before the body is read
@@ -74,6 +76,8 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
   ];
   app.use(compose(pipeline)); // the list as one middleware: one express layer, not one per step
   app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope
+  // For main.ts, which runs the data layer's background work (heartbeat, webhook engine, trigger replies).
+  app.locals.data = data;
   return app;
 }
 
@@ -90,6 +94,8 @@ const corsFor = (origins: string[]) =>
 const utilityPolicies = ({ rateLimit }: Config): Record<string, UtilityPolicy> => ({
   'docs-ask': { points: rateLimit.docsAsksPerMinute, windowSeconds: 60, per: 'key-or-ip', unit: 'questions per minute' },
   'enterprise-inquiry': { points: rateLimit.inquiriesPerHour, windowSeconds: 3600, per: 'ip', unit: 'inquiries per hour' },
+  'share-page': { points: rateLimit.sharesPerMinute, windowSeconds: 60, per: 'ip', unit: 'shared page views per minute' },
+  trigger: { points: rateLimit.triggersPerMinute, windowSeconds: 60, per: 'path-token', unit: 'requests per minute to this trigger' },
 });
 
 const rateLimitedOperations = () => operations.flatMap((op) => (op.rateLimit === undefined ? [] : [op.rateLimit]));

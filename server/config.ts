@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseCredits } from './domain/credits.js';
 import { readProvidersFile, type FileModel } from './providers/providers-file.js';
@@ -79,6 +80,14 @@ const schema = z.object({
   DOCS_ASSISTANT_MODEL: z.string().trim().min(1).optional(),
   DOCS_ASK_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   INQUIRY_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  SHARE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  TRIGGER_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  WEBHOOK_ALLOW_PRIVATE: flag,
+  RETRY_SCHEDULE_SCALE: z.coerce.number().positive().max(1).default(1),
+  SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 of 32 random bytes (openssl rand -base64 32)')
+    .optional(),
 });
 
 /** The names of every environment variable the server reads. */
@@ -109,6 +118,10 @@ export interface Config {
     docsAsksPerMinute: number;
     /** Enterprise inquiries per client IP and hour. */
     inquiriesPerHour: number;
+    /** Share link pages (HTML and JSON) per client IP and minute. */
+    sharesPerMinute: number;
+    /** Requests to one trigger URL per minute. */
+    triggersPerMinute: number;
   };
   /** Agents an organization may hold (a plan limit, answered with 402); 0 means no limit. */
   agentLimitPerOrg: number;
@@ -165,6 +178,19 @@ export interface Config {
     /** The catalog model that writes the docs assistant's answers; passages only when unset. */
     model: string | undefined;
   };
+  webhooks: {
+    /** Private, loopback and link-local targets allowed (WEBHOOK_ALLOW_PRIVATE; never in production). */
+    allowPrivate: boolean;
+    /** Plain http targets allowed (outside production). */
+    allowHttp: boolean;
+    /** Multiplies every retry delay (RETRY_SCHEDULE_SCALE, 1 by default): tests shrink the schedule. */
+    retryScale: number;
+  };
+  /**
+   * The key that seals stored secrets (webhook signing secrets): SECRETS_KEY, or else a key file the
+   * server creates under DATA_DIR. Servers sharing one database must share it.
+   */
+  secretsKey: { value: string | undefined; file: string };
 }
 
 export interface ProviderConfig {
@@ -221,6 +247,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailuresPerMinute: e.AUTH_FAILURE_LIMIT_PER_MINUTE,
       docsAsksPerMinute: e.DOCS_ASK_LIMIT_PER_MINUTE,
       inquiriesPerHour: e.INQUIRY_LIMIT_PER_HOUR,
+      sharesPerMinute: e.SHARE_LIMIT_PER_MINUTE,
+      triggersPerMinute: e.TRIGGER_LIMIT_PER_MINUTE,
     },
     agentLimitPerOrg: e.AGENT_LIMIT_PER_ORG,
     workers: e.WEB_CONCURRENCY,
@@ -258,6 +286,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stepUpMs: Math.round(e.STEP_UP_MINUTES * 60_000),
     },
     docsAssistant: { model: e.DOCS_ASSISTANT_MODEL },
+    webhooks: { allowPrivate: !isProduction && e.WEBHOOK_ALLOW_PRIVATE, allowHttp: !isProduction, retryScale: e.RETRY_SCHEDULE_SCALE },
+    secretsKey: { value: e.SECRETS_KEY, file: join(e.DATA_DIR, 'secrets.key') },
   };
 }
 

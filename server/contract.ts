@@ -10,6 +10,7 @@ export interface OperationObject {
   security?: Array<Record<string, string[]>>;
   responses: Record<string, unknown>;
   requestBody?: unknown;
+  parameters?: Array<{ $ref?: string; name?: string; in?: string }>;
   'x-body-limit'?: number;
   'x-browser-only'?: boolean;
   'x-browser-only-fields'?: string[];
@@ -32,6 +33,7 @@ export const API_BASE = '/api/v1';
 export const ROUTING = { caseSensitive: true, strict: true } as const;
 export const ROUTER_OPTIONS = { caseSensitive: ROUTING.caseSensitive, strict: ROUTING.strict };
 const DEFAULT_BODY_LIMIT = 128 * 1024;
+const IDEMPOTENCY_KEY_REF = '#/components/parameters/IdempotencyKey';
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
 /** What the request pipeline needs to know about an operation before the validator runs. */
@@ -55,6 +57,8 @@ export interface OperationInfo {
   sensitive: boolean;
   /** The named limit of a public utility (`x-rate-limit`), per key or client IP. */
   rateLimit: string | undefined;
+  /** It declares the Idempotency-Key header: only then is a key's answer stored for replay. */
+  idempotent: boolean;
 }
 
 interface Route {
@@ -98,6 +102,9 @@ function buildRoutes(doc: OpenApiDocument): Route[] {
           browserOnlyFields: op['x-browser-only-fields'] ?? [],
           sensitive: op['x-sensitive'] === true,
           rateLimit: op['x-rate-limit'],
+          idempotent: (op.parameters ?? []).some(
+            (p) => p.$ref === IDEMPOTENCY_KEY_REF || (p.in === 'header' && p.name?.toLowerCase() === 'idempotency-key'),
+          ),
         },
       });
     }

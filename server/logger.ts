@@ -23,8 +23,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 /** Anything shaped like an API key (the prefix and a run of its hex), in any letter case. */
 export const KEY_LIKE = /alm_(live|test)_[0-9a-f]{16,}/gi;
 
-const redactRaw = (text: string) => text.replace(KEY_LIKE, 'alm_$1_[redacted]');
-const HAS_KEY = new RegExp(KEY_LIKE.source, 'i');
+/**
+ * The path segment of a URL whose token is the credential (a trigger URL, a share link; not a trigger's own
+ * id under its agent, a UUID), and anything shaped like a trigger token.
+ */
+const TOKEN_PATH = /\/(triggers|share)\/(?!\[redacted\])(?![0-9a-f]{8}-[0-9a-f]{4}-)[^/?#]+/gi;
+const TRIGGER_TOKEN_LIKE = /trg_[A-Za-z0-9_-]{8,}/g;
+
+const redactRaw = (text: string) =>
+  text.replace(KEY_LIKE, 'alm_$1_[redacted]').replace(TOKEN_PATH, '/$1/[redacted]').replace(TRIGGER_TOKEN_LIKE, 'trg_[redacted]');
+const HAS_KEY = new RegExp(`${KEY_LIKE.source}|/triggers/|/share/|trg_`, 'i');
 const ASCII_ESCAPE = /%([0-7][0-9a-f])/gi;
 
 /**

@@ -6,12 +6,13 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
 import { PasswordStore } from './data/passwords.js';
-import type { MachineStore } from './data/machines.js';
+import type { DataLayer } from './data/index.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase, type PrismaClient } from './db/database.js';
 import { passwordLinkUrl } from './domain/passwords.js';
 import { createHttpServer } from './http-server.js';
 import { createLogger, type Logger } from './logger.js';
+import { startWebhookEngine } from './webhooks/engine.js';
 import { clusterRevocations, forwardRevocations, localRevocations, redisRevocations } from './revocations.js';
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -58,7 +59,8 @@ async function serve(config: Config, logger: Logger) {
   const app = buildApp({ config, db, logger, redis, revocations });
   // This process as a machine of the deployment: registered before it answers, then a heartbeat every
   // HEARTBEAT_MS (a failed beat is logged, never fatal; the timer never keeps the process alive).
-  const machines = app.locals.machines as MachineStore;
+  const data = app.locals.data as DataLayer;
+  const machines = data.machines;
   await machines.start();
   let stopping = false;
   const http = createHttpServer(app, config);
@@ -66,9 +68,9 @@ async function serve(config: Config, logger: Logger) {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  // The key first: whoever waits for 'listening' finds it printed already.
-  if (first) printFirstKey(first, port);
-  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id, machine: config.machine.name }, 'listening');
+  // Webhook deliveries: every process relays and delivers; the database shares the work out. A signal that
+  // comes while the engine is still starting (its first start creates the queue's schema) waits for it.
+  const webhooks = startWebhookEngine({ db, config, logger, machineId: machines.self.id, secretBox: data.secretBox });
 
   // Stored Idempotency-Key answers past their TTL are removed hourly (reads already ignore them); one
   // process per machine is enough.
@@ -93,6 +95,11 @@ async function serve(config: Config, logger: Logger) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     clearTimeout(force);
+    await webhooks
+      .then((engine) => engine.stop())
+      .catch((err: unknown) => logger.warn({ err }, 'could not stop webhook deliveries cleanly'));
+    // Replies that trigger URLs started store what they have, as a stream whose client left does.
+    await data.agentTriggers.stop();
     await db.close();
     await revocations.close();
     redis?.disconnect();
@@ -101,6 +108,11 @@ async function serve(config: Config, logger: Logger) {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Announced only now that a signal finds its handler: without one, SIGTERM kills at once. The key first:
+  // whoever waits for 'listening' finds it printed already.
+  if (first) printFirstKey(first, port);
+  logger.info({ port, database: db.kind, env: config.env, worker: cluster.worker?.id, machine: config.machine.name }, 'listening');
+  await webhooks;
 }
 
 /**

@@ -14,7 +14,7 @@ import { changeSummary, type ChangeVerb } from '../domain/activity.js';
 import { checkNotEmpty } from '../domain/projects.js';
 import { SlugAllocator } from './slug-allocator.js';
 import { DEFAULT_VOICE } from '../domain/voice.js';
-import { listed, orgWide, scopeParams, visible, visibleSql } from './tenancy.js';
+import { listed, orgWide, ownOrg, scopeParams, visible, visibleSql } from './tenancy.js';
 
 type AgentRow = Prisma.AgentGetPayload<object>;
 
@@ -162,7 +162,7 @@ export class AgentStore {
     if (this.agentLimit > 0 && (await this.prisma.agent.count({ where: orgWide(caller.orgId, 'agent') })) >= this.agentLimit) {
       throw new ApiError('PAYMENT_REQUIRED', `This organization's plan includes ${this.agentLimit} agents; delete one or upgrade the plan`);
     }
-    const model = this.checkModel(body.model ?? this.models.defaultModel);
+    const model = this.checkModel(body.model ?? (await this.defaultModelOf(caller)));
     const peerIds = body.allowedPeers ? await this.peerIds(caller, body.allowedPeers) : [];
     const settings = JSON.stringify(agentSettings(body.settings ?? {}));
     const id = randomUUID();
@@ -255,6 +255,12 @@ export class AgentStore {
     const peers = await this.sql<{ id: string; slug: string }>(PEER_SLUGS, [...scopeParams(caller), ids]);
     const slugs = new Map(peers.map((p) => [p.id, p.slug]));
     return rows.map((r) => toAgent(r, slugs));
+  }
+
+  /** The org's default model for new agents (PATCH /org) while the catalog has it, else the server's. */
+  private async defaultModelOf(caller: Caller): Promise<string> {
+    const org = await this.prisma.organization.findFirst({ where: ownOrg(caller), select: { defaultModel: true } });
+    return org?.defaultModel && this.models.has(org.defaultModel) ? org.defaultModel : this.models.defaultModel;
   }
 
   /** A model id of the catalog, or 400 naming where the valid ids are. */

@@ -6,8 +6,11 @@ import type { Role, Scope } from '../../generated/sdk/types.gen.js';
  * scope; it has no key, so the key fields are null and code that needs a key must say what a session does.
  */
 export interface Caller {
-  /** How the request authenticated. */
-  via: 'key' | 'session';
+  /**
+   * How the request authenticated; `trigger`: no request credential, a trigger URL acting for its creator
+   * (server/data/agent-triggers.ts), which names itself in the activity rows.
+   */
+  via: 'key' | 'session' | 'trigger';
   /** The API key; null for a dashboard session. */
   keyId: string | null;
   keyPrefix: string | null;

@@ -7,7 +7,7 @@ import { messageActivity, replyActivity } from '../domain/sessions.js';
 import { ApiError, notFound } from '../errors.js';
 import { ProviderError, type ChatTurn, type Provider, type Providers } from '../providers/index.js';
 import { withTimeouts, type StreamTimeouts } from '../providers/timeouts.js';
-import { actorOf, type ActivityLog } from './activity.js';
+import { actorOf, type ActivityLog, type Actor } from './activity.js';
 import type { Caller } from './caller.js';
 import { readChatContext, writeMessage, writeMessageAndReply, writeReply, type MessageInsert, type ReplyInsert } from './chat-sql.js';
 import type { CatalogEntry, ModelCatalog } from './models.js';
@@ -28,6 +28,8 @@ export interface PreparedChat {
   provider: Provider;
   turns: ChatTurn[];
   content: string;
+  /** Set when something other than the caller wrote the message (a trigger): it names the message, not the user. */
+  origin: Actor | null;
 }
 
 /** How the model's answer ended. */
@@ -51,30 +53,37 @@ export class ChatStore {
     private readonly logger?: Logger,
   ) {}
 
-  async prepare(caller: Caller, sessionId: string, body: ChatRequest): Promise<PreparedChat> {
+  /** `origin`: the message's writer when it is not the caller itself (a trigger acting for its creator). */
+  async prepare(caller: Caller, sessionId: string, body: ChatRequest, origin: Actor | null = null): Promise<PreparedChat> {
     const context = await readChatContext(this.sql, caller, sessionId);
     if (!context) throw notFound('Session');
     const participants = context.participants;
     const { author, answerer } = chatParties(participants, body, context.metadata.relationship === 'peer');
     const agent = participants.find((p) => p.id === answerer.id)!;
+    const { model, provider } = this.modelFor(agent, BigInt(context.balance));
+    const turns = buildPrompt({
+      systemPrompt: agent.systemPrompt,
+      answererId: agent.id,
+      history: context.history,
+      incoming: { agentId: author?.id ?? null, authorName: author?.name ?? origin?.name ?? context.userName ?? 'User', content: body.content },
+      contextWindow: model.contextWindow,
+    });
+    const session = { id: context.id, orgId: context.orgId, workspaceId: context.workspaceId, projectId: context.projectId, title: context.title };
+    return { caller, sessionId, session, author, answerer, model, provider, turns, content: body.content, origin };
+  }
+
+  /** What an agent answers with, or what a chat with it is refused with: 409, 503 or 402 (`balanceMicro`: the org's). */
+  modelFor(agent: { slug: string; model: string }, balanceMicro: bigint): { model: CatalogEntry; provider: Provider } {
     if (!this.models.has(agent.model)) {
       // Its model came from a providers file that no longer lists it: the agent must be moved to another.
       throw new ApiError('CONFLICT', `Agent ${agent.slug} runs on model ${agent.model}, which this server's catalog no longer has; change the agent's model`);
     }
     const model = this.models.entry(agent.model);
     const provider = this.providers.get(model.provider, model.id);
-    if (isPaid(model) && BigInt(context.balance) <= 0n) {
+    if (isPaid(model) && balanceMicro <= 0n) {
       throw new ApiError('PAYMENT_REQUIRED', `Model ${model.id} is paid and this organization has no credits left; add credits to continue`);
     }
-    const turns = buildPrompt({
-      systemPrompt: agent.systemPrompt,
-      answererId: agent.id,
-      history: context.history,
-      incoming: { agentId: author?.id ?? null, authorName: author?.name ?? context.userName ?? 'User', content: body.content },
-      contextWindow: model.contextWindow,
-    });
-    const session = { id: context.id, orgId: context.orgId, workspaceId: context.workspaceId, projectId: context.projectId, title: context.title };
-    return { caller, sessionId, session, author, answerer, model, provider, turns, content: body.content };
+    return { model, provider };
   }
 
   /** Without streaming: the model answers first, then the message and the reply are stored together. */
@@ -164,14 +173,14 @@ export class ChatStore {
 
   private incoming(chat: PreparedChat): MessageInsert {
     const { caller, author } = chat;
-    const userId = author ? null : caller.userId;
+    const userId = author || chat.origin ? null : caller.userId;
     return { id: randomUUID(), orgId: caller.orgId, sessionId: chat.sessionId, agentId: author?.id ?? null, userId, content: chat.content };
   }
 
   /** The user's (or author agent's) message of a chat is a posted message like any other. */
   private messageEntry(chat: PreparedChat, m: MessageInsert) {
-    const authorName = chat.author?.name ?? chat.caller.userName ?? chat.caller.keyName;
-    return messageActivity(actorOf(chat.caller), chat.session, m, authorName);
+    const authorName = chat.author?.name ?? chat.origin?.name ?? chat.caller.userName ?? chat.caller.keyName;
+    return messageActivity(chat.origin ?? actorOf(chat.caller), chat.session, m, authorName);
   }
 
   private replyEntry(chat: PreparedChat, r: ReplyInsert, replyTo: string) {

@@ -8,21 +8,32 @@ import { Providers } from '../providers/index.js';
 import { DocsAssistant } from '../docs-assistant/assistant.js';
 import { ActivityLog } from './activity.js';
 import { AgentStore } from './agents.js';
+import { AgentTriggerStore } from './agent-triggers.js';
 import { BlockStore } from './blocks.js';
 import { ChatStore } from './chat.js';
 import { CreditStore } from './credits.js';
 import { ApiKeyStore, KeyCache } from './api-keys.js';
 import { BrowserSessionStore } from './browser-sessions.js';
 import { DashboardStore } from './dashboard.js';
+import { DeviceLoginStore } from './device-logins.js';
 import { IdempotencyStore } from './idempotency.js';
 import { InquiryStore } from './inquiries.js';
 import { MachineStore } from './machines.js';
 import { MeStore } from './me.js';
+import { InviteStore } from './invites.js';
+import { MemberStore } from './members.js';
+import { OrgStore } from './org.js';
 import { MissionControlStore } from './mission-control.js';
 import { PasswordStore } from './passwords.js';
 import { ModelCatalog } from './models.js';
 import { ProjectStore } from './projects.js';
 import { SessionStore } from './sessions.js';
+import { SessionParticipantStore } from './session-participants.js';
+import { ShareLinkStore } from './share-links.js';
+import { secretBoxFor } from './secret-box.js';
+import { WebhookLogStore } from './webhook-log.js';
+import { WebhookStore } from './webhooks.js';
+import { WorkspaceAccessStore } from './workspace-access.js';
 import { WorkspaceStore } from './workspaces.js';
 
 // Revocation must reach every server within a second: with Redis it is pushed at once, without it the
@@ -42,7 +53,11 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
   const projects = new ProjectStore(prisma, activity, sql);
   const sessions = new SessionStore(prisma, agents, activity);
   const credits = new CreditStore(prisma, activity);
+  // One box for every sealed secret (webhook signing secrets, trigger secrets), exported for the delivery engine.
+  const secretBox = secretBoxFor(config.secretsKey);
+  const webhooks = new WebhookStore(prisma, activity, secretBox, config.webhooks);
   const chatTimeouts = { firstMs: config.chat.firstTokenTimeoutMs, idleMs: config.chat.idleTimeoutMs };
+  const chat = new ChatStore(sql, models, providers, chatTimeouts, activity, logger);
   const apiKeys = new ApiKeyStore({
     prisma,
     keyEnv: config.keyEnv,
@@ -60,6 +75,7 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     beforeHandler: (caller: Caller) => agents.ensureAla(caller.orgId),
     activity,
     agents,
+    agentTriggers: new AgentTriggerStore({ prisma, agents, chat, activity, secretBox, keyEnv: config.keyEnv, logger }),
     apiKeys,
     blocks: new BlockStore(prisma, projects, activity, sql),
     browserSessions: new BrowserSessionStore({
@@ -70,9 +86,12 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
       secureCookies: config.isProduction,
       sql,
     }),
-    chat: new ChatStore(sql, models, providers, chatTimeouts, activity, logger),
+    chat,
     credits,
+    participants: new SessionParticipantStore(prisma, activity),
+    shareLinks: new ShareLinkStore(prisma, activity),
     dashboard: new DashboardStore(prisma, agents, apiKeys),
+    deviceLogins: new DeviceLoginStore(prisma, activity, config.keyEnv),
     docsAssistant: new DocsAssistant({ model: config.docsAssistant.model, models, providers, timeouts: chatTimeouts, logger }),
     machineId,
     machines,
@@ -80,11 +99,18 @@ export function createDataLayer(db: Database, config: Config, revocations: Revoc
     idempotency: new IdempotencyStore(prisma, config.idempotencyTtlMs),
     inquiries: new InquiryStore(prisma),
     me: new MeStore(prisma),
+    members: new MemberStore(prisma, revocations, activity),
+    invites: new InviteStore(prisma, new PasswordStore(prisma), activity),
+    org: new OrgStore(prisma, models, activity),
     models,
     passwords: new PasswordStore(prisma),
     projects,
+    secretBox,
     sessions,
-    workspaces: new WorkspaceStore(prisma),
+    webhooks,
+    webhookLog: new WebhookLogStore(prisma, webhooks),
+    workspaces: new WorkspaceStore(prisma, revocations, activity),
+    workspaceAccess: new WorkspaceAccessStore(prisma, revocations, activity),
   };
 }
 

@@ -90,4 +90,19 @@ export async function readFeed(sql: Sql, caller: Caller, f: FeedFilters): Promis
   return toPage(rows, f.limit, (r) => new Date(r.createdAt), present);
 }
 
+/** One row by id, under the feed's own visibility rule: readable exactly when the caller's feed shows it. */
+export async function readActivity(sql: Sql, caller: Caller, id: string): Promise<ActivityItem | undefined> {
+  const rows = await sql<FeedRow>(`${SELECT}\nWHERE ${activityVisibleSql}\n  AND t.id = $4::uuid`, [...scopeParams(caller), id]);
+  return rows[0] ? present(rows[0]) : undefined;
+}
+
+/**
+ * Rows by id, whoever may see them, as the feed presents them: for the webhook engine, which sends each
+ * row to the endpoints of the row's own organization (the fan-out chose them).
+ */
+export async function readActivitiesById(sql: Sql, ids: string[]): Promise<Map<string, ActivityItem>> {
+  const rows = await sql<FeedRow>(`${SELECT}\nWHERE t.id = ANY($1::uuid[])`, [ids]);
+  return new Map(rows.map((r) => [r.id, present(r)]));
+}
+
 export const emptyFeed = (limit: number): Page<ActivityItem> => ({ items: [], limit, nextCursor: null, hasMore: false });

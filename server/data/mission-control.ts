@@ -5,7 +5,8 @@ import { decodeCursor } from '../domain/pagination.js';
 import { byRef } from '../domain/slugs.js';
 import type { Caller } from './caller.js';
 import type { MachineStore } from './machines.js';
-import { emptyFeed, readFeed, type FeedFilters } from './mission-control-feed.js';
+import { emptyFeed, readActivity, readFeed, type FeedFilters } from './mission-control-feed.js';
+import { notFound } from '../errors.js';
 import { activityVisibleSql, listed, scopeParams, visible, visibleSql } from './tenancy.js';
 
 /**
@@ -105,6 +106,13 @@ export class MissionControlStore {
     if (agentId === null || projectId === null || machineIds?.length === 0) return emptyFeed(limit);
     const filters: FeedFilters = { kind: query.kind, agentId, projectId, machineIds, search: query.search, limit, cursor: query.cursor };
     return readFeed(this.sql, caller, filters);
+  }
+
+  /** One row of the feed by id; 404 unless the caller's feed would show it. */
+  async activityRow(caller: Caller, id: string) {
+    const row = await readActivity(this.sql, caller, id);
+    if (!row) throw notFound('Activity');
+    return row;
   }
 
   /** A UUID is used as given (the rows themselves are scoped); a slug must name an agent the caller can see. */

@@ -1,13 +1,17 @@
 import { isUniqueViolation, sqlThroughPrisma, type PrismaClient, type Sql } from '../db/database.js';
 import { ApiError } from '../errors.js';
-import { orgWideSql, type ScopedKind } from './tenancy.js';
+import { orgRowsSql, orgWideSql, type ScopedKind } from './tenancy.js';
 
 const SLUG_PROBES = 64;
 const SLUG_RETRIES = 50;
 
-/** The tables whose rows get a slug unique among the org's live rows, with their tenancy kind. */
-const TABLES = { agent: 'Agent', project: 'Project' } as const satisfies Partial<Record<ScopedKind, string>>;
+/**
+ * The tables whose rows get a slug unique among the org's live rows, with their tenancy kind; and
+ * workspaces, whose slugs are unique among all of the org's rows, deleted ones included (never reused).
+ */
+const TABLES = { agent: 'Agent', project: 'Project', workspace: 'Workspace' } as const satisfies Partial<Record<ScopedKind | 'workspace', string>>;
 type SluggedKind = keyof typeof TABLES;
+const scopeSql = (kind: SluggedKind) => (kind === 'workspace' ? orgRowsSql() : orgWideSql(kind));
 
 /**
  * Generated slugs, one rule for agents and projects: the lowest free `base`, `base-2` ... and a live-slug
@@ -24,11 +28,11 @@ export class SlugAllocator {
     private readonly kind: SluggedKind,
   ) {
     const table = TABLES[kind];
-    this.taken = `SELECT slug FROM "${table}" WHERE ${orgWideSql(kind)} AND slug = ANY($2::text[])`;
+    this.taken = `SELECT slug FROM "${table}" WHERE ${scopeSql(kind)} AND slug = ANY($2::text[])`;
     this.highest = `
       SELECT COALESCE(MAX(substring(slug FROM $3::int)::int), 1)::int AS n
       FROM "${table}"
-      WHERE ${orgWideSql(kind)} AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
+      WHERE ${scopeSql(kind)} AND starts_with(slug, $2) AND substring(slug FROM $3::int) ~ '^[0-9]{1,9}$'`;
   }
 
   /**

@@ -76,6 +76,27 @@ export const billedToSql = '"orgId" = $1::uuid';
 /** The caller's own organization row (aliased `alias`), whose balance it spends: $1 is the org id. */
 export const billedOrgSql = (alias: string) => `${alias}.id = $1::uuid`;
 
+/**
+ * The organization itself and what belongs to it as a whole, not to a workspace: its row (live), its
+ * memberships and its invites. Every member reads the same; who may change them is server/domain/members.ts.
+ */
+export const ownOrg = (caller: Pick<Caller, 'orgId'>) => ({ id: caller.orgId, deletedAt: null });
+export const orgMembers = (caller: Pick<Caller, 'orgId'>) => ({ orgId: caller.orgId });
+export const orgInvites = (caller: Pick<Caller, 'orgId'>) => ({ orgId: caller.orgId });
+/** The workspaces of the org, deleted ones included (a removed member's access goes with every one). */
+export const orgWorkspaces = (caller: Pick<Caller, 'orgId'>) => ({ orgId: caller.orgId });
+/** `orgWorkspaces` and `orgMembers` as SQL over the table itself, or the row aliased `alias`: $1 is the org id. */
+export const orgRowsSql = (alias?: string) => `${alias ? `${alias}.` : ''}"orgId" = $1::uuid`;
+
+/**
+ * Webhook endpoints are the organization's, not a workspace's: every endpoint of the org, live unless a
+ * query asks for deleted ones too (a repeated DELETE). Who may read or change them is server/domain/members.ts.
+ */
+export const orgWebhooks = (caller: Pick<Caller, 'orgId'>, options: ScopeOptions = {}): Prisma.WebhookEndpointWhereInput => ({
+  orgId: caller.orgId,
+  ...(options.deleted ? {} : { deletedAt: null }),
+});
+
 /** API keys: owners and admins see every key of the org, members their own. */
 export function visibleKeys(caller: Caller): Prisma.ApiKeyWhereInput {
   return seesEveryWorkspace(caller) ? { orgId: caller.orgId } : { orgId: caller.orgId, userId: caller.userId };
@@ -115,3 +136,13 @@ export const activityVisibleSql = `t."orgId" = $1::uuid
   AND (t."workspaceId" IS NULL OR EXISTS (
     SELECT 1 FROM "Workspace" w WHERE w.id = t."workspaceId" AND w."orgId" = $1::uuid AND w."deletedAt" IS NULL
       AND ${workspaceVisibleSql('w', '$2::text', '$3::uuid')}))`;
+
+/**
+ * A project reached by a share link's token, with no caller: live, in a live org and, when it has one, a
+ * live workspace. The link is the project's; nothing else of the org is reached through it.
+ */
+export const sharedProject = (): Prisma.ProjectWhereInput => ({
+  deletedAt: null,
+  org: { deletedAt: null },
+  OR: [{ workspaceId: null }, { workspace: { deletedAt: null } }],
+});

@@ -34,6 +34,8 @@ export interface Database {
   kind: 'postgres' | 'embedded';
   prisma: PrismaClient;
   sql: Sql;
+  /** The embedded database's own handle (for LISTEN and the job queue's statements); absent on PostgreSQL. */
+  pglite?: PGlite;
   /** Resolves true when the database answers a trivial query within timeoutMs. */
   ping(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -124,6 +126,7 @@ export async function openEmbedded(pglite: PGlite, options: OpenOptions & { rele
   return {
     kind: 'embedded',
     prisma,
+    pglite,
     sql: async <T>(text: string, params: unknown[]) => (await pglite.query<T>(text, params)).rows,
     ping: (timeoutMs) => ping(prisma, timeoutMs),
     async close() {

@@ -19,13 +19,43 @@ export const ACTIVITY_KINDS = [
   'block.updated',
   'block.deleted',
   'credits.granted',
+  'org.updated',
+  'member.invited',
+  'member.invite_revoked',
+  'member.joined',
+  'member.updated',
+  'member.removed',
+  'workspace.created',
+  'workspace.updated',
+  'workspace.deleted',
+  'workspace.access_granted',
+  'workspace.access_revoked',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
+  'trigger.created',
+  'trigger.revoked',
 ] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 
-export type SubjectType = 'agent' | 'session' | 'message' | 'api_key' | 'project' | 'block' | 'organization';
+export type SubjectType =
+  | 'agent'
+  | 'session'
+  | 'message'
+  | 'api_key'
+  | 'project'
+  | 'block'
+  | 'organization'
+  | 'user'
+  | 'invite'
+  | 'workspace'
+  | 'webhook'
+  | 'trigger';
 
 export interface Actor {
-  type: 'user' | 'api_key' | 'agent' | 'system';
+  type: 'user' | 'api_key' | 'agent' | 'system' | 'trigger';
   id: string | null;
   name: string;
 }
@@ -58,7 +88,7 @@ export const excerpt = (text: string): string => {
 };
 
 /** How a summary names who did it: `key "ci"`, a user or agent by name, or `the system`. */
-export function actorPhrase(actor: { type: 'user' | 'api_key' | 'agent' | 'system'; name: string }): string {
+export function actorPhrase(actor: { type: 'user' | 'api_key' | 'agent' | 'system' | 'trigger'; name: string }): string {
   if (actor.type === 'api_key') return `key "${actor.name}"`;
   if (actor.type === 'system') return 'the system';
   return actor.name;

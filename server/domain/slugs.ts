@@ -8,10 +8,10 @@ const LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o',
 
 /**
  * The slug a name starts from: diacritics folded, lowercase ASCII, every other run of characters one
- * hyphen, at most 56 characters. Names with nothing usable give `agent`; a UUID-shaped result is prefixed
- * so it can never be mistaken for an id.
+ * hyphen, at most 56 characters. Names with nothing usable give `fallback` (`agent`); a UUID-shaped result
+ * is prefixed with it so it can never be mistaken for an id.
  */
-export function slugify(name: string): string {
+export function slugify(name: string, fallback = 'agent'): string {
   const folded = name
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
@@ -23,8 +23,8 @@ export function slugify(name: string): string {
     .replace(/^-/, '')
     .slice(0, MAX_BASE_LENGTH)
     .replace(/-$/, '');
-  if (slug === '') slug = 'agent';
-  if (UUID_SHAPE.test(slug)) slug = `agent-${slug}`;
+  if (slug === '') slug = fallback;
+  if (UUID_SHAPE.test(slug)) slug = `${fallback}-${slug}`;
   return slug;
 }
 

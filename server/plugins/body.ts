@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import express, { type RequestHandler, type Response } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { unstorable } from '../domain/json-input.js';
 import { ApiError } from '../errors.js';
 import { operationOf } from './operation.js';
@@ -58,11 +58,16 @@ function tooLarge(res: Response, limit: number): ApiError {
   return new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes`);
 }
 
+// The bytes a JSON body was parsed from, for an operation that must check them as sent (a signed trigger).
+const rawBodies = new WeakMap<Request, Buffer>();
+export const rawBodyOf = (req: Request): Buffer | undefined => rawBodies.get(req);
+
 /**
  * A body that decodes as UTF-8 must be UTF-8: the decoder would otherwise turn bad bytes into U+FFFD and
  * store something the client never sent.
  */
-function requireUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string | null) {
+function requireUtf8(req: Request, _res: unknown, buf: Buffer, encoding: string | null) {
+  rawBodies.set(req, buf);
   if ((encoding === null || /^utf-?8$/i.test(encoding)) && !isUtf8(buf)) {
     throw Object.assign(new Error('The body is not valid UTF-8'), { type: 'entity.verify.failed' });
   }

@@ -1,10 +1,13 @@
 import type { Request, RequestHandler } from 'express';
 import { LOGIN_OPERATION } from '../domain/browser-sessions.js';
+import { ACCEPT_INVITE_OPERATION } from '../domain/members.js';
 import { ApiError } from '../errors.js';
 import { operationOf } from './operation.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SAME_SITE_FETCH = new Set(['same-origin', 'none']);
+/** Public operations that act on an account without a cookie: guarded as if one were sent (login CSRF). */
+const GUARDED_WITHOUT_COOKIE = new Set([LOGIN_OPERATION, ACCEPT_INVITE_OPERATION]);
 
 /**
  * Cross-site request forgery: a browser attaches the session cookie to requests other sites make it send.
@@ -19,7 +22,7 @@ export function csrf(): RequestHandler {
   return (req, _res, next) => {
     if (!UNSAFE.has(req.method)) return next();
     const byCookie = req.caller?.via === 'session';
-    if (!byCookie && operationOf(req).operationId !== LOGIN_OPERATION) return next();
+    if (!byCookie && !GUARDED_WITHOUT_COOKIE.has(operationOf(req).operationId)) return next();
     const refusal = crossSite(req);
     if (refusal) throw new ApiError('FORBIDDEN', `Cross-site request refused: ${refusal}`);
     next();
@@ -31,8 +34,16 @@ function crossSite(req: Request): string | undefined {
   const site = req.get('sec-fetch-site');
   if (site !== undefined) return SAME_SITE_FETCH.has(site) ? undefined : `Sec-Fetch-Site is ${site}, not same-origin`;
   const origin = req.get('origin');
-  // The origin as express sees it: behind `trust proxy` this is the proxy's public scheme and host.
-  const own = `${req.protocol}://${req.get('host')}`;
+  const own = ownOrigin(req);
   if (origin === undefined) return 'a browser request without Sec-Fetch-Site must send Origin';
   return origin === own ? undefined : `Origin ${origin} is not this server's (${own})`;
+}
+
+/**
+ * This server's origin as express sees the request: behind `trust proxy`, the proxy's public scheme and
+ * host. The CSRF check compares against it, and links the server hands out (invites, share links, device
+ * login) name it.
+ */
+export function ownOrigin(req: Request): string {
+  return `${req.protocol}://${req.get('host')}`;
 }

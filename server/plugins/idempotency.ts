@@ -3,6 +3,7 @@ import { openSecrets, sealSecrets, type IdempotencyStore, type IdempotentRequest
 import { ApiError } from '../errors.js';
 import { bearerToken } from '../domain/keys.js';
 import type { Logger } from '../logger.js';
+import { operationOf } from './operation.js';
 import { replayEventStream, type SseEvent } from '../sse.js';
 
 const HEADER = 'idempotency-key';
@@ -31,7 +32,9 @@ export function idempotency(options: { store: IdempotencyStore; logger: Logger }
   const { store, logger } = options;
   return async (req, res, next) => {
     const key = req.headers[HEADER];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.caller) return next();
+    // Only where the contract offers the header: elsewhere nothing is stored (a trigger URL's path is its
+    // credential, a sign-in's answer is a session).
+    if (req.method !== 'POST' || typeof key !== 'string' || !req.caller || !operationOf(req).idempotent) return next();
     // Auth refuses an Idempotency-Key from a dashboard session: the records are per key and sealed with it.
     if (req.caller.keyId === null) throw new Error('Idempotency-Key reached the idempotency plugin without an API key');
     const request: IdempotentRequest = {

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -166,8 +167,11 @@ export function apiRateLimit(options: RateLimitOptions): RequestHandler {
 export interface UtilityPolicy {
   points: number;
   windowSeconds: number;
-  /** What one bucket belongs to: the key when one was sent, else the client IP; or always the IP. */
-  per: 'key-or-ip' | 'ip';
+  /**
+   * What one bucket belongs to: the key when one was sent, else the client IP; always the IP; or the
+   * `token` path parameter (a trigger URL's), by its hash so no token reaches Redis.
+   */
+  per: 'key-or-ip' | 'ip' | 'path-token';
   /** Names the limit in the 429's message, e.g. "questions per minute". */
   unit: string;
 }
@@ -198,7 +202,15 @@ export function utilityRateLimit(
   return async (req, res, next) => {
     const name = operationOf(req).rateLimit;
     const taker = name === undefined ? undefined : takers.get(name);
-    if (taker) await taker.take(taker.per === 'key-or-ip' && req.caller ? `key:${budgetKey(req.caller)}` : `ip:${req.ip}`, res);
+    if (taker) await taker.take(bucketKey(taker.per, req), res);
     next();
   };
+}
+
+function bucketKey(per: UtilityPolicy['per'], req: Request): string {
+  if (per === 'path-token')
+    return `token:${createHash('sha256')
+      .update(req.operationParams?.token ?? '')
+      .digest('hex')}`;
+  return per === 'key-or-ip' && req.caller ? `key:${budgetKey(req.caller)}` : `ip:${req.ip}`;
 }
