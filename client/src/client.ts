@@ -14,13 +14,16 @@ import { Billing } from './resources/billing.js';
 import { Dashboard } from './resources/dashboard.js';
 import { missionControl, type MissionControl } from './resources/mission-control.js';
 import { Models } from './resources/models.js';
+import { Org } from './resources/org.js';
 import { Blocks, Projects } from './resources/projects.js';
 import { Sessions } from './resources/sessions.js';
+import { AgentTriggers } from './resources/triggers.js';
+import { Webhooks } from './resources/webhooks.js';
 import { Workspaces } from './resources/workspaces.js';
 import type { DataOf } from './types.js';
 
 // Re-exported so that './client.js' stays the one import for the client's API (index.ts and the CLI use it).
-export { Agents, ApiKeys, Auth, Billing, Blocks, Dashboard, Models, Projects, Sessions, Workspaces };
+export { Agents, AgentTriggers, ApiKeys, Auth, Billing, Blocks, Dashboard, Models, Org, Projects, Sessions, Webhooks, Workspaces };
 export { ChatStream } from './chat-stream.js';
 export type {
   ActivityItem,
@@ -36,6 +39,16 @@ export type { Page, PageParams } from './pagination.js';
 export type {
   Agent,
   AgentMessagesParams,
+  AgentTrigger,
+  AgentTriggerCreated,
+  CreateAgentTriggerInput,
+  CreateWebhookInput,
+  UpdateWebhookInput,
+  Webhook,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryParams,
+  WebhookWithSecret,
   Block,
   BlockType,
   CreateBlockInput,
@@ -50,6 +63,12 @@ export type {
   ChangePasswordInput,
   LoginInput,
   SetPasswordInput,
+  AcceptOrgInviteInput,
+  CreateOrgInviteInput,
+  Organization,
+  OrgInvite,
+  OrgMember,
+  UpdateOrgInput,
   ChatInput,
   ChatResult,
   ChatStreamEvent,
@@ -78,6 +97,9 @@ export type {
   UsageReport,
   UsageTotals,
   Workspace,
+  WorkspaceMember,
+  CreateWorkspaceInput,
+  UpdateWorkspaceInput,
 } from './types.js';
 
 export interface ClientOptions {
@@ -140,6 +162,10 @@ export class AlumiaClient {
   readonly missionControl: MissionControl;
   /** Dashboard sign-in and account security, over the session cookie (`credentials`); see resources/auth.ts. */
   readonly auth: Auth;
+  /** The organization's settings, members and invites; changes are browser-only (see resources/org.ts). */
+  readonly org: Org;
+  /** Webhook endpoints and their delivery logs; changes are browser-only (see resources/webhooks.ts). */
+  readonly webhooks: Webhooks;
   readonly #t: Transport;
   #lastRateLimit: readonly RateLimit[] = [];
 
@@ -183,6 +209,8 @@ export class AlumiaClient {
     this.billing = new Billing(this.#t);
     this.missionControl = missionControl(this.#t);
     this.auth = new Auth(this.#t);
+    this.org = new Org(this.#t);
+    this.webhooks = new Webhooks(this.#t);
   }
 
   /**

@@ -14,6 +14,10 @@ export type Message = sdk.Message;
 export type PeerMessage = sdk.PeerMessage;
 export type Me = sdk.Me;
 export type Workspace = sdk.Workspace;
+/** A member granted access to a workspace (owners and admins see every workspace anyway). */
+export type WorkspaceMember = sdk.WorkspaceMember;
+export type CreateWorkspaceInput = sdk.CreateWorkspaceData['body'];
+export type UpdateWorkspaceInput = sdk.UpdateWorkspaceData['body'];
 export type DashboardOverview = sdk.DashboardOverview;
 export type Scope = sdk.Scope;
 export type Role = sdk.Role;
@@ -58,5 +62,27 @@ export type AuthSession = sdk.AuthSession;
 /** One of the user's signed-in dashboard sessions (never its cookie). */
 export type BrowserSession = sdk.BrowserSession;
 export type LoginInput = sdk.LoginData['body'];
+/** The caller's organization and its settings. */
+export type Organization = sdk.Organization;
+export type OrgMember = sdk.OrgMember;
+/** An open invite (never its token). */
+export type OrgInvite = sdk.OrgInvite;
+export type UpdateOrgInput = sdk.UpdateOrgData['body'];
+export type CreateOrgInviteInput = sdk.CreateOrgInviteData['body'];
+export type AcceptOrgInviteInput = sdk.AcceptOrgInviteData['body'];
 export type SetPasswordInput = sdk.SetPasswordFromLinkData['body'];
 export type ChangePasswordInput = sdk.ChangePasswordData['body'];
+/** A webhook endpoint (never its secret; `WebhookWithSecret` is the one answer that shows it). */
+export type Webhook = sdk.Webhook;
+export type WebhookWithSecret = sdk.WebhookWithSecret;
+/** One activity row on its way to one endpoint, with every attempt so far. */
+export type WebhookDelivery = sdk.WebhookDelivery;
+export type WebhookAttempt = sdk.WebhookAttempt;
+export type CreateWebhookInput = sdk.CreateWebhookData['body'];
+export type UpdateWebhookInput = sdk.UpdateWebhookData['body'];
+/** `webhooks.deliveries` parameters: the page, and `status` (`pending`, `succeeded` or `failed`). */
+export type WebhookDeliveryParams = NonNullable<sdk.ListWebhookDeliveriesData['query']>;
+/** An agent's trigger URL as listed (never its token or secret). */
+export type AgentTrigger = sdk.AgentTrigger;
+export type AgentTriggerCreated = DataOf<sdk.CreateAgentTriggerResponse>;
+export type CreateAgentTriggerInput = NonNullable<sdk.CreateAgentTriggerData['body']>;

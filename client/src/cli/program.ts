@@ -17,6 +17,7 @@ import { addMissionControlCommand } from './commands/mission-control.js';
 import { addModelsCommands } from './commands/models.js';
 import { addProjectsCommands } from './commands/projects.js';
 import { addSessionsCommands } from './commands/sessions.js';
+import { addWebhooksCommands } from './commands/webhooks.js';
 import { quietOnBrokenPipe } from './broken-pipe.js';
 import type { Io } from './context.js';
 import { EXIT, reportFailure } from './exit.js';
@@ -39,7 +40,9 @@ export function buildProgram(io: Io): Command {
   const program = new Command('alumia');
 
   program
-    .description('Work with the Alumia API from a terminal: chat with agents; agents, sessions, projects, API keys, models, billing.')
+    .description(
+      'Work with the Alumia API from a terminal: chat with agents; agents, sessions, projects, API keys, models, billing, webhooks.',
+    )
     .version(packageVersion(), '-v, --version')
     .option('--json', "print the answer's data as JSON (lists: a JSON array of every item)")
     .option('--base-url <url>', 'the server, e.g. http://localhost:3000 (default: ALUMIA_BASE_URL, the stored one, http://localhost:3000)')
@@ -68,6 +71,7 @@ ${example('alumia login --base-url http://localhost:3000', 'alumia agents list',
     addSessionsCommands,
     addProjectsCommands,
     addBillingCommands,
+    addWebhooksCommands,
     addDashboardCommands,
   ].map((add) => add(program, io));
 

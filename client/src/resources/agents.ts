@@ -2,12 +2,16 @@ import * as sdk from '../../../generated/sdk/index.js';
 import { base, idempotency, type CallOptions, type CreateOptions, type Transport, unwrap } from '../call.js';
 import { PageIterator, type PageParams } from '../pagination.js';
 import type { Agent, AgentMessagesParams, CreateAgentInput, DataOf, Session, UpdateAgentInput } from '../types.js';
+import { AgentTriggers } from './triggers.js';
 
 /** Agents: `id` is always the agent's UUID or its slug. */
 export class Agents {
   readonly #t: Transport;
+  /** Its inbound trigger URLs: `agents.triggers.create(agent)`, `list`, `revoke`. */
+  readonly triggers: AgentTriggers;
   constructor(t: Transport) {
     this.#t = t;
+    this.triggers = new AgentTriggers(t);
   }
 
   /** Every agent, following pages as you iterate (`limit` is the page size). */

@@ -1,5 +1,6 @@
 import * as sdk from '../../../generated/sdk/index.js';
 import { base, type CallOptions, type Transport, unwrap } from '../call.js';
+import { AlumiaError } from '../errors.js';
 import type { ChangePasswordInput, DataOf, LoginInput, SetPasswordInput } from '../types.js';
 
 /**
@@ -53,4 +54,41 @@ export class Auth {
   changePassword(body: ChangePasswordInput, options?: CallOptions): Promise<DataOf<sdk.ChangePasswordResponse>> {
     return unwrap(sdk.changePassword({ ...base(this.#t, options), body }));
   }
+
+  /** Starts a CLI device login (RFC 8628): public; the answer's deviceCode is for `deviceToken` only. */
+  deviceCode(clientName: string, options?: CallOptions): Promise<DataOf<sdk.CreateDeviceCodeResponse>> {
+    return unwrap(sdk.createDeviceCode({ ...base(this.#t, options), body: { clientName } }));
+  }
+
+  /**
+   * Polls a device login: the API key once approved. Until then BAD_REQUEST whose first detail's message is
+   * `authorization_pending`, `slow_down`, `access_denied` or `expired_token` (see {@link deviceLoginError}).
+   */
+  deviceToken(deviceCode: string, options?: CallOptions): Promise<DataOf<sdk.ExchangeDeviceCodeResponse>> {
+    return unwrap(sdk.exchangeDeviceCode({ ...base(this.#t, options), body: { deviceCode } }));
+  }
+
+  /** The device login a user code names (dashboard session only). */
+  getDeviceLogin(userCode: string, options?: CallOptions): Promise<DataOf<sdk.GetDeviceLoginResponse>> {
+    return unwrap(sdk.getDeviceLogin({ ...base(this.#t, options), query: { userCode } }));
+  }
+
+  /** Approves a device login (browser-only: needs step-up); the key is minted at the client's next poll. */
+  approveDeviceLogin(userCode: string, options?: CallOptions): Promise<DataOf<sdk.ApproveDeviceLoginResponse>> {
+    return unwrap(sdk.approveDeviceLogin({ ...base(this.#t, options), body: { userCode } }));
+  }
+
+  /** Denies a device login: the client's next poll gets `access_denied`. */
+  denyDeviceLogin(userCode: string, options?: CallOptions): Promise<DataOf<sdk.DenyDeviceLoginResponse>> {
+    return unwrap(sdk.denyDeviceLogin({ ...base(this.#t, options), body: { userCode } }));
+  }
+}
+
+/** The RFC 8628 reason of a failed `deviceToken` poll, or undefined for any other error. */
+export function deviceLoginError(err: unknown): 'authorization_pending' | 'slow_down' | 'access_denied' | 'expired_token' | undefined {
+  if (!(err instanceof AlumiaError) || err.code !== 'BAD_REQUEST') return undefined;
+  const reason = err.details.find((d) => d.path === 'body.deviceCode')?.message;
+  return reason === 'authorization_pending' || reason === 'slow_down' || reason === 'access_denied' || reason === 'expired_token'
+    ? reason
+    : undefined;
 }

@@ -35,14 +35,46 @@ export class Blocks {
   }
 }
 
+/**
+ * A project's share links: a read-only public page at `url`. Creating and revoking one is browser-only
+ * (a dashboard session with step-up; API keys get 403); listing never shows the token again.
+ */
+export class ShareLinks {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+
+  /** Mints a link; its `url` (with the token) is in this answer only. */
+  create(
+    project: string,
+    body: { expiresAt?: string | null } = {},
+    options?: CreateOptions,
+  ): Promise<DataOf<sdk.CreateProjectShareLinkResponse>> {
+    return unwrap(sdk.createProjectShareLink({ ...base(this.#t, options), ...idempotency(options), path: { id: project }, body }));
+  }
+
+  list(project: string, options?: CallOptions): Promise<DataOf<sdk.ListProjectShareLinksResponse>> {
+    return unwrap(sdk.listProjectShareLinks({ ...base(this.#t, options), path: { id: project } }));
+  }
+
+  /** Stops the link at once; revoking it again answers the same. */
+  revoke(project: string, linkId: string, options?: CallOptions): Promise<DataOf<sdk.RevokeProjectShareLinkResponse>> {
+    return unwrap(sdk.revokeProjectShareLink({ ...base(this.#t, options), path: { id: project, linkId } }));
+  }
+}
+
 /** Projects of the current workspace: `id` is always the project's UUID or its slug. Their canvas is `blocks`. */
 export class Projects {
   readonly #t: Transport;
   /** The blocks of a project's canvas: `projects.blocks.list(project)`, `create`, `update`, `delete`. */
   readonly blocks: Blocks;
+  /** Its share links: `projects.shareLinks.create(project)`, `list`, `revoke`. */
+  readonly shareLinks: ShareLinks;
   constructor(t: Transport) {
     this.#t = t;
     this.blocks = new Blocks(t);
+    this.shareLinks = new ShareLinks(t);
   }
 
   /** Every project, following pages as you iterate (`limit` is the page size). */

@@ -47,6 +47,16 @@ export class Sessions {
     return unwrap(sdk.deleteSession({ ...base(this.#t, options), path: { id } }));
   }
 
+  /** Adds an agent (UUID or slug) to the session's participants (browser-only: needs step-up). */
+  addParticipant(id: string, agentId: string, options?: CallOptions): Promise<DataOf<sdk.AddSessionParticipantResponse>> {
+    return unwrap(sdk.addSessionParticipant({ ...base(this.#t, options), path: { id }, body: { agentId } }));
+  }
+
+  /** Takes an agent out of the session; never the last one (409). Browser-only: needs step-up. */
+  removeParticipant(id: string, agentId: string, options?: CallOptions): Promise<DataOf<sdk.RemoveSessionParticipantResponse>> {
+    return unwrap(sdk.removeSessionParticipant({ ...base(this.#t, options), path: { id, agentId } }));
+  }
+
   /** Every message of the session, oldest first, following pages as you iterate. */
   messages(id: string, params: PageParams = {}, options?: CallOptions): PageIterator<Message> {
     return new PageIterator((p) => this.messagesPage(id, p, options), params);

@@ -5,6 +5,7 @@ import { removeCredentials, writeCredentials } from '../credentials.js';
 import { UsageError } from '../exit.js';
 import { example } from '../options.js';
 import { promptKey } from '../stdin.js';
+import { deviceLogin } from './login-web.js';
 import { meFields } from '../views.js';
 
 export function addAuthCommands(program: Command, io: Io): void {
@@ -13,12 +14,13 @@ export function addAuthCommands(program: Command, io: Io): void {
     .description('Check an API key with GET /me and store it, with the server, for later commands')
     .addHelpText(
       'after',
-      `\nThe key is asked for (hidden) or read from stdin, unless --api-key is given. It is stored in\n$XDG_CONFIG_HOME/alumia/credentials.json (default ~/.config/alumia/credentials.json) with mode 0600.\n${example('alumia login --base-url http://localhost:3000', 'echo "$KEY" | alumia login --base-url https://alumia.example.com')}`,
+      `\nThe key is asked for (hidden) or read from stdin, unless --api-key is given. It is stored in\n$XDG_CONFIG_HOME/alumia/credentials.json (default ~/.config/alumia/credentials.json) with mode 0600.\n${example('alumia login --base-url http://localhost:3000', 'alumia login --web --base-url https://alumia.example.com', 'echo "$KEY" | alumia login --base-url https://alumia.example.com')}`,
     )
-    .action(async (_opts, cmd: Command) => {
+    .option('--web', 'sign in through the dashboard instead (device login): open the printed link and approve')
+    .action(async (opts: { web?: boolean }, cmd: Command) => {
       const ctx = contextOf(io, cmd);
       const baseUrl = ctx.baseUrl();
-      const apiKey = ctx.opts.apiKey?.trim() || (await promptKey(io));
+      const apiKey = opts.web ? await deviceLogin(ctx) : ctx.opts.apiKey?.trim() || (await promptKey(io));
       if (!apiKey) throw new UsageError('no API key given: pass --api-key or type it at the prompt');
       const me = await ctx.client(apiKey).me();
       const file = ctx.credentialsFile;
