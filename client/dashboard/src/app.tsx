@@ -4,18 +4,37 @@ import { Loading } from './components.js';
 import { AccountPage } from './pages/account.js';
 import { AgentEditPage, AgentNewPage } from './pages/agent-form.js';
 import { AgentsPage } from './pages/agents.js';
+import { DevicePage } from './pages/device.js';
 import { ApiKeysPage } from './pages/api-keys.js';
+import { InvitePage } from './pages/invite.js';
+import { MembersPage } from './pages/members.js';
+import { OrgSettingsPage } from './pages/org-settings.js';
+import { ProjectPage } from './pages/project.js';
+import { ProjectsPage } from './pages/projects.js';
+import { SessionPage } from './pages/session.js';
+import { SessionsPage } from './pages/sessions.js';
 import { OverviewPage } from './pages/overview.js';
 import { SetPasswordPage } from './pages/set-password.js';
 import { SignInPage } from './pages/sign-in.js';
+import { WebhookPage } from './pages/webhook.js';
+import { WebhooksPage } from './pages/webhooks.js';
+import { WorkspacesPage } from './pages/workspaces.js';
 import { Link, navigate, usePath } from './router.js';
 import { StepUpProvider } from './step-up.js';
 
-const PUBLIC = new Set(['/sign-in', '/set-password']);
+const PUBLIC = new Set(['/sign-in', '/set-password', '/invite']);
+/** Pages reached by a link rather than the navigation: their titles. */
+const LINKED: Array<[string, string]> = [['/device', 'Device login']];
 const NAV: Array<[string, string]> = [
   ['/', 'Overview'],
   ['/agents', 'Agents'],
+  ['/sessions', 'Sessions'],
+  ['/projects', 'Projects'],
+  ['/workspaces', 'Workspaces'],
+  ['/members', 'Members'],
+  ['/org', 'Organization'],
   ['/api-keys', 'API keys'],
+  ['/webhooks', 'Webhooks'],
   ['/account', 'Account security'],
 ];
 
@@ -33,6 +52,8 @@ export function App() {
       .catch((e: unknown) => {
         const f = failureOf(e);
         if (f.status === 401) {
+          // The device page (a link the CLI printed) comes back after sign-in, code included.
+          if (path === '/device') sessionStorage.setItem('alumia:after-sign-in', `/device${location.search}`);
           setSession(null);
           navigate('/sign-in', { replace: true });
         } else setError(f.message);
@@ -40,17 +61,24 @@ export function App() {
   }, [path, session]);
 
   useEffect(() => {
-    const name = PUBLIC.has(path) ? '' : (NAV.find(([p]) => p === path)?.[1] ?? 'Agents');
+    const name = PUBLIC.has(path)
+      ? ''
+      : ((NAV.find(([p]) => p === path) ??
+          LINKED.find(([p]) => p === path) ??
+          NAV.find(([p]) => p !== '/' && path.startsWith(`${p}/`)))?.[1] ?? 'Not found');
     document.title = name ? `${name} · Alumia dashboard` : 'Alumia dashboard';
   }, [path]);
 
   if (path === '/set-password') return <SetPasswordPage />;
+  if (path === '/invite') return <InvitePage />;
   if (path === '/sign-in')
     return (
       <SignInPage
         onSignedIn={(s) => {
           setSession(s);
-          navigate('/', { replace: true });
+          const back = sessionStorage.getItem('alumia:after-sign-in');
+          sessionStorage.removeItem('alumia:after-sign-in');
+          navigate(back ?? '/', { replace: true });
         }}
       />
     );
@@ -97,8 +125,18 @@ function route(path: string) {
   if (path === '/agents') return <AgentsPage />;
   if (path === '/agents/new') return <AgentNewPage />;
   if (path.startsWith('/agents/')) return <AgentEditPage id={decodeURIComponent(path.slice('/agents/'.length))} />;
+  if (path === '/sessions') return <SessionsPage />;
+  if (path.startsWith('/sessions/')) return <SessionPage id={decodeURIComponent(path.slice('/sessions/'.length))} />;
+  if (path === '/projects') return <ProjectsPage />;
+  if (path.startsWith('/projects/')) return <ProjectPage id={decodeURIComponent(path.slice('/projects/'.length))} />;
+  if (path === '/workspaces') return <WorkspacesPage />;
+  if (path === '/members') return <MembersPage />;
+  if (path === '/org') return <OrgSettingsPage />;
   if (path === '/api-keys') return <ApiKeysPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
+  if (path.startsWith('/webhooks/')) return <WebhookPage id={decodeURIComponent(path.slice('/webhooks/'.length))} />;
   if (path === '/account') return <AccountPage />;
+  if (path === '/device') return <DevicePage />;
   return (
     <section>
       <h1 id="page-title">Not found</h1>

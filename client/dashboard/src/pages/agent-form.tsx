@@ -4,6 +4,7 @@ import { client, failureOf, fieldErrors, splitList, type Failure } from '../api.
 import { Field, FormError, Loading, Page, TextArea } from '../components.js';
 import { Link, navigate } from '../router.js';
 import { useStepUp } from '../step-up.js';
+import { AgentTriggers } from './agent-triggers.js';
 
 interface Values {
   name: string;
@@ -111,6 +112,7 @@ export function AgentEditPage({ id }: { id: string }) {
           if (a.slug !== agent.slug) navigate(`/agents/${encodeURIComponent(a.slug)}`, { replace: true });
         }}
       />
+      <AgentTriggers agent={agent} />
     </Page>
   );
 }

@@ -1,28 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
 import type { Agent } from '@alumia/client';
-import { client, failureOf } from '../api.js';
+import { client } from '../api.js';
 import { Empty, FormError, Loading, Page } from '../components.js';
+import { usePagedList } from '../paged-list.js';
 import { Link } from '../router.js';
 
 export function AgentsPage() {
-  const [agents, setAgents] = useState<Agent[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-
-  const load = async (after: string | null) => {
-    setBusy(true);
-    try {
-      const page = await client.agents.listPage({ limit: 50, ...(after ? { cursor: after } : {}) });
-      setAgents((a) => [...(after ? (a ?? []) : []), ...page.items]);
-      setCursor(page.nextCursor);
-    } catch (e) {
-      setError(failureOf(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  useEffect(() => void load(null), []);
+  const { items: agents, error, more } = usePagedList<Agent>((query) => client.agents.listPage(query));
 
   const actions = (
     <Link to="/agents/new">
@@ -64,11 +47,7 @@ export function AgentsPage() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button type="button" class="secondary" disabled={busy} onClick={() => void load(cursor)}>
-          {busy ? 'Loading…' : 'Show more agents'}
-        </button>
-      )}
+      {more('Show more agents')}
     </Page>
   );
 }
