@@ -9,7 +9,7 @@ let h: Harness;
 let machineId: string;
 beforeAll(async () => {
   h = await startHarness();
-  machineId = (h.app.locals.machines as { self: { id: string } }).self.id;
+  machineId = (h.app.locals.data as { machines: { self: { id: string } } }).machines.self.id;
 });
 afterAll(() => h.close());
 

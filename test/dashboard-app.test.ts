@@ -55,7 +55,14 @@ describe('GET /dashboard', () => {
   });
 
   it("answers the page's own paths with index.html, and a missing asset with the API's 404", async () => {
-    for (const path of ['/dashboard/agents', '/dashboard/agents/scout', '/dashboard/set-password']) {
+    for (const path of [
+      '/dashboard/agents',
+      '/dashboard/agents/scout',
+      '/dashboard/set-password',
+      '/dashboard/invite',
+      '/dashboard/sessions/1f0e',
+      '/dashboard/projects/tide',
+    ]) {
       const res = await supertest(app).get(path);
       expect(res.status, path).toBe(200);
       expect(res.text).toContain('<div id="app"></div>');

@@ -2,7 +2,15 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordStore } from '../server/data/passwords.js';
 import { ageSession, COOKIE, cookieHeaders, SAME_ORIGIN, signIn } from './helpers/browser-session.js';
-import { ensureDashboardBuilt, formPage, screenshot, serveDashboard, type SeenRequest } from './helpers/dashboard-browser.js';
+import {
+  ensureDashboardBuilt,
+  formPage,
+  openProfile,
+  screenshot,
+  serveDashboard,
+  waitForHeading,
+  type SeenRequest,
+} from './helpers/dashboard-browser.js';
 import { chromiumOrWarn, launchChromium } from './helpers/chromium.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import type { Served } from './helpers/live-http.js';
@@ -35,20 +43,9 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await h?.close();
   });
 
-  /** A fresh browser profile whose page reports script errors and CSP violations. */
-  async function open(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: server.url });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-    });
-    return { context, page, problems };
-  }
+  const open = () => openProfile(browser, server.url);
   const cookieOf = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name === COOKIE)?.value;
-  const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
+  const heading = waitForHeading;
 
   it('sets the password from a one-time link, signs in, steps up for peers, mints a key, ends a session, changes the password, signs out', async () => {
     const t = await h.tenant();

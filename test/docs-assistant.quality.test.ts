@@ -47,6 +47,10 @@ const QUESTIONS: Array<[question: string, url: string]> = [
   ['how do I delete a project', '/docs#operation/deleteProject'],
   ["how do I list a session's messages", '/docs#operation/listSessionMessages'],
   ['what does 402 payment required mean', '/docs#section/errors'],
+  ['how do I verify a webhook signature', '/docs/guide#webhooks-and-agent-triggers'],
+  ['how do I retry a failed webhook delivery', '/docs#operation/retryWebhookDelivery'],
+  ['how do I create a webhook', '/docs#operation/createWebhook'],
+  ['how do I start an agent from a trigger URL', '/docs#operation/runTrigger'],
 ];
 
 // Things this API does not do: the answer must say it does not know.
@@ -55,7 +59,7 @@ const OFF_TOPIC = [
   'kubernetes operator',
   'does it support GraphQL subscriptions',
   'how do I export to Excel',
-  'webhooks',
+  'how do I upload a video',
 ];
 
 let h: Harness;

@@ -219,7 +219,10 @@ describe('graceful shutdown under load', () => {
         }
         agent.destroy();
       };
-      // Requests in the middle of their body when the signal comes: the rest follows after it.
+      // Requests in the middle of their body when the signal comes: the rest follows after it. Each asks for
+      // 100 Continue, which the server sends once it has parsed the headers: the signal waits for all three,
+      // so each is a request the server has begun, not bytes still unread in its socket buffer.
+      const begun: Promise<void>[] = [];
       const slow = (n: number) =>
         new Promise<Outcome>((resolve) => {
           const id = `slow-${n}`;
@@ -231,14 +234,22 @@ describe('graceful shutdown under load', () => {
             method: 'POST',
             path: '/api/v1/agents',
             agent: false,
-            headers: { ...bearer(key), 'x-request-id': id, 'content-type': 'application/json', 'content-length': String(body.length) },
+            headers: {
+              ...bearer(key),
+              'x-request-id': id,
+              'content-type': 'application/json',
+              'content-length': String(body.length),
+              expect: '100-continue',
+            },
           });
+          begun.push(new Promise((go) => req.once('continue', () => go())));
           req.on('response', (r) => {
             r.resume();
             r.on('end', () => resolve({ id, sentAt, doneAt: performance.now(), status: r.statusCode }));
           });
           req.on('error', (err) => resolve({ id, sentAt, doneAt: performance.now(), error: String(err) }));
-          req.write(body.slice(0, 5));
+          req.once('continue', () => req.write(body.slice(0, 5)));
+          req.flushHeaders();
           const finish = setInterval(() => {
             if (signalledAt > 0) {
               clearInterval(finish);
@@ -249,7 +260,7 @@ describe('graceful shutdown under load', () => {
 
       const clients = Array.from({ length: 8 }, (_, w) => client(w));
       const slows = Array.from({ length: 3 }, (_, n) => slow(n));
-      await sleep(1500);
+      await Promise.all([sleep(1500), ...begun]);
       const inFlightAtSignal = () => outcomes.length;
       const before = inFlightAtSignal();
       expect(before).toBeGreaterThan(20);

@@ -20,6 +20,7 @@ import {
 } from './helpers/contract-walk.js';
 import { changedTables, fingerprint, fingerprintQuery, tableNames, type Fingerprint } from './helpers/db-state.js';
 import { STATUS_OF_CODE } from './helpers/envelope.js';
+import { givePassword, signIn } from './helpers/browser-session.js';
 import { SERVER_OWNED } from './helpers/fixtures.js';
 import { startHarness, type Harness, type Tenant } from './helpers/harness.js';
 import { httpClient, type HttpClient, type RawAnswer, type RawRequest } from './helpers/http-client.js';
@@ -72,15 +73,19 @@ interface FuzzCase {
 const poolKind = (op: Operation, param: string) =>
   param === 'blockId'
     ? 'block'
-    : op.path.startsWith('/agents')
-      ? 'agent'
-      : op.path.startsWith('/sessions')
-        ? 'session'
-        : op.path.startsWith('/api-keys')
-          ? 'apiKey'
-          : op.path.startsWith('/projects')
-            ? 'project'
-            : 'workspace';
+    : param === 'deliveryId' || param === 'triggerId'
+      ? param.replace('Id', '')
+      : op.path.startsWith('/webhooks') || op.path.startsWith('/activity')
+        ? op.path.split('/')[1]!
+        : op.path.startsWith('/agents')
+          ? 'agent'
+          : op.path.startsWith('/sessions')
+            ? 'session'
+            : op.path.startsWith('/api-keys')
+              ? 'apiKey'
+              : op.path.startsWith('/projects')
+                ? 'project'
+                : 'workspace';
 
 /** A row of the pool `kind`: mostly one the owner can see (`own<Kind>`), sometimes any row of any tenant. */
 const refArb = (kind: string) =>
@@ -666,13 +671,17 @@ async function api(t: Tenant, method: string, path: string, body?: unknown) {
 
 async function refreshPools() {
   const order = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
-  const [agents, sessions, apiKeys, workspaces, projects, blockRows] = await Promise.all([
+  const [agents, sessions, apiKeys, workspaces, projects, blockRows, webhooks, deliveries, activity, triggers] = await Promise.all([
     h.db.prisma.agent.findMany({ select: { id: true, slug: true, orgId: true, deletedAt: true }, orderBy: order }),
     h.db.prisma.session.findMany({ select: { id: true, orgId: true, deletedAt: true }, orderBy: order }),
     h.db.prisma.apiKey.findMany({ select: { id: true, orgId: true, revokedAt: true }, orderBy: order }),
     h.db.prisma.workspace.findMany({ select: { id: true, slug: true, orgId: true }, orderBy: order }),
     h.db.prisma.project.findMany({ select: { id: true, slug: true, orgId: true, deletedAt: true }, orderBy: order }),
     h.db.prisma.block.findMany({ select: { id: true, project: { select: { orgId: true, deletedAt: true } } }, orderBy: order }),
+    h.db.prisma.webhookEndpoint.findMany({ select: { id: true, orgId: true, deletedAt: true }, orderBy: order }),
+    h.db.prisma.webhookDelivery.findMany({ select: { id: true, orgId: true }, orderBy: order, take: 200 }),
+    h.db.prisma.activity.findMany({ select: { id: true, orgId: true }, orderBy: order, take: 200 }),
+    h.db.prisma.agentTrigger.findMany({ select: { id: true, orgId: true, revokedAt: true }, orderBy: order }),
   ]);
   const blocks = blockRows.map((b) => ({ id: b.id, orgId: b.project.orgId, deletedAt: b.project.deletedAt }));
   // Keys the fuzzer authenticates with are never offered to DELETE /api-keys/{id}.
@@ -691,6 +700,14 @@ async function refreshPools() {
     'own:session': own(sessions, (r) => r.deletedAt === null),
     'own:apiKey': own(keyPool, (r) => r.revokedAt === null),
     'own:workspace': own(workspaces, () => true),
+    webhooks,
+    delivery: deliveries,
+    activity,
+    trigger: triggers,
+    'own:webhooks': own(webhooks, (r) => r.deletedAt === null),
+    'own:delivery': own(deliveries, () => true),
+    'own:activity': own(activity, () => true),
+    'own:trigger': own(triggers, (r) => r.revokedAt === null),
   };
 }
 const fixtureKeyIds = new Set<string>();
@@ -923,6 +940,24 @@ beforeAll(async () => {
   await api(owner, 'POST', '/sessions', { agentIds: [made[0].id], projectId: 'fuzz-plan' });
   await api(owner, 'POST', `/projects/fuzz-canvas/blocks`, { type: 'session', content: { sessionId: direct.id } });
   for (const t of [owner, member, foreign]) await api(t, 'GET', '/dashboard/overview');
+  // A webhook endpoint of the owner's and one of the foreign org's (browser-only: made by dashboard
+  // sessions), subscribed to agents, with a delivery each; and a trigger URL of an owner's agent.
+  for (const [t, events] of [
+    [owner, ['agent.*']],
+    [foreign, ['*']],
+  ] as const) {
+    const { headers } = await signIn(h.http, t.email, await givePassword(h, t));
+    await h.http.post('/api/v1/webhooks').set(headers).send({ url: 'https://93.184.215.14/fuzz', events }).expect(201);
+    await api(t, 'POST', '/agents', { name: `Fuzz Hooked ${t === owner ? 'Own' : 'Foreign'}` });
+  }
+  await h.db.prisma.agentTrigger.create({
+    data: {
+      orgId: owner.orgId,
+      agentId: made[0].id,
+      tokenHash: hashKey(`trg_${randomBytes(16).toString('hex')}`),
+      createdByUserId: owner.userId,
+    },
+  });
 
   tables = await tableNames(h.db.prisma);
   fpQuery = fingerprintQuery(tables);

@@ -136,6 +136,20 @@ describe('SIGTERM', () => {
   }, 60_000);
 });
 
+describe('a signal during startup', () => {
+  it('stops cleanly (exit 0) when SIGTERM comes the moment the server listens, while its queue is still being set up', async () => {
+    // A data dir of its own: on a new one the webhook queue creates its schema after the listener is up.
+    const fresh = tempDir('startup-signal');
+    try {
+      const server = await startServer({ DATA_DIR: fresh.path, SHUTDOWN_TIMEOUT_MS: '5000' });
+      expect(await server.stop('SIGTERM'), server.stdout() + server.stderr()).toBe(0);
+      expect(server.logs().map((l) => l.msg)).toEqual(expect.arrayContaining(['stopped']));
+    } finally {
+      fresh.remove();
+    }
+  }, 120_000);
+});
+
 describe('second start on the same data dir', () => {
   it('prints no new key, the first key still works, and SIGINT stops it cleanly too', async () => {
     await stopFirst();

@@ -5,7 +5,21 @@ import { asData, thrown } from './thrown.js';
 
 describe('kind filters', () => {
   it('are every kind and every subject prefix with .*', () => {
-    expect(KIND_PREFIXES).toEqual(['agent', 'session', 'message', 'chat', 'api_key', 'project', 'block', 'credits']);
+    expect(KIND_PREFIXES).toEqual([
+      'agent',
+      'session',
+      'message',
+      'chat',
+      'api_key',
+      'project',
+      'block',
+      'credits',
+      'org',
+      'member',
+      'workspace',
+      'webhook',
+      'trigger',
+    ]);
     expect(KIND_FILTERS).toEqual([...ACTIVITY_KINDS, ...KIND_PREFIXES.map((p) => `${p}.*`)]);
   });
 

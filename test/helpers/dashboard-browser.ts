@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { promisify } from 'node:util';
 import express from 'express';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { fromRoot } from '../../server/paths.js';
 import type { Harness } from './harness.js';
 import { listen, type Served } from './live-http.js';
@@ -75,3 +75,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(fromRoot('test-results'), { recursive: true });
   await page.screenshot({ path: fromRoot('test-results', `dashboard-${name}.png`), fullPage: true });
 }
+
+/** A fresh browser profile on `baseURL` whose page reports script errors and CSP violations in `problems`. */
+export async function openProfile(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  return { context, page, problems };
+}
+
+export const waitForHeading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();

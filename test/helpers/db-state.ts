@@ -7,9 +7,9 @@ import type { PrismaClient } from '../../server/db/database.js';
  * count, so any committed write shows; an aborted transaction leaves no visible version and so shows
  * nothing, which is the point.
  *
- * One exception: ApiKey.lastUsedAt is written (at most once a minute, off the request path) by every
- * authenticated request, refused or not: it records that the key was used, not anything the request
- * asked for. ApiKey is therefore hashed by content, without that column.
+ * Two exceptions: ApiKey.lastUsedAt and BrowserSession.lastSeenAt are written (at most once a minute) by
+ * every authenticated request, refused or not: they record that the credential was used, not anything the
+ * request asked for. Those two tables are therefore hashed by content, without that column.
  */
 
 export type Fingerprint = Record<string, string>;
@@ -22,11 +22,13 @@ export async function tableNames(prisma: PrismaClient): Promise<string[]> {
   return rows.map((r) => r.table_name);
 }
 
+const USE_STAMPS: Record<string, string> = { ApiKey: 'lastUsedAt', BrowserSession: 'lastSeenAt' };
+
 export function fingerprintQuery(tables: string[]): string {
   return tables
     .map((t) =>
-      t === 'ApiKey'
-        ? `SELECT '${t}' AS t, count(*)::int AS n, coalesce(md5(string_agg(md5((to_jsonb(x) - 'lastUsedAt')::text), '' ORDER BY x.id)), '') AS h FROM "${t}" x`
+      USE_STAMPS[t]
+        ? `SELECT '${t}' AS t, count(*)::int AS n, coalesce(md5(string_agg(md5((to_jsonb(x) - '${USE_STAMPS[t]}')::text), '' ORDER BY x.id)), '') AS h FROM "${t}" x`
         : `SELECT '${t}' AS t, count(*)::int AS n, coalesce(md5(string_agg(x.ctid::text || x.xmin::text, '' ORDER BY x.ctid)), '') AS h FROM "${t}" x`,
     )
     .join(' UNION ALL ');

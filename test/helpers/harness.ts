@@ -54,7 +54,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export const TEST_ENV: Partial<Env> = { NODE_ENV: 'test', LOG_LEVEL: 'info', DISABLE_RATE_LIMIT: '1' };
+// A fixed secrets key: in-process apps seal webhook secrets without writing a key file into the checkout.
+export const TEST_ENV: Partial<Env> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  DISABLE_RATE_LIMIT: '1',
+  SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
 
 /** A fresh database (a copy of the migrated template) and an app over it, for one test file. */
 export async function startHarness(env: Partial<Env> = {}): Promise<Harness> {

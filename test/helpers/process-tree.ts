@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * `tsx server/main.ts` is a wrapper process that runs the server in a child node process and relays
- * SIGTERM and SIGINT to it. SIGKILL cannot be relayed, and memory belongs to the child: tests that kill
- * the server or sample its memory need the child's pid. Linux only (/proc).
+ * The server's own node process at or under a pid: `startServer` runs it directly (`node --import tsx`),
+ * while the `tsx` CLI would be a wrapper with the server in a child. Tests that kill the server or sample
+ * its memory need the server's pid, not a wrapper's. Linux only (/proc).
  */
 export function serverPid(wrapperPid: number): number {
   const seen = new Set<number>();
@@ -11,7 +11,7 @@ export function serverPid(wrapperPid: number): number {
     if (seen.has(pid)) return undefined;
     seen.add(pid);
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (cmdline.some((a) => a.endsWith('loader.mjs')) && cmdline.some((a) => a.endsWith('server/main.ts'))) return pid;
+    if (cmdline.some((a) => a.endsWith('server/main.ts')) && !cmdline.some((a) => a.endsWith('tsx/dist/cli.mjs'))) return pid;
     for (const child of childrenOf(pid)) {
       const found = walk(child);
       if (found) return found;

@@ -6,7 +6,7 @@ import { CONFIG_VARIABLES } from '../../server/config.js';
 import { fromRoot } from '../../server/paths.js';
 
 /**
- * Real processes, started the way an operator starts them (`tsx server/main.ts`, `tsx server/admin.ts`),
+ * Real processes, started the way an operator starts them (`node --import tsx server/main.ts`, `tsx server/admin.ts`),
  * with an environment that carries nothing of the test run's own configuration.
  */
 
@@ -64,7 +64,7 @@ export interface ServerProcess {
 }
 
 // Servers a test could not stop (it timed out mid-way) must not outlive the test file and load the machine
-// for the next ones: each runs in its own process group (tsx and the node under it), killed at exit.
+// for the next ones: each runs in its own process group, killed at exit.
 const running = new Set<number>();
 process.on('exit', () => {
   for (const pid of running) {
@@ -76,9 +76,12 @@ process.on('exit', () => {
   }
 });
 
-/** Starts `tsx server/main.ts` on an ephemeral port and resolves once it logged "listening". */
+/** Starts the server (`server/main.ts`) on an ephemeral port and resolves once it logged "listening". */
 export async function startServer(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
-  const child = spawn(TSX, ['server/main.ts'], {
+  // One node process with tsx's loader, as `npm start` runs one node process: the tsx CLI would stand in
+  // between, relay a signal, and SIGKILL the server (exit 143) if it does not confirm within 30 ms, as a
+  // server busy starting up may not.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: fromRoot(),
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
