@@ -40,9 +40,11 @@ const UPDATE_RECENT = `
     SELECT "id" FROM "EnterpriseInquiry"
     WHERE "email" = $1 AND "createdAt" > clock_timestamp() - $6::integer * interval '1 millisecond'
     ORDER BY "createdAt" DESC LIMIT 1)`;
+// The clock is read once: two reads can fall either side of a millisecond, and a new inquiry's
+// updatedAt must equal its createdAt.
 const INSERT = `
   INSERT INTO "EnterpriseInquiry" ("email", "name", "company", "teamSize", "message", "createdAt", "updatedAt")
-  VALUES ($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp())`;
+  SELECT $1, $2, $3, $4, $5, clock.t, clock.t FROM (SELECT clock_timestamp() AS t) AS clock`;
 
 export class InquiryStore {
   constructor(private readonly prisma: PrismaClient) {}
