@@ -4,7 +4,7 @@ import { openDatabase } from '../server/db/database.js';
 import { createLogger } from '../server/logger.js';
 import { postgresCasesSkipped, until } from './helpers/faults.js';
 import { emptyPostgres } from './helpers/postgres.js';
-import { isRunning, serverPid } from './helpers/process-tree.js';
+import { isRunning } from './helpers/process-tree.js';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 import { startUpstream } from './helpers/upstream.js';
 
@@ -103,7 +103,7 @@ describe('kill -9 mid-burst', () => {
         };
         const workers = Array.from({ length: 8 }, (_, w) => worker(w));
         await until(60_000, () => Promise.resolve(promised.length >= 150));
-        const pid = serverPid(server.child.pid!);
+        const pid = server.child.pid!;
         process.kill(pid, 'SIGKILL'); // no chance to flush, close or finish anything
         killed = true;
         await Promise.all(workers);

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { faultFigures, postgresCasesSkipped, until } from './helpers/faults.js';
 import { httpClient } from './helpers/http-client.js';
 import { emptyPostgres } from './helpers/postgres.js';
-import { isRunning, serverPid } from './helpers/process-tree.js';
+import { isRunning } from './helpers/process-tree.js';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
 /**
@@ -102,7 +102,7 @@ describe('crash safety: SIGKILL mid-load loses nothing that was acknowledged', (
         first = await startServer(common);
         const key = KEY_IN_OUTPUT.exec(first.stdout())![0];
         const port = first.port;
-        const realPid = serverPid(first.child.pid!);
+        const pid = first.child.pid!;
 
         // Eight keep-alive clients create agents as fast as they can, each with its own settings.
         const acknowledged: Array<Record<string, any>> = [];
@@ -127,11 +127,11 @@ describe('crash safety: SIGKILL mid-load loses nothing that was acknowledged', (
         const workers = Array.from({ length: 8 }, (_, w) => worker(w));
         await until(30_000, () => Promise.resolve(acknowledged.length >= 60));
         // The kill: no chance to flush, close or finish anything.
-        process.kill(realPid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
         killed = true;
         await Promise.all(workers);
         await first.exited;
-        expect(isRunning(realPid)).toBe(false);
+        expect(isRunning(pid)).toBe(false);
 
         second = await startServer(common);
         expect(second.stdout()).not.toMatch(KEY_IN_OUTPUT);
@@ -162,7 +162,7 @@ describe('crash safety: SIGKILL mid-load loses nothing that was acknowledged', (
       } finally {
         if (first && first.child.exitCode === null) {
           try {
-            process.kill(serverPid(first.child.pid!), 'SIGKILL');
+            process.kill(first.child.pid!, 'SIGKILL');
           } catch {
             // already gone
           }
@@ -267,7 +267,7 @@ describe('graceful shutdown under load', () => {
       signalledAt = performance.now();
       // To the server process itself: the tsx wrapper relays signals too, but SIGKILLs a child whose event
       // loop does not acknowledge within ~60 ms, which a loaded server may not (production runs node directly).
-      process.kill(serverPid(server.child.pid!), 'SIGTERM');
+      process.kill(server.child.pid!, 'SIGTERM');
       const code = await server.exited;
       const exitMs = performance.now() - signalledAt;
       await Promise.all(clients);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres, postgresUnavailable } from './helpers/postgres.js';
-import { isRunning, serverPid } from './helpers/process-tree.js';
+import { isRunning } from './helpers/process-tree.js';
 import { startServer, type ServerProcess } from './helpers/processes.js';
 
 // WEB_CONCURRENCY=2 without Redis: a revoke answered by one worker must already hold on the other, whose
@@ -120,7 +120,7 @@ describe.skipIf(pgReason !== undefined)('key revocation across WEB_CONCURRENCY w
   it('does not wait for a worker that dies during the broadcast, and its replacement refuses the key', async () => {
     const { id, key } = await mint('dying-worker');
     for (let i = 0; i < WARM; i++) expect(await me(key)).toBe(200);
-    const [victim] = workerPids(serverPid(server.child.pid!));
+    const [victim] = workerPids(server.child.pid!);
     const before = listening(server);
     // Stopped, the victim is still connected but cannot confirm: the broadcast waits on it until it dies.
     process.kill(victim!, 'SIGSTOP');

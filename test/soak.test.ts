@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { emptyPostgres } from './helpers/postgres.js';
-import { rssKb, serverPid } from './helpers/process-tree.js';
+import { rssKb } from './helpers/process-tree.js';
 import { fromRoot } from '../server/paths.js';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
 /**
- * Soak: a real server process (tsx server/main.ts) on loopback, driven at a steady rate of mixed reads and
+ * Soak: a real server process (node --import tsx server/main.ts) on loopback, driven at a steady rate of mixed reads and
  * writes for SOAK_SECONDS (default 60) at SOAK_RPS (default 100), open loop (requests leave on a fixed
  * schedule whatever the latency), bounded and self-stopping. The server's resident memory is sampled from
  * /proc/<pid>/status every second, and its heap after a full GC is probed (test/helpers/heap-probe.mjs) three
@@ -93,7 +93,7 @@ describe.runIf(ENABLED)(`soak: ${SECONDS} s at ${RPS} requests/s against a serve
   it(
     'answers every request with a 2xx at a steady rate, and its memory does not grow after warm-up',
     async () => {
-      const pid = serverPid(server.child.pid!);
+      const pid = server.child.pid!;
       const agent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
       const auth = { authorization: `Bearer ${key}` };
 

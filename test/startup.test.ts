@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
 /**
- * `tsx server/main.ts` as an operator runs it, on a fresh embedded data dir. A new data dir takes PGlite
+ * `node --import tsx server/main.ts`, one process as `npm start` runs one, on a fresh embedded data dir. A new data dir takes PGlite
  * several seconds to create, so one dir serves the whole file and the timeouts are generous.
  */
 

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../server/data/secret-box.js';
 import { postgresCasesSkipped } from './helpers/faults.js';
 import { freshPostgres } from './helpers/postgres.js';
-import { serverPid } from './helpers/process-tree.js';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.js';
 
@@ -91,7 +90,7 @@ describe.skipIf(pgReason)('webhook delivery across kill -9', () => {
       expect((await api(first, '/agents', { method: 'POST', body: JSON.stringify({ name: 'Before the crash' }) })).status).toBe(201);
       await until(deliveries, (d) => d[0]?.attempts.length === 1);
       expect((await api(first, '/agents', { method: 'POST', body: JSON.stringify({ name: 'At the crash' }) })).status).toBe(201);
-      process.kill(serverPid(first.child.pid!), 'SIGKILL');
+      process.kill(first.child.pid!, 'SIGKILL');
       await first.exited;
       const before = await deliveries();
       expect(before).toHaveLength(2);
@@ -192,7 +191,7 @@ describe.skipIf(process.env.DATABASE_URL)('webhook delivery across kill -9, embe
         );
         expect((await call(first, 'POST', '/agents', { name: 'At the crash' })).status).toBe(201);
         const before = await log(first);
-        process.kill(serverPid(first.child.pid!), 'SIGKILL');
+        process.kill(first.child.pid!, 'SIGKILL');
         await first.exited;
         expect(before).toHaveLength(2);
         expect(before.every((d) => d.status === 'pending')).toBe(true);
