@@ -3,7 +3,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { ROUTING, operations } from './contract.js';
-import { createDataLayer } from './data/index.js';
+import { createDataLayer, type DataLayer } from './data/index.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import { localRevocations, type RevocationBus } from './revocations.js';
@@ -76,10 +76,12 @@ export function buildApp({ config, db, logger, redis, revocations = localRevocat
   ];
   app.use(compose(pipeline)); // the list as one middleware: one express layer, not one per step
   app.use(errorHandler({ logger, isProduction: config.isProduction })); // every failure, in the envelope
-  // For main.ts, which runs the data layer's background work (heartbeat, webhook engine, trigger replies).
   app.locals.data = data;
   return app;
 }
+
+/** The data layer an app was built over: main.ts runs its background work (heartbeat, webhook engine, trigger replies). */
+export const dataLayerOf = (app: Express): DataLayer => app.locals.data as DataLayer;
 
 // API keys belong on servers, not in other sites' pages: only listed origins get CORS headers.
 const corsFor = (origins: string[]) =>

@@ -2,11 +2,10 @@ import cluster from 'node:cluster';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
-import { buildApp } from './app.js';
+import { buildApp, dataLayerOf } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { bootstrapFirstStart, type BootstrapResult } from './data/bootstrap.js';
 import { PasswordStore } from './data/passwords.js';
-import type { DataLayer } from './data/index.js';
 import { IdempotencyStore } from './data/idempotency.js';
 import { openDatabase, type PrismaClient } from './db/database.js';
 import { passwordLinkUrl } from './domain/passwords.js';
@@ -59,7 +58,7 @@ async function serve(config: Config, logger: Logger) {
   const app = buildApp({ config, db, logger, redis, revocations });
   // This process as a machine of the deployment: registered before it answers, then a heartbeat every
   // HEARTBEAT_MS (a failed beat is logged, never fatal; the timer never keeps the process alive).
-  const data = app.locals.data as DataLayer;
+  const data = dataLayerOf(app);
   const machines = data.machines;
   await machines.start();
   let stopping = false;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataLayerOf } from '../server/app.js';
 import type { Agent } from '../generated/sdk/types.gen.js';
 import { expectError, expectSuccess } from './helpers/envelope.js';
 import { API, createAgent } from './helpers/fixtures.js';
@@ -9,7 +10,7 @@ let h: Harness;
 let machineId: string;
 beforeAll(async () => {
   h = await startHarness();
-  machineId = (h.app.locals.data as { machines: { self: { id: string } } }).machines.self.id;
+  machineId = dataLayerOf(h.app).machines.self.id;
 });
 afterAll(() => h.close());
 
