@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiKey, ApiKeyCreated, Scope } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { Empty, Field, FormError, Loading, Page } from '../components.js';
+import { ConfirmButton, Empty, Field, FormError, Loading, Page, ShownOnce } from '../components.js';
 
 const SCOPES: Scope[] = [
   'agents:read',
@@ -40,7 +40,15 @@ export function ApiKeysPage() {
           void load();
         }}
       />
-      {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
+      {created && (
+        <ShownOnce
+          title={`Your new key “${created.name}”`}
+          label="Key"
+          value={created.key}
+          note="Copy it now: it is shown only this once, and the server keeps only its hash."
+          onDismiss={() => setCreated(null)}
+        />
+      )}
       <h2>Keys</h2>
       {error ? (
         <FormError message={error} />
@@ -75,16 +83,6 @@ export function ApiKeysPage() {
 }
 
 function KeyRow({ apiKey: k, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const revoke = async () => {
-    try {
-      await client.apiKeys.revoke(k.id);
-      onRevoked();
-    } catch (e) {
-      setError(failureOf(e).message);
-    }
-  };
   return (
     <tr>
       <td>{k.name}</td>
@@ -95,25 +93,16 @@ function KeyRow({ apiKey: k, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
       <td>{formatTime(k.lastUsedAt)}</td>
       <td>{state(k)}</td>
       <td>
-        {!k.revokedAt &&
-          (confirming ? (
-            <span class="actions">
-              <button type="button" class="danger" onClick={() => void revoke()}>
-                Yes, revoke {k.name}
-              </button>
-              <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-                Keep
-              </button>
-            </span>
-          ) : (
-            <button type="button" class="secondary" aria-label={`Revoke ${k.name}`} onClick={() => setConfirming(true)}>
-              Revoke
-            </button>
-          ))}
-        {error && (
-          <span class="error" role="alert">
-            {error}
-          </span>
+        {!k.revokedAt && (
+          <ConfirmButton
+            label={`Revoke ${k.name}`}
+            confirm={`Yes, revoke ${k.name}`}
+            onConfirm={async () => {
+              // An AlumiaError's message is the envelope's: ConfirmButton shows it.
+              await client.apiKeys.revoke(k.id);
+              onRevoked();
+            }}
+          />
         )}
       </td>
     </tr>
@@ -171,34 +160,5 @@ function MintForm({ onMinted }: { onMinted: (k: ApiKeyCreated) => void }) {
         {busy ? 'Minting…' : 'Mint key'}
       </button>
     </form>
-  );
-}
-
-function NewKey({ created, onDismiss }: { created: ApiKeyCreated; onDismiss: () => void }) {
-  const [copied, setCopied] = useState<string | undefined>();
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(created.key);
-      setCopied('Copied.');
-    } catch {
-      setCopied('Copying failed: select the key and copy it yourself.');
-    }
-  };
-  return (
-    <div class="panel new-key" role="region" aria-labelledby="new-key-title">
-      <h2 id="new-key-title">Your new key “{created.name}”</h2>
-      <p>Copy it now: it is shown only this once, and the server keeps only its hash.</p>
-      <label for="new-key">Key</label>
-      <input id="new-key" readOnly value={created.key} onFocus={(e) => e.currentTarget.select()} />
-      <div class="actions">
-        <button type="button" onClick={() => void copy()}>
-          Copy key
-        </button>
-        <button type="button" class="secondary" onClick={onDismiss}>
-          I have stored it
-        </button>
-        <span role="status">{copied}</span>
-      </div>
-    </div>
   );
 }
