@@ -89,6 +89,43 @@ export const Loading = ({ what }: { what: string }) => (
 
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 
+/**
+ * A list's table: its caption for screen readers, a header per column, and an unlabelled last header
+ * (named for screen readers) when its rows end in action buttons.
+ */
+export function Table({
+  caption,
+  columns,
+  actions = false,
+  children,
+}: {
+  caption: string;
+  columns: string[];
+  actions?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <table>
+      <caption class="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c} scope="col">
+              {c}
+            </th>
+          ))}
+          {actions && (
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          )}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   return (
     <section aria-labelledby="page-title">

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { client, failureOf, fieldErrors, formatTime, type BrowserSession, type Failure } from '../api.js';
-import { Empty, Field, FormError, Loading, Page } from '../components.js';
+import { Empty, Field, FormError, Loading, Page, Table } from '../components.js';
 import { useStepUp } from '../step-up.js';
 
 /** Account security: the user's own signed-in browsers, and the password. Both changes need step-up. */
@@ -37,50 +37,36 @@ export function AccountPage() {
       ) : sessions.length === 0 ? (
         <Empty>No other sessions.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Your sessions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Browser</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Last active</th>
-              <th scope="col">Ends</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+        <Table caption="Your sessions" columns={['Browser', 'Signed in', 'Last active', 'Ends']} actions>
+          {sessions.map((s) => (
+            <tr key={s.id} data-session={s.id}>
+              <td>
+                {s.userAgent ?? 'Unknown browser'}
+                {s.current && <strong> (this browser)</strong>}
+              </td>
+              <td>{formatTime(s.createdAt)}</td>
+              <td>{formatTime(s.lastSeenAt)}</td>
+              <td>{formatTime(s.expiresAt)}</td>
+              <td>
+                {!s.current && (
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`Sign out the session from ${formatTime(s.createdAt)}`}
+                    onClick={() => void revoke(s)}
+                  >
+                    Sign out
+                  </button>
+                )}
+                {rowError[s.id] && (
+                  <span class="error" role="alert">
+                    {rowError[s.id]}
+                  </span>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {sessions.map((s) => (
-              <tr key={s.id} data-session={s.id}>
-                <td>
-                  {s.userAgent ?? 'Unknown browser'}
-                  {s.current && <strong> (this browser)</strong>}
-                </td>
-                <td>{formatTime(s.createdAt)}</td>
-                <td>{formatTime(s.lastSeenAt)}</td>
-                <td>{formatTime(s.expiresAt)}</td>
-                <td>
-                  {!s.current && (
-                    <button
-                      type="button"
-                      class="secondary"
-                      aria-label={`Sign out the session from ${formatTime(s.createdAt)}`}
-                      onClick={() => void revoke(s)}
-                    >
-                      Sign out
-                    </button>
-                  )}
-                  {rowError[s.id] && (
-                    <span class="error" role="alert">
-                      {rowError[s.id]}
-                    </span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <ChangePassword onChanged={() => void load()} />
     </Page>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Agent, AgentTrigger, AgentTriggerCreated } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { ConfirmButton, Empty, Field, FormError, Loading, ShownOnce } from '../components.js';
+import { ConfirmButton, Empty, Field, FormError, Loading, ShownOnce, Table } from '../components.js';
 import { useStepUp } from '../step-up.js';
 
 /**
@@ -39,42 +39,28 @@ export function AgentTriggers({ agent }: { agent: Agent }) {
       ) : triggers.length === 0 ? (
         <Empty>No trigger URLs yet.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Trigger URLs</caption>
-          <thead>
-            <tr>
-              <th scope="col">Description</th>
-              <th scope="col">Signed requests</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+        <Table caption="Trigger URLs" columns={['Description', 'Signed requests', 'Created', 'Last used']} actions>
+          {triggers.map((t) => (
+            <tr key={t.id} data-testid="trigger">
+              <td>{t.description || '—'}</td>
+              <td>{t.verifiesSignatures ? 'required' : 'not checked'}</td>
+              <td>{formatTime(t.createdAt)}</td>
+              <td>{formatTime(t.lastUsedAt)}</td>
+              <td>
+                <ConfirmButton
+                  label="Revoke"
+                  confirm={`Yes, revoke ${t.description || 'this trigger'}`}
+                  busyLabel="Revoking…"
+                  onConfirm={async () => {
+                    // An AlumiaError's message is the envelope's: ConfirmButton shows it.
+                    await guard(() => client.agents.triggers.revoke(agent.id, t.id));
+                    await load();
+                  }}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {triggers.map((t) => (
-              <tr key={t.id} data-testid="trigger">
-                <td>{t.description || '—'}</td>
-                <td>{t.verifiesSignatures ? 'required' : 'not checked'}</td>
-                <td>{formatTime(t.createdAt)}</td>
-                <td>{formatTime(t.lastUsedAt)}</td>
-                <td>
-                  <ConfirmButton
-                    label="Revoke"
-                    confirm={`Yes, revoke ${t.description || 'this trigger'}`}
-                    busyLabel="Revoking…"
-                    onConfirm={async () => {
-                      // An AlumiaError's message is the envelope's: ConfirmButton shows it.
-                      await guard(() => client.agents.triggers.revoke(agent.id, t.id));
-                      await load();
-                    }}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -1,6 +1,6 @@
 import type { Agent } from '@alumia/client';
 import { client } from '../api.js';
-import { Empty, FormError, Loading, Page } from '../components.js';
+import { Empty, FormError, Loading, Page, Table } from '../components.js';
 import { usePagedList } from '../paged-list.js';
 import { Link } from '../router.js';
 
@@ -19,33 +19,21 @@ export function AgentsPage() {
       {agents.length === 0 ? (
         <Empty>No agents yet. Create the first one with “New agent”.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Agents</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Slug</th>
-              <th scope="col">Model</th>
-              <th scope="col">Peers</th>
-              <th scope="col">Status</th>
+        <Table caption="Agents" columns={['Name', 'Slug', 'Model', 'Peers', 'Status']}>
+          {agents.map((a) => (
+            <tr key={a.id}>
+              <td>
+                <Link to={`/agents/${encodeURIComponent(a.slug)}`}>{a.name}</Link>
+              </td>
+              <td>
+                <code>{a.slug}</code>
+              </td>
+              <td>{a.model}</td>
+              <td>{a.allowedPeers.length === 0 ? '—' : a.allowedPeers.join(', ')}</td>
+              <td>{a.isActive ? 'active' : 'inactive'}</td>
             </tr>
-          </thead>
-          <tbody>
-            {agents.map((a) => (
-              <tr key={a.id}>
-                <td>
-                  <Link to={`/agents/${encodeURIComponent(a.slug)}`}>{a.name}</Link>
-                </td>
-                <td>
-                  <code>{a.slug}</code>
-                </td>
-                <td>{a.model}</td>
-                <td>{a.allowedPeers.length === 0 ? '—' : a.allowedPeers.join(', ')}</td>
-                <td>{a.isActive ? 'active' : 'inactive'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {more('Show more agents')}
     </Page>

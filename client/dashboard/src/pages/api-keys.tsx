@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiKey, ApiKeyCreated, Scope } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { ConfirmButton, Empty, Field, FormError, Loading, Page, ShownOnce } from '../components.js';
+import { ConfirmButton, Empty, Field, FormError, Loading, Page, ShownOnce, Table } from '../components.js';
 
 const SCOPES: Scope[] = [
   'agents:read',
@@ -57,26 +57,11 @@ export function ApiKeysPage() {
       ) : keys.length === 0 ? (
         <Empty>No API keys yet. Mint one above for a server or a script.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">API keys</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <KeyRow key={k.id} apiKey={k} onRevoked={() => void load()} />
-            ))}
-          </tbody>
-        </table>
+        <Table caption="API keys" columns={['Name', 'Prefix', 'Scopes', 'Last used', 'State']} actions>
+          {keys.map((k) => (
+            <KeyRow key={k.id} apiKey={k} onRevoked={() => void load()} />
+          ))}
+        </Table>
       )}
     </Page>
   );

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { ConfirmButton, Empty, Field, FormError, Loading, Page, Select, ShownOnce } from '../components.js';
+import { ConfirmButton, Empty, Field, FormError, Loading, Page, Select, ShownOnce, Table } from '../components.js';
 import { orgApi, type OrgInvite, type OrgMember, type Role } from '../more-api.js';
 import { useStepUp } from '../step-up.js';
 
@@ -39,49 +39,36 @@ export function MembersPage() {
       ) : members.length === 0 ? (
         <Empty>No members.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Members</caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+        <Table caption="Members" columns={['Email', 'Name', 'Role']} actions>
+          {members.map((m) => (
+            <tr key={m.userId}>
+              <td>{m.email}</td>
+              <td>{m.name ?? '—'}</td>
+              <td>
+                <Select
+                  label={`Role of ${m.email}`}
+                  value={m.role}
+                  options={ROLES}
+                  onValue={(role) =>
+                    void guard(() => orgApi.setRole(m.userId, role as Role))
+                      .then(load)
+                      .catch((e: unknown) => setError(failureOf(e).message))
+                  }
+                />
+              </td>
+              <td>
+                <ConfirmButton
+                  label={`Remove ${m.email}`}
+                  confirm={`Yes, remove ${m.email}`}
+                  onConfirm={async () => {
+                    await guard(() => orgApi.removeMember(m.userId));
+                    load();
+                  }}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.userId}>
-                <td>{m.email}</td>
-                <td>{m.name ?? '—'}</td>
-                <td>
-                  <Select
-                    label={`Role of ${m.email}`}
-                    value={m.role}
-                    options={ROLES}
-                    onValue={(role) =>
-                      void guard(() => orgApi.setRole(m.userId, role as Role))
-                        .then(load)
-                        .catch((e: unknown) => setError(failureOf(e).message))
-                    }
-                  />
-                </td>
-                <td>
-                  <ConfirmButton
-                    label={`Remove ${m.email}`}
-                    confirm={`Yes, remove ${m.email}`}
-                    onConfirm={async () => {
-                      await guard(() => orgApi.removeMember(m.userId));
-                      load();
-                    }}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <InviteForm
         onInvited={(url) => {
@@ -104,38 +91,25 @@ export function MembersPage() {
       ) : invites.length === 0 ? (
         <Empty>No open invites.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Open invites</caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+        <Table caption="Open invites" columns={['Email', 'Role', 'Expires']} actions>
+          {invites.map((i) => (
+            <tr key={i.id}>
+              <td>{i.email}</td>
+              <td>{i.role}</td>
+              <td>{formatTime(i.expiresAt)}</td>
+              <td>
+                <ConfirmButton
+                  label={`Revoke the invite of ${i.email}`}
+                  confirm={`Yes, revoke it`}
+                  onConfirm={async () => {
+                    await guard(() => orgApi.revokeInvite(i.id));
+                    load();
+                  }}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {invites.map((i) => (
-              <tr key={i.id}>
-                <td>{i.email}</td>
-                <td>{i.role}</td>
-                <td>{formatTime(i.expiresAt)}</td>
-                <td>
-                  <ConfirmButton
-                    label={`Revoke the invite of ${i.email}`}
-                    confirm={`Yes, revoke it`}
-                    onConfirm={async () => {
-                      await guard(() => orgApi.revokeInvite(i.id));
-                      load();
-                    }}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </Page>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Block, Project } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { ConfirmButton, Empty, Field, FormError, Loading, Page, ShownOnce } from '../components.js';
+import { ConfirmButton, Empty, Field, FormError, Loading, Page, ShownOnce, Table } from '../components.js';
 import { sharingApi, type ShareLink } from '../more-api.js';
 import { Link } from '../router.js';
 import { useStepUp } from '../step-up.js';
@@ -143,40 +143,27 @@ function ShareLinks({ project }: { project: Project }) {
       ) : links.length === 0 ? (
         <Empty>No share links. The project is visible only to your organization.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Share links</caption>
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+        <Table caption="Share links" columns={['Created', 'Expires', 'State']} actions>
+          {links.map((l) => (
+            <tr key={l.id}>
+              <td>{formatTime(l.createdAt)}</td>
+              <td>{l.expiresAt ? formatTime(l.expiresAt) : 'never'}</td>
+              <td>{linkState(l)}</td>
+              <td>
+                {!l.revokedAt && (
+                  <ConfirmButton
+                    label={`Revoke the link of ${formatTime(l.createdAt)}`}
+                    confirm="Yes, revoke this link"
+                    onConfirm={async () => {
+                      await guard(() => sharingApi.revokeLink(project.id, l.id));
+                      await load();
+                    }}
+                  />
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {links.map((l) => (
-              <tr key={l.id}>
-                <td>{formatTime(l.createdAt)}</td>
-                <td>{l.expiresAt ? formatTime(l.expiresAt) : 'never'}</td>
-                <td>{linkState(l)}</td>
-                <td>
-                  {!l.revokedAt && (
-                    <ConfirmButton
-                      label={`Revoke the link of ${formatTime(l.createdAt)}`}
-                      confirm="Yes, revoke this link"
-                      onConfirm={async () => {
-                        await guard(() => sharingApi.revokeLink(project.id, l.id));
-                        await load();
-                      }}
-                    />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Project } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { Empty, Field, FormError, Loading, Page, TextArea } from '../components.js';
+import { Empty, Field, FormError, Loading, Page, Table, TextArea } from '../components.js';
 import { usePagedList } from '../paged-list.js';
 import { Link, navigate } from '../router.js';
 
@@ -19,31 +19,20 @@ export function ProjectsPage() {
       ) : projects.length === 0 ? (
         <Empty>No projects yet. Create one above to collect sessions and notes on a canvas.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Projects</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Slug</th>
-              <th scope="col">Description</th>
-              <th scope="col">Updated</th>
+        <Table caption="Projects" columns={['Name', 'Slug', 'Description', 'Updated']}>
+          {projects.map((p) => (
+            <tr key={p.id}>
+              <td>
+                <Link to={`/projects/${encodeURIComponent(p.slug)}`}>{p.name}</Link>
+              </td>
+              <td>
+                <code>{p.slug}</code>
+              </td>
+              <td>{p.description ?? '—'}</td>
+              <td>{formatTime(p.updatedAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {projects.map((p) => (
-              <tr key={p.id}>
-                <td>
-                  <Link to={`/projects/${encodeURIComponent(p.slug)}`}>{p.name}</Link>
-                </td>
-                <td>
-                  <code>{p.slug}</code>
-                </td>
-                <td>{p.description ?? '—'}</td>
-                <td>{formatTime(p.updatedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {more('Show more projects')}
     </Page>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Agent, Session } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, type Failure } from '../api.js';
-import { Empty, Field, FormError, Loading, Page, Select } from '../components.js';
+import { Empty, Field, FormError, Loading, Page, Select, Table } from '../components.js';
 import { usePagedList } from '../paged-list.js';
 import { Link, navigate } from '../router.js';
 
@@ -34,29 +34,18 @@ export function SessionsPage() {
       ) : sessions.length === 0 ? (
         <Empty>No sessions yet. Start one above with one of your agents.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Sessions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Agents</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Last activity</th>
+        <Table caption="Sessions" columns={['Title', 'Agents', 'Kind', 'Last activity']}>
+          {sessions.map((s) => (
+            <tr key={s.id}>
+              <td>
+                <Link to={`/sessions/${s.id}`}>{s.title ?? 'Untitled session'}</Link>
+              </td>
+              <td>{s.agentIds.map((id) => agentName(agents, id)).join(', ')}</td>
+              <td>{typeof s.metadata.relationship === 'string' ? s.metadata.relationship : '—'}</td>
+              <td>{formatTime(s.updatedAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {sessions.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <Link to={`/sessions/${s.id}`}>{s.title ?? 'Untitled session'}</Link>
-                </td>
-                <td>{s.agentIds.map((id) => agentName(agents, id)).join(', ')}</td>
-                <td>{typeof s.metadata.relationship === 'string' ? s.metadata.relationship : '—'}</td>
-                <td>{formatTime(s.updatedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {more('Show more sessions')}
     </Page>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Webhook, WebhookAttempt, WebhookDelivery } from '@alumia/client';
 import { client, failureOf, formatTime } from '../api.js';
-import { Empty, FormError, Loading, Select } from '../components.js';
+import { Empty, FormError, Loading, Select, Table } from '../components.js';
 import { usePagedList } from '../paged-list.js';
 
 type Status = WebhookDelivery['status'];
@@ -51,26 +51,11 @@ function DeliveryList({ hook, status, onRetried }: { hook: Webhook; status: Stat
     );
   return (
     <>
-      <table>
-        <caption class="visually-hidden">Deliveries</caption>
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Next attempt</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((d) => (
-            <DeliveryRow key={d.id} delivery={d} enabled={hook.enabled} onRetried={onRetried} />
-          ))}
-        </tbody>
-      </table>
+      <Table caption="Deliveries" columns={['Event', 'Status', 'Attempts', 'Next attempt', 'Created']} actions>
+        {items.map((d) => (
+          <DeliveryRow key={d.id} delivery={d} enabled={hook.enabled} onRetried={onRetried} />
+        ))}
+      </Table>
       {more('Show older deliveries')}
     </>
   );

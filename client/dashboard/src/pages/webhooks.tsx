@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Webhook, WebhookWithSecret } from '@alumia/client';
 import { client, failureOf, fieldErrors, formatTime, splitList, type Failure } from '../api.js';
-import { Empty, Field, FormError, Loading, Page, ShownOnce } from '../components.js';
+import { Empty, Field, FormError, Loading, Page, ShownOnce, Table } from '../components.js';
 import { Link } from '../router.js';
 import { useStepUp } from '../step-up.js';
 
@@ -60,33 +60,21 @@ export function WebhooksPage() {
       ) : hooks.length === 0 ? (
         <Empty>No webhook endpoints yet. Add one above to receive the organization&rsquo;s activity.</Empty>
       ) : (
-        <table>
-          <caption class="visually-hidden">Webhook endpoints</caption>
-          <thead>
-            <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Description</th>
-              <th scope="col">Events</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
+        <Table caption="Webhook endpoints" columns={['URL', 'Description', 'Events', 'State', 'Created']}>
+          {hooks.map((w) => (
+            <tr key={w.id}>
+              <td>
+                <Link to={`/webhooks/${w.id}`}>{w.url}</Link>
+              </td>
+              <td>{w.description || '—'}</td>
+              <td>
+                <code>{w.events.join(', ')}</code>
+              </td>
+              <td>{webhookState(w)}</td>
+              <td>{formatTime(w.createdAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {hooks.map((w) => (
-              <tr key={w.id}>
-                <td>
-                  <Link to={`/webhooks/${w.id}`}>{w.url}</Link>
-                </td>
-                <td>{w.description || '—'}</td>
-                <td>
-                  <code>{w.events.join(', ')}</code>
-                </td>
-                <td>{webhookState(w)}</td>
-                <td>{formatTime(w.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </Page>
   );
