@@ -1,5 +1,6 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { failureOf } from './api.js';
 
 // Ids unique in the whole page: Preact's useId repeats ids across separately rendered trees (the step-up
 // dialog is one), which pointed the dialog's Password label at a field of the page behind it.
@@ -90,8 +91,8 @@ export const Loading = ({ what }: { what: string }) => (
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 
 /**
- * A list's table: its caption for screen readers, a header per column, and an unlabelled last header
- * (named for screen readers) when its rows end in action buttons.
+ * A list's table: its caption for screen readers, a header per column, and, when its rows end in action
+ * buttons, a last header whose name only screen readers get.
  */
 export function Table({
   caption,
@@ -220,7 +221,10 @@ export function ShownOnce({
   );
 }
 
-/** A destructive action behind a second, explicit click ("Yes, delete X" / "Keep"). */
+/**
+ * A destructive action behind a second, explicit click ("Yes, delete X" / "Keep"). If it fails, the
+ * failure's message (the envelope's, for an API error) is shown beside it.
+ */
 export function ConfirmButton({
   label,
   confirm,
@@ -242,8 +246,7 @@ export function ConfirmButton({
       await onConfirm();
       setAsking(false);
     } catch (e) {
-      const f = e as { message?: string };
-      setError(f.message ?? String(e));
+      setError(failureOf(e).message);
     } finally {
       setBusy(false);
     }

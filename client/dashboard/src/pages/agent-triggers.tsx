@@ -52,7 +52,6 @@ export function AgentTriggers({ agent }: { agent: Agent }) {
                   confirm={`Yes, revoke ${t.description || 'this trigger'}`}
                   busyLabel="Revoking…"
                   onConfirm={async () => {
-                    // An AlumiaError's message is the envelope's: ConfirmButton shows it.
                     await guard(() => client.agents.triggers.revoke(agent.id, t.id));
                     await load();
                   }}

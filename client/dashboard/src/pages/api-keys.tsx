@@ -83,7 +83,6 @@ function KeyRow({ apiKey: k, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
             label={`Revoke ${k.name}`}
             confirm={`Yes, revoke ${k.name}`}
             onConfirm={async () => {
-              // An AlumiaError's message is the envelope's: ConfirmButton shows it.
               await client.apiKeys.revoke(k.id);
               onRevoked();
             }}

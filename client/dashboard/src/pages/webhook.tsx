@@ -74,7 +74,6 @@ export function WebhookPage({ id }: { id: string }) {
           confirm={`Yes, delete ${hook.url}`}
           busyLabel="Deleting…"
           onConfirm={async () => {
-            // An AlumiaError's message is the envelope's: ConfirmButton shows it.
             await guard(() => client.webhooks.delete(hook.id));
             navigate('/webhooks');
           }}
