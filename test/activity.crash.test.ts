@@ -4,8 +4,7 @@ import { openDatabase } from '../server/db/database.js';
 import { createLogger } from '../server/logger.js';
 import { postgresCasesSkipped, until } from './helpers/faults.js';
 import { emptyPostgres } from './helpers/postgres.js';
-import { isRunning } from './helpers/process-tree.js';
-import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
+import { isRunning, startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 import { startUpstream } from './helpers/upstream.js';
 
 /**

@@ -4,8 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { faultFigures, postgresCasesSkipped, until } from './helpers/faults.js';
 import { httpClient } from './helpers/http-client.js';
 import { emptyPostgres } from './helpers/postgres.js';
-import { isRunning } from './helpers/process-tree.js';
-import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
+import { isRunning, startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
 /**
  * Process faults, on real PostgreSQL and on the embedded database's data dir:

@@ -2,8 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgres, postgresUnavailable } from './helpers/postgres.js';
-import { isRunning } from './helpers/process-tree.js';
-import { startServer, type ServerProcess } from './helpers/processes.js';
+import { isRunning, startServer, type ServerProcess } from './helpers/processes.js';
 
 // WEB_CONCURRENCY=2 without Redis: a revoke answered by one worker must already hold on the other, whose
 // key cache (1 s TTL) would otherwise keep accepting the key. Workers need PostgreSQL (DATABASE_URL).

@@ -4,19 +4,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { emptyPostgres } from './helpers/postgres.js';
-import { rssKb } from './helpers/process-tree.js';
 import { fromRoot } from '../server/paths.js';
-import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
+import { rssKb, startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
 /**
- * Soak: a real server process (node --import tsx server/main.ts) on loopback, driven at a steady rate of mixed reads and
- * writes for SOAK_SECONDS (default 60) at SOAK_RPS (default 100), open loop (requests leave on a fixed
- * schedule whatever the latency), bounded and self-stopping. The server's resident memory is sampled from
- * /proc/<pid>/status every second, and its heap after a full GC is probed (test/helpers/heap-probe.mjs) three
- * times after warm-up (15-20 s) and three times at the end of the load. Promises: zero error responses (every
- * answer 2xx, no transport error), the schedule kept, heap-after-GC growth under 10% (least of the end probes
- * against least of the warm ones: a leak is what survives a full GC), and RSS growth under 30%, a coarse guard
- * against native leaks (RSS also moves with V8's and the allocator's own sizing, so it cannot be held to 10%).
+ * Soak: a real server process (node --import tsx server/main.ts) on loopback, driven at a steady rate of
+ * mixed reads and writes for SOAK_SECONDS (default 60) at SOAK_RPS (default 100), open loop (requests leave
+ * on a fixed schedule whatever the latency), bounded and self-stopping. The server's resident memory is
+ * sampled from /proc/<pid>/status every second, and its heap after a full GC is probed
+ * (test/helpers/heap-probe.mjs) three times after warm-up (15-20 s) and three times at the end of the load.
+ * Promises: zero error responses (every answer 2xx, no transport error), the schedule kept, heap-after-GC
+ * growth under 10% (least of the end probes against least of the warm ones: a leak is what survives a full
+ * GC), and RSS growth under 30%, a coarse guard against native leaks (RSS also moves with V8's and the
+ * allocator's own sizing, so it cannot be held to 10%).
  *
  * Long, so behind a flag: SOAK=1 npx vitest run test/soak.test.ts (on PostgreSQL with DATABASE_URL set).
  */

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempDir, type ServerProcess } from './helpers/processes.js';
 
 /**
- * `node --import tsx server/main.ts`, one process as `npm start` runs one, on a fresh embedded data dir. A new data dir takes PGlite
- * several seconds to create, so one dir serves the whole file and the timeouts are generous.
+ * `node --import tsx server/main.ts`, one process as `npm start` runs one, on a fresh embedded data dir.
+ * A new data dir takes PGlite several seconds to create, so one dir serves the whole file and the
+ * timeouts are generous.
  */
 
 const KEY = /alm_test_[0-9a-f]{48}/;

@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES } from '../../server/config.js';
 import { fromRoot } from '../../server/paths.js';
 
 /**
- * Real processes, started the way an operator starts them (`node --import tsx server/main.ts`, `tsx server/admin.ts`),
- * with an environment that carries nothing of the test run's own configuration.
+ * Real processes, started the way an operator starts them (`node --import tsx server/main.ts`,
+ * `tsx server/admin.ts`), with an environment that carries nothing of the test run's own configuration;
+ * and what tests read of a process (memory, whether it runs). Linux only (/proc).
  */
 
 const TSX = fromRoot('node_modules', '.bin', 'tsx');
@@ -155,4 +156,21 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
     stop,
     url: (path) => `http://127.0.0.1:${port}${path}`,
   };
+}
+
+/** Resident set size of a process, in kilobytes (VmRSS of /proc/<pid>/status). */
+export function rssKb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+}
+
+/** Whether a process of this pid exists (signal 0 checks without sending anything). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
